@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * conf/conf.h - the daemon's configuration, from the command line and host
+ *
+ * Owns: parsing argv (passt-compatible options), validating every value
+ * (one line naming the option on error, exit 1, before daemonizing),
+ * host discovery through netlink (default-route interface, its addresses,
+ * prefix, gateway, MAC) and /etc/resolv.conf, and filling struct conf.
+ * main.c hands each module only the part it needs.
+ */
+#ifndef GANGWAY_CONF_CONF_H
+#define GANGWAY_CONF_CONF_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/ports.h"
+#include "packet/inany.h"
+
+#define CONF_MAX_DNS		4	/* per family */
+#define CONF_MAX_SEARCH		8
+#define CONF_NAME_MAX		253	/* host name / FQDN / search domain */
+#define MTU_MIN			68
+#define MTU_MAX			65520
+#define MTU_DEFAULT		65520
+
+enum link_mode {
+	LINK_STREAM,		/* QEMU stream socket, 4-byte length prefix */
+	LINK_VHOST_USER,	/* --vhost-user */
+};
+
+/**
+ * struct conf_ip4 - IPv4 side of the guest's configuration
+ * @enabled:	false with --ipv6-only or when the host has no IPv4
+ * @addr:	address given to the guest (-a or host address)
+ * @prefix_len:	netmask as prefix length
+ * @gw:		default gateway given to the guest (-g or host gateway)
+ * @map_host_lo: guest address that reaches host loopback (unspec: none)
+ * @map_guest:	guest address that reaches the host's global address
+ * @dns:	nameservers advertised to the guest
+ * @dns_fwd:	--dns-forward address (unspec: none)
+ * @dns_host:	--dns-host (default: first host nameserver)
+ * @outbound:	-o address for outbound sockets (unspec: none)
+ * @outbound_if: --outbound-if4
+ * @host_if:	interface the configuration was derived from
+ */
+struct conf_ip4 {
+	bool enabled;
+	struct in_addr addr;
+	int prefix_len;
+	struct in_addr gw;
+	struct in_addr map_host_lo;
+	struct in_addr map_guest;
+	struct in_addr dns[CONF_MAX_DNS];
+	int dns_count;
+	struct in_addr dns_fwd;
+	struct in_addr dns_host;
+	struct in_addr outbound;
+	char outbound_if[IFNAMSIZ];
+	char host_if[IFNAMSIZ];
+};
+
+struct conf_ip6 {
+	bool enabled;
+	struct in6_addr addr;		/* global address for the guest */
+	int prefix_len;			/* always 64 for SLAAC */
+	struct in6_addr gw;		/* router address (link-local) */
+	struct in6_addr our_ll;		/* our link-local, RA source */
+	struct in6_addr map_host_lo;
+	struct in6_addr map_guest;
+	struct in6_addr dns[CONF_MAX_DNS];
+	int dns_count;
+	struct in6_addr dns_fwd;
+	struct in6_addr dns_host;
+	struct in6_addr outbound;
+	char outbound_if[IFNAMSIZ];
+	char host_if[IFNAMSIZ];
+};
+
+struct conf {
+	/* link and process */
+	enum link_mode mode;
+	int fd;				/* --fd, -1 if none */
+	char socket_path[108];		/* -s, or probed default */
+	bool one_off;
+	bool foreground;
+	bool quiet;
+	bool debug;
+	bool trace;
+	bool stderr_log;		/* -e */
+	char log_file[4096];
+	char pid_file[4096];
+	char pcap_file[4096];
+	char runas[256];
+
+	/* guest link */
+	int mtu;			/* 0: do not advertise */
+	uint8_t our_mac[6];		/* -M (our MAC towards the guest) */
+	char iface[IFNAMSIZ];		/* -i */
+
+	struct conf_ip4 ip4;
+	struct conf_ip6 ip6;
+
+	/* services */
+	bool no_dhcp, no_ndp, no_dhcpv6, no_ra;
+	bool no_dhcp_dns, no_dhcp_search;
+	char search[CONF_MAX_SEARCH][CONF_NAME_MAX + 1];
+	int search_count;
+	char hostname[CONF_NAME_MAX + 1];
+	char fqdn[CONF_NAME_MAX + 1];
+
+	/* flows */
+	bool no_tcp, no_udp, no_icmp;
+	bool freebind;
+	bool no_map_gw;
+	struct port_spec tcp_ports;	/* -t */
+	struct port_spec udp_ports;	/* -u */
+	unsigned int max_flows;		/* --max-flows */
+};
+
+/* Parse argv and discover the host; on any error print one line, exit 1 */
+void conf_parse(int argc, char **argv, struct conf *c);
+
+/* Print the resulting configuration (info level) */
+void conf_print(const struct conf *c);
+
+#endif /* GANGWAY_CONF_CONF_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * core/loop.h - the single epoll event loop, timers and deferred work
+ *
+ * Owns: the epoll instance, the monotonic clock reading taken once per
+ * wakeup, a min-heap of timers (O(log n) arm/cancel, nothing for idle
+ * objects without a timer), and end-of-iteration hooks where owners free
+ * what they closed during the iteration and links flush batched frames.
+ * Does not own: any file descriptor. Whoever opens an fd registers it with
+ * loop_add(), removes it with loop_del() and closes it.
+ * Limits: the timer heap has a fixed capacity set by loop_init(); arming
+ * past it fails with -ENOSPC.
+ */
+#ifndef GANGWAY_CORE_LOOP_H
+#define GANGWAY_CORE_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#include "core/compiler.h"
+
+#define NSEC_PER_SEC	1000000000ULL
+#define NSEC_PER_MSEC	1000000ULL
+
+/**
+ * struct watch - embedded in every object that waits on an fd
+ * @fn:		called with the epoll events and the wakeup time
+ *
+ * epoll data points at the watch; the owner finds itself with
+ * container_of().
+ */
+struct watch {
+	void (*fn)(struct watch *w, uint32_t events, uint64_t now_ns);
+};
+
+/**
+ * struct timer - a deadline kept by its owner
+ * @fn:		called once the deadline has passed (timer is then disarmed)
+ * @deadline_ns: CLOCK_MONOTONIC time in ns
+ * @heap_idx:	position in the heap, or -1 when not armed (loop-private)
+ */
+struct timer {
+	void (*fn)(struct timer *t, uint64_t now_ns);
+	uint64_t deadline_ns;
+	int heap_idx;
+};
+
+/* Set up epoll and a timer heap holding up to @max_timers armed timers */
+int loop_init(unsigned int max_timers);
+
+int loop_add(int fd, uint32_t events, struct watch *w);
+int loop_mod(int fd, uint32_t events, struct watch *w);
+void loop_del(int fd);
+
+/* Timers: initialise once with timer_init(), then arm and cancel freely */
+void timer_init(struct timer *t,
+		void (*fn)(struct timer *t, uint64_t now_ns));
+int timer_arm(struct timer *t, uint64_t deadline_ns);
+void timer_cancel(struct timer *t);
+static inline bool timer_armed(const struct timer *t)
+{
+	return t->heap_idx >= 0;
+}
+
+/* Register a function run at the end of every loop iteration (at init) */
+int loop_add_post(void (*fn)(void *arg, uint64_t now_ns), void *arg);
+
+/* Monotonic clock in ns; loop_now() is the reading of this wakeup */
+uint64_t clock_now_ns(void);
+uint64_t loop_now(void);
+
+/* Run until loop_stop() is called; returns the exit status given to it */
+int loop_run(void);
+void loop_stop(int status);
+
+#endif /* GANGWAY_CORE_LOOP_H */

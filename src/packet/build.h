@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * packet/build.h - writing the frames we send to the guest
+ *
+ * Owns: Ethernet, ARP, IPv4/IPv6, UDP, TCP and ICMP header builders on a
+ * struct pkt_builder, with lengths and checksums filled in. Whatever a
+ * builder emits parses back with packet/packet.h (unit tested).
+ * The family of the frame follows the addresses: IPv4-mapped means IPv4.
+ * No I/O, no logging, no global state.
+ */
+#ifndef GANGWAY_PACKET_BUILD_H
+#define GANGWAY_PACKET_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "packet/cursor.h"
+#include "packet/inany.h"
+#include "packet/packet.h"
+
+/**
+ * struct frame_addrs - who a frame is from and to, at L2 and L3
+ * @src_mac:	our MAC
+ * @dst_mac:	guest MAC
+ * @src:	L3 source (IPv4-mapped for IPv4)
+ * @dst:	L3 destination, same family as @src
+ * @ttl:	TTL / hop limit (0: use 64, or 255 for NDP)
+ */
+struct frame_addrs {
+	uint8_t src_mac[ETH_ALEN];
+	uint8_t dst_mac[ETH_ALEN];
+	union inany src;
+	union inany dst;
+	uint8_t ttl;
+};
+
+bool eth_build(struct pkt_builder *b, const uint8_t dst[ETH_ALEN],
+	       const uint8_t src[ETH_ALEN], uint16_t type);
+
+/**
+ * frame_udp() - build a whole Ethernet/IP/UDP frame with checksums
+ * @b:		builder (normally empty)
+ * @a:		addresses
+ * @sport:	UDP source port, host order
+ * @dport:	UDP destination port
+ * @payload:	data, @len bytes
+ * Return: true if the frame fits in @b
+ */
+bool frame_udp(struct pkt_builder *b, const struct frame_addrs *a,
+	       uint16_t sport, uint16_t dport, const void *payload, size_t len);
+
+/**
+ * frame_icmp() - Ethernet/IP/ICMP (or ICMPv6) frame, checksums filled in
+ * @body:	ICMP message from the type byte on, checksum field zero
+ */
+bool frame_icmp(struct pkt_builder *b, const struct frame_addrs *a,
+		const void *body, size_t len);
+
+/**
+ * struct tcp_fields - the TCP header fields of a segment we send
+ * @opts:	options, already encoded and padded to a multiple of 4
+ */
+struct tcp_fields {
+	uint16_t sport;
+	uint16_t dport;
+	uint32_t seq;
+	uint32_t ack;
+	uint8_t flags;
+	uint16_t window;
+	const uint8_t *opts;
+	uint8_t optlen;
+};
+
+/**
+ * frame_tcp() - Ethernet/IP/TCP headers followed by payload from @iov
+ * @paylen:	bytes of payload taken from the start of @iov
+ * The payload is copied into @b after the headers; checksums are set.
+ */
+bool frame_tcp(struct pkt_builder *b, const struct frame_addrs *a,
+	       const struct tcp_fields *t, const struct iovec *iov,
+	       size_t iovcnt, size_t paylen);
+
+#endif /* GANGWAY_PACKET_BUILD_H */

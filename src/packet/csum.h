@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * packet/csum.h - Internet checksums (RFC 1071) and pseudo-headers
+ *
+ * Owns: the one's complement sum over buffers and iovecs, folding, the
+ * IPv4/IPv6 pseudo-header sums, and incremental update (RFC 1624).
+ * No I/O, no logging, no global state.
+ */
+#ifndef GANGWAY_PACKET_CSUM_H
+#define GANGWAY_PACKET_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "packet/inany.h"
+
+/* 32-bit partial sum of @len bytes added to @sum (any alignment) */
+uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
+/* Partial sum over an iovec, treating it as one contiguous buffer */
+uint32_t csum_iov(const struct iovec *iov, size_t cnt, uint32_t sum);
+/* Fold to 16 bits and complement: the value to store in a header */
+uint16_t csum_fold(uint32_t sum);
+/* Pseudo-header sum for @proto and @l4len bytes of L4 data */
+uint32_t csum_pseudo(const union inany *src, const union inany *dst,
+		     uint8_t proto, uint32_t l4len);
+/* IPv4 header checksum over @hlen bytes (checksum field must be zero) */
+uint16_t csum_ipv4_hdr(const void *hdr, size_t hlen);
+
+#endif /* GANGWAY_PACKET_CSUM_H */
