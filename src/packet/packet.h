@@ -122,6 +122,9 @@ struct icmp_view {
  * Each parser reads its header at @cur, checks it, fills the view, and
  * leaves @cur on the payload (trimmed to the length the header claims).
  * L4 parsers verify the checksum against @ip's pseudo-header.
+ * icmp_parse() handles ICMP and ICMPv6 (by @ip->version), consumes only
+ * the 4-byte type/code/checksum header and fills @id/@seq from the next
+ * four bytes when the message is an echo request or reply.
  */
 enum pkt_err eth_parse(struct pkt_cursor *cur, struct eth_view *v);
 enum pkt_err arp_parse(struct pkt_cursor *cur, struct arp_view *v);
