@@ -1,0 +1,897 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * flow/udp.c - the guest's UDP datagrams on host sockets
+ *
+ * Theory of operation
+ *
+ * Outbound: the first datagram from the guest to a new 5-tuple allocates a
+ * flow id, asks flow/nat.c where the destination lives on the host (the
+ * gateway becomes 127.0.0.1, the --dns-forward address on port 53 becomes
+ * --dns-host), and opens a non-blocking UDP socket connected there, bound
+ * per --outbound/--outbound-if unless the destination is loopback. The
+ * guest's datagrams go out with send(); replies are read with recvmmsg(),
+ * a batch per wakeup, and reach the guest from the address and port the
+ * guest addressed, whatever the host side was.
+ *
+ * Inbound (-u): one bound socket per forwarded host port (dual-stack where
+ * both families are enabled and no address is given). A datagram from a
+ * host peer opens a flow towards the guest (rule target address or the
+ * guest's address, mapped port) that looks like it comes from the peer as
+ * flow/nat.c shows it (127.0.0.1 appears as the gateway). The guest's
+ * replies on that flow are sent back to the peer with sendto() on the
+ * listening socket.
+ *
+ * Back-pressure: a socket is read only while the link has room; with no
+ * room it is taken out of epoll and woken by guest_tx once room frees up,
+ * so replies wait in the kernel's socket buffer rather than being dropped.
+ *
+ * Aging: flows sit on one list ordered by last activity (moved to the tail
+ * on every datagram, O(1)); one loop timer watches the head. A flow idle
+ * for UDP_IDLE_NS is closed: fd deregistered and closed, key dropped from
+ * the index at once, the id returned in the end-of-iteration hook so an
+ * event already fetched for it finds a closed flow, not a new one.
+ *
+ * Limits: frames larger than the link MTU are dropped, never fragmented;
+ * new flows past --max-flows are refused and counted.
+ * Not done: ICMP errors back to the guest; IP_PKTINFO on listeners bound to
+ * a wildcard address (the kernel picks the reply's source by route).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/compiler.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/stats.h"
+#include "flow/nat.h"
+#include "flow/table.h"
+#include "flow/udp.h"
+#include "packet/build.h"
+
+#define UDP_BATCH	16		/* datagrams per recvmmsg() */
+#define UDP_DGRAM_MAX	65535
+/* Ethernet + IPv6 + UDP headers: the most a frame adds to a datagram */
+#define UDP_FRAME_HDR	(ETH_HLEN + IPV6_HLEN + UDP_HLEN)
+#define UDP_LISTEN_MAX	(2 * 65536)	/* sockets over all -u rules */
+
+enum udp_ctr {
+	UDP_C_FLOWS_OPENED,
+	UDP_C_FLOWS_INBOUND,
+	UDP_C_FLOWS_EXPIRED,
+	UDP_C_REFUSED_FULL,
+	UDP_C_TO_HOST,
+	UDP_C_TO_GUEST,
+	UDP_C_DROP_DISABLED,
+	UDP_C_DROP_NAT,
+	UDP_C_DROP_SOCKET,
+	UDP_C_DROP_SEND,
+	UDP_C_DROP_TOO_BIG,
+	UDP_C_DROP_GUEST_FULL,
+	UDP_C_DROP_FAMILY,
+	UDP_C_HOST_ERRORS,
+	UDP_C__COUNT
+};
+
+static const char *const udp_ctr_names[] = {
+	[UDP_C_FLOWS_OPENED]	= "flows_opened",
+	[UDP_C_FLOWS_INBOUND]	= "flows_inbound",
+	[UDP_C_FLOWS_EXPIRED]	= "flows_expired",
+	[UDP_C_REFUSED_FULL]	= "refused_full",
+	[UDP_C_TO_HOST]		= "to_host",
+	[UDP_C_TO_GUEST]	= "to_guest",
+	[UDP_C_DROP_DISABLED]	= "drop_disabled",
+	[UDP_C_DROP_NAT]	= "drop_nat",
+	[UDP_C_DROP_SOCKET]	= "drop_socket",
+	[UDP_C_DROP_SEND]	= "drop_send",
+	[UDP_C_DROP_TOO_BIG]	= "drop_too_big",
+	[UDP_C_DROP_GUEST_FULL]	= "drop_guest_full",
+	[UDP_C_DROP_FAMILY]	= "drop_family",
+	[UDP_C_HOST_ERRORS]	= "host_errors",
+};
+static_assert(ARRAY_SIZE(udp_ctr_names) == UDP_C__COUNT,
+	      "one name per UDP counter");
+
+static uint64_t udp_ctr[UDP_C__COUNT];
+
+enum udp_state {
+	UF_FREE,	/* id not ours */
+	UF_OPEN,
+	UF_CLOSED,	/* closed, id returned at the end of the iteration */
+};
+
+/**
+ * struct udp_listener - a bound socket of an inbound -u rule
+ * @w:		epoll registration
+ * @gw:		waiting for link room
+ * @fd:		owned, open for the life of the process
+ * @port:	host port
+ * @to_port:	guest port
+ * @to_addr:	guest address from the rule; unspec: the guest's own
+ * @v6:		AF_INET6 socket (IPv4 peers arrive IPv4-mapped if dual-stack)
+ */
+struct udp_listener {
+	struct watch w;
+	struct guest_waiter gw;
+	int fd;
+	bool v6;
+	uint16_t port;
+	uint16_t to_port;
+	union inany to_addr;
+};
+
+/**
+ * struct udp_flow - one UDP flow, indexed by flow id
+ * @w:		epoll registration of @fd
+ * @gw:		waiting for link room
+ * @state:	enum udp_state
+ * @fd:		connected host socket (outbound flows), else -1; owned
+ * @lsn:	listener index for inbound flows, else -1
+ * @key:	the flow as the guest sees it
+ * @peer:	inbound flows: the host peer (replies go there)
+ * @peer_port:	its port
+ * @last_ns:	last datagram either way
+ * @prev:	idle list (oldest first), or -1
+ * @next:	idle list, or closed list
+ */
+struct udp_flow {
+	struct watch w;
+	struct guest_waiter gw;
+	enum udp_state state;
+	int fd;
+	int lsn;
+	struct flow_key key;
+	union inany peer;
+	uint16_t peer_port;
+	uint64_t last_ns;
+	int prev;
+	int next;
+};
+
+static struct guest_tx *udp_tx;
+static struct flow_conf udp_fc;		/* copy, set by udp_init() */
+static size_t udp_mtu;			/* bytes of IP packet, from --mtu */
+static struct udp_flow *udp_flows;	/* flow_table_size() entries */
+static unsigned int udp_open;
+static int idle_head = -1, idle_tail = -1;
+static int closed_head = -1;
+static struct timer udp_idle_timer;
+static struct ratelimit udp_full_rl;
+
+static struct udp_listener *udp_lsn;
+static unsigned int udp_lsn_count;
+
+/* Receive batch: buffers, iovecs, peer addresses */
+static uint8_t udp_rxbuf[UDP_BATCH][UDP_DGRAM_MAX + 1];
+static struct iovec udp_rxiov[UDP_BATCH];
+static struct mmsghdr udp_rxmsg[UDP_BATCH];
+static struct sockaddr_in6 udp_rxname[UDP_BATCH];
+/* One frame to the guest */
+static uint8_t udp_frame[UDP_FRAME_HDR + UDP_DGRAM_MAX];
+
+static const char *udp_ntop(const union inany *a, char *buf, size_t len)
+{
+	if (inany_is_v4(a))
+		return inet_ntop(AF_INET, &a->v4mapped.a4, buf, (socklen_t)len);
+	return inet_ntop(AF_INET6, &a->a6, buf, (socklen_t)len);
+}
+
+static bool udp_is_loopback(const union inany *a)
+{
+	if (inany_is_v4(a))
+		return (ntohl(a->v4mapped.a4.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&a->a6);
+}
+
+/* Fill a sockaddr for @a:@port in the family of @a; returns its length */
+static socklen_t udp_sockaddr(const union inany *a, uint16_t port,
+			      struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inany_is_v4(a)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = a->v4mapped.a4;
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = a->a6;
+		return sizeof(*sin6);
+	}
+}
+
+/* Address and port of a peer from recvmmsg(), IPv4 as IPv4-mapped */
+static bool udp_peer_from(const struct sockaddr_in6 *ss, socklen_t len,
+			  union inany *a, uint16_t *port)
+{
+	if (ss->sin6_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		inany_from_v4(a, sin->sin_addr);
+		*port = ntohs(sin->sin_port);
+		return true;
+	}
+	if (ss->sin6_family == AF_INET6 && len >= sizeof(*ss)) {
+		inany_from_v6(a, &ss->sin6_addr);
+		*port = ntohs(ss->sin6_port);
+		return true;
+	}
+	return false;
+}
+
+/* Idle list: unlink @id */
+static void udp_idle_unlink(int id)
+{
+	struct udp_flow *uf = &udp_flows[id];
+
+	if (uf->prev >= 0)
+		udp_flows[uf->prev].next = uf->next;
+	else if (idle_head == id)
+		idle_head = uf->next;
+	if (uf->next >= 0)
+		udp_flows[uf->next].prev = uf->prev;
+	else if (idle_tail == id)
+		idle_tail = uf->prev;
+	uf->prev = uf->next = -1;
+}
+
+/* Idle list: @id was active at @now_ns, move it to the tail */
+static void udp_touch(int id, uint64_t now_ns)
+{
+	struct udp_flow *uf = &udp_flows[id];
+
+	uf->last_ns = now_ns;
+	if (idle_tail == id)
+		return;
+	udp_idle_unlink(id);
+	uf->prev = idle_tail;
+	if (idle_tail >= 0)
+		udp_flows[idle_tail].next = id;
+	else
+		idle_head = id;
+	idle_tail = id;
+	if (!timer_armed(&udp_idle_timer))
+		timer_arm(&udp_idle_timer, now_ns + UDP_IDLE_NS);
+}
+
+/**
+ * udp_flow_close() - release a flow's socket and key now, its id later
+ * @id:		an open flow
+ */
+static void udp_flow_close(int id)
+{
+	struct udp_flow *uf = &udp_flows[id];
+
+	udp_idle_unlink(id);
+	guest_tx_unwait(udp_tx, &uf->gw);
+	if (uf->fd >= 0) {
+		loop_del(uf->fd);
+		close(uf->fd);
+		uf->fd = -1;
+	}
+	flow_index_del(&uf->key);
+	uf->state = UF_CLOSED;
+	uf->next = closed_head;
+	closed_head = id;
+	udp_open--;
+}
+
+/* End of loop iteration: give closed ids back to the pool */
+static void udp_post(void *arg, uint64_t now_ns)
+{
+	(void)arg;
+	(void)now_ns;
+	while (closed_head >= 0) {
+		int id = closed_head;
+
+		closed_head = udp_flows[id].next;
+		udp_flows[id].next = -1;
+		udp_flows[id].state = UF_FREE;
+		flow_free(id);
+	}
+}
+
+/* The oldest flows have been idle long enough: close them */
+static void udp_idle_expire(struct timer *t, uint64_t now_ns)
+{
+	(void)t;
+	while (idle_head >= 0 &&
+	       udp_flows[idle_head].last_ns + UDP_IDLE_NS <= now_ns) {
+		int id = idle_head;
+
+		if (log_enabled(LOG_LVL_DEBUG))
+			debug("flow %d udp: idle for %llu s, closing", id,
+			      UDP_IDLE_NS / NSEC_PER_SEC);
+		udp_ctr[UDP_C_FLOWS_EXPIRED]++;
+		udp_flow_close(id);
+	}
+	if (idle_head >= 0)
+		timer_arm(&udp_idle_timer,
+			  udp_flows[idle_head].last_ns + UDP_IDLE_NS);
+}
+
+/**
+ * udp_to_guest() - send one datagram to the guest on flow @uf
+ * Return: 0, or -EAGAIN if the link is full (stop reading)
+ */
+static int udp_to_guest(struct udp_flow *uf, const void *data, size_t len)
+{
+	size_t iphlen = inany_is_v4(&uf->key.gaddr) ? IPV4_HLEN_MIN : IPV6_HLEN;
+	struct frame_addrs a = { 0 };
+	struct pkt_builder b;
+	int rc;
+
+	if (len + UDP_HLEN + iphlen > udp_mtu) {
+		udp_ctr[UDP_C_DROP_TOO_BIG]++;
+		return 0;
+	}
+	memcpy(a.src_mac, udp_tx->our_mac, ETH_ALEN);
+	memcpy(a.dst_mac, udp_tx->guest_mac, ETH_ALEN);
+	a.src = uf->key.raddr;
+	a.dst = uf->key.gaddr;
+	pb_init(&b, udp_frame, sizeof(udp_frame));
+	if (!frame_udp(&b, &a, uf->key.rport, uf->key.gport, data, len)) {
+		udp_ctr[UDP_C_DROP_TOO_BIG]++;
+		return 0;
+	}
+	rc = guest_send_buf(udp_tx, udp_frame, b.len);
+	if (rc == -EAGAIN) {
+		udp_ctr[UDP_C_DROP_GUEST_FULL]++;
+		return -EAGAIN;
+	}
+	if (rc < 0) {
+		udp_ctr[UDP_C_DROP_GUEST_FULL]++;
+		return 0;
+	}
+	udp_ctr[UDP_C_TO_GUEST]++;
+	return 0;
+}
+
+/*
+ * How many datagrams to read now: as many full-size frames as the link
+ * can take, at least one while it has any room, 0 when it has none.
+ */
+static unsigned int udp_batch_size(void)
+{
+	size_t room = guest_room(udp_tx);
+	size_t frame_max = udp_mtu + ETH_HLEN;
+
+	if (!room)
+		return 0;
+	return (unsigned int)MAX(1, MIN(room / frame_max, UDP_BATCH));
+}
+
+/* recvmmsg() into the batch buffers; names only if @names */
+static int udp_recv_batch(int fd, unsigned int n, bool names)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		udp_rxiov[i].iov_base = udp_rxbuf[i];
+		udp_rxiov[i].iov_len = sizeof(udp_rxbuf[i]);
+		memset(&udp_rxmsg[i].msg_hdr, 0, sizeof(udp_rxmsg[i].msg_hdr));
+		udp_rxmsg[i].msg_hdr.msg_iov = &udp_rxiov[i];
+		udp_rxmsg[i].msg_hdr.msg_iovlen = 1;
+		if (names) {
+			udp_rxmsg[i].msg_hdr.msg_name = &udp_rxname[i];
+			udp_rxmsg[i].msg_hdr.msg_namelen =
+				sizeof(udp_rxname[i]);
+		}
+	}
+	return recvmmsg(fd, udp_rxmsg, n, MSG_DONTWAIT, NULL);
+}
+
+/* Link full: stop reading @fd until guest_tx wakes @gw */
+static void udp_pause(int fd, struct watch *w, struct guest_waiter *gw)
+{
+	loop_mod(fd, 0, w);
+	guest_tx_wait(udp_tx, gw);
+}
+
+static void udp_flow_resume(struct guest_waiter *gw, uint64_t now_ns)
+{
+	struct udp_flow *uf = container_of(gw, struct udp_flow, gw);
+
+	(void)now_ns;
+	if (uf->state == UF_OPEN && uf->fd >= 0)
+		loop_mod(uf->fd, EPOLLIN, &uf->w);
+}
+
+/* Replies on an outbound flow's connected socket */
+static void udp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
+{
+	struct udp_flow *uf = container_of(w, struct udp_flow, w);
+	int id = (int)(uf - udp_flows);
+	unsigned int n;
+	int i, got;
+
+	(void)events;
+	if (uf->state != UF_OPEN || uf->fd < 0)
+		return;
+	n = udp_batch_size();
+	if (!n) {
+		udp_pause(uf->fd, &uf->w, &uf->gw);
+		return;
+	}
+	got = udp_recv_batch(uf->fd, n, false);
+	if (got < 0) {
+		/* ECONNREFUSED and friends: an ICMP error, now consumed */
+		if (errno != EAGAIN && errno != EINTR)
+			udp_ctr[UDP_C_HOST_ERRORS]++;
+		return;
+	}
+	udp_touch(id, now_ns);
+	for (i = 0; i < got; i++) {
+		if (udp_to_guest(uf, udp_rxbuf[i], udp_rxmsg[i].msg_len)) {
+			udp_ctr[UDP_C_DROP_GUEST_FULL] += (uint64_t)(got - i - 1);
+			udp_pause(uf->fd, &uf->w, &uf->gw);
+			return;
+		}
+	}
+}
+
+static void udp_warn_full(const struct flow_key *key, uint64_t now_ns)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	udp_ctr[UDP_C_REFUSED_FULL]++;
+	log_ratelimited(&udp_full_rl, now_ns, LOG_LVL_WARN,
+			"flow: table full (%u flows): refusing UDP to %s:%u; raise --max-flows",
+			flow_table_size(),
+			udp_ntop(&key->raddr, a, sizeof(a)) ? a : "?",
+			key->rport);
+}
+
+/* Take a fresh id for @key and set up the common part; -1 if full */
+static int udp_flow_new(const struct flow_key *key, uint64_t now_ns)
+{
+	struct udp_flow *uf;
+	int id = flow_alloc();
+
+	if (id < 0) {
+		udp_warn_full(key, now_ns);
+		return -1;
+	}
+	uf = &udp_flows[id];
+	memset(uf, 0, sizeof(*uf));
+	uf->fd = -1;
+	uf->lsn = -1;
+	uf->prev = uf->next = -1;
+	uf->key = *key;
+	uf->w.fn = udp_flow_ready;
+	uf->gw.fn = udp_flow_resume;
+	return id;
+}
+
+/* The new flow @id is complete: index it and start its clock */
+static int udp_flow_start(int id, uint64_t now_ns)
+{
+	struct udp_flow *uf = &udp_flows[id];
+
+	if (flow_index_add(&uf->key, id)) {
+		if (uf->fd >= 0) {
+			loop_del(uf->fd);
+			close(uf->fd);
+		}
+		flow_free(id);
+		udp_ctr[UDP_C_DROP_SOCKET]++;
+		return -1;
+	}
+	uf->state = UF_OPEN;
+	udp_open++;
+	udp_touch(id, now_ns);
+	return 0;
+}
+
+/**
+ * udp_flow_open_out() - a guest datagram to a new destination: connect
+ * @key:	the guest's view of the flow
+ * Return: flow id, or -1 (counted)
+ */
+static int udp_flow_open_out(const struct flow_key *key, uint64_t now_ns)
+{
+	struct sockaddr_storage ss;
+	union inany host;
+	struct udp_flow *uf;
+	socklen_t sl;
+	bool v4;
+	int id, fd;
+
+	if (nat_outbound(IPPROTO_UDP, &key->raddr, key->rport, &host)) {
+		udp_ctr[UDP_C_DROP_NAT]++;
+		return -1;
+	}
+	id = udp_flow_new(key, now_ns);
+	if (id < 0)
+		return -1;
+	uf = &udp_flows[id];
+
+	v4 = inany_is_v4(&host);
+	fd = socket(v4 ? AF_INET : AF_INET6,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		goto out_free;
+	if (!udp_is_loopback(&host) && nat_bind_outbound(fd, v4))
+		goto out_close_fd;
+	sl = udp_sockaddr(&host, key->rport, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto out_close_fd;
+	if (loop_add(fd, EPOLLIN, &uf->w))
+		goto out_close_fd;
+	uf->fd = fd;
+	if (udp_flow_start(id, now_ns))
+		return -1;
+	udp_ctr[UDP_C_FLOWS_OPENED]++;
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char g[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+
+		debug("flow %d udp %s:%u > %s:%u: open", id,
+		      udp_ntop(&key->gaddr, g, sizeof(g)) ? g : "?",
+		      key->gport,
+		      udp_ntop(&key->raddr, r, sizeof(r)) ? r : "?",
+		      key->rport);
+	}
+	return id;
+
+out_close_fd:
+	close(fd);
+out_free:
+	flow_free(id);
+	udp_ctr[UDP_C_DROP_SOCKET]++;
+	return -1;
+}
+
+void udp_input(const struct ip_view *ip, const struct udp_view *udp,
+	       struct pkt_cursor payload, uint64_t now_ns)
+{
+	size_t len = cur_len(&payload);
+	const uint8_t *data = cur_peek(&payload, len);
+	struct flow_key key;
+	struct udp_flow *uf;
+	ssize_t rc;
+	int id;
+
+	if (udp_fc.no_udp || !udp_flows) {
+		udp_ctr[UDP_C_DROP_DISABLED]++;
+		return;
+	}
+	memset(&key, 0, sizeof(key));
+	key.gaddr = ip->src;
+	key.raddr = ip->dst;
+	key.gport = udp->sport;
+	key.rport = udp->dport;
+	key.proto = IPPROTO_UDP;
+
+	id = flow_index_find(&key);
+	if (id < 0)
+		id = udp_flow_open_out(&key, now_ns);
+	if (id < 0)
+		return;
+	uf = &udp_flows[id];
+	udp_touch(id, now_ns);
+
+	if (uf->fd >= 0) {
+		rc = send(uf->fd, data, len, MSG_DONTWAIT);
+		/* A pending ICMP error fails one send: try once more */
+		if (rc < 0 && errno == ECONNREFUSED)
+			rc = send(uf->fd, data, len, MSG_DONTWAIT);
+	} else {
+		struct sockaddr_storage ss;
+		socklen_t sl = udp_sockaddr(&uf->peer, uf->peer_port, &ss);
+		int lfd = udp_lsn[uf->lsn].fd;
+
+		/* A dual-stack listener wants IPv4 peers IPv4-mapped */
+		if (inany_is_v4(&uf->peer) && udp_lsn[uf->lsn].v6) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+			memset(&ss, 0, sizeof(ss));
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(uf->peer_port);
+			sin6->sin6_addr = uf->peer.a6;
+			sl = sizeof(*sin6);
+		}
+		rc = sendto(lfd, data, len, MSG_DONTWAIT,
+			    (struct sockaddr *)&ss, sl);
+	}
+	if (rc < 0) {
+		udp_ctr[UDP_C_DROP_SEND]++;
+		return;
+	}
+	udp_ctr[UDP_C_TO_HOST]++;
+}
+
+static void udp_lsn_resume(struct guest_waiter *gw, uint64_t now_ns)
+{
+	struct udp_listener *l = container_of(gw, struct udp_listener, gw);
+
+	(void)now_ns;
+	loop_mod(l->fd, EPOLLIN, &l->w);
+}
+
+/**
+ * udp_inbound() - datagram @i of the batch arrived on listener @l
+ * Return: 0, or -EAGAIN if the link is full
+ */
+static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
+{
+	const struct mmsghdr *m = &udp_rxmsg[i];
+	union inany peer, gsrc;
+	struct flow_key key;
+	struct udp_flow *uf;
+	uint16_t pport;
+	int id;
+
+	if (!udp_peer_from(&udp_rxname[i], m->msg_hdr.msg_namelen, &peer,
+			   &pport)) {
+		udp_ctr[UDP_C_DROP_FAMILY]++;
+		return 0;
+	}
+	if (nat_inbound(&peer, &gsrc)) {
+		udp_ctr[UDP_C_DROP_NAT]++;
+		return 0;
+	}
+	memset(&key, 0, sizeof(key));
+	if (!inany_is_unspec(&l->to_addr))
+		key.gaddr = l->to_addr;
+	else if (inany_is_v4(&gsrc))
+		key.gaddr = udp_fc.guest4;
+	else
+		key.gaddr = udp_fc.guest6;
+	if (inany_is_unspec(&key.gaddr) ||
+	    inany_is_v4(&key.gaddr) != inany_is_v4(&gsrc)) {
+		udp_ctr[UDP_C_DROP_FAMILY]++;
+		return 0;
+	}
+	key.raddr = gsrc;
+	key.gport = l->to_port;
+	key.rport = pport;
+	key.proto = IPPROTO_UDP;
+
+	id = flow_index_find(&key);
+	if (id < 0) {
+		id = udp_flow_new(&key, now_ns);
+		if (id < 0)
+			return 0;
+		uf = &udp_flows[id];
+		uf->lsn = (int)(l - udp_lsn);
+		uf->peer = peer;
+		uf->peer_port = pport;
+		if (udp_flow_start(id, now_ns))
+			return 0;
+		udp_ctr[UDP_C_FLOWS_INBOUND]++;
+		if (log_enabled(LOG_LVL_DEBUG)) {
+			char r[INET6_ADDRSTRLEN];
+
+			debug("flow %d udp: host port %u from %s:%u, to guest port %u",
+			      id, l->port,
+			      udp_ntop(&peer, r, sizeof(r)) ? r : "?", pport,
+			      l->to_port);
+		}
+	}
+	uf = &udp_flows[id];
+	udp_touch(id, now_ns);
+	return udp_to_guest(uf, udp_rxbuf[i], m->msg_len);
+}
+
+/* Datagrams from host peers on a forwarded port */
+static void udp_lsn_ready(struct watch *w, uint32_t events, uint64_t now_ns)
+{
+	struct udp_listener *l = container_of(w, struct udp_listener, w);
+	unsigned int n = udp_batch_size();
+	int i, got;
+
+	(void)events;
+	if (!n) {
+		udp_pause(l->fd, &l->w, &l->gw);
+		return;
+	}
+	got = udp_recv_batch(l->fd, n, true);
+	if (got < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			udp_ctr[UDP_C_HOST_ERRORS]++;
+		return;
+	}
+	for (i = 0; i < got; i++) {
+		if (udp_inbound(l, i, now_ns)) {
+			udp_ctr[UDP_C_DROP_GUEST_FULL] += (uint64_t)(got - i - 1);
+			udp_pause(l->fd, &l->w, &l->gw);
+			return;
+		}
+	}
+}
+
+/**
+ * udp_listen() - open and register one bound socket of rule @r
+ * @l:		the listener to fill (port fields already set)
+ * @family:	AF_INET or AF_INET6
+ * @v6only:	for AF_INET6: refuse IPv4 (false: dual-stack)
+ * @addr:	address to bind, unspec for the wildcard
+ * Return: 0 or -errno
+ */
+static int udp_listen(struct udp_listener *l, const struct fwd_rule *r,
+		      int family, bool v6only, const union inany *addr)
+{
+	struct sockaddr_storage ss;
+	int one = 1, v6o = v6only;
+	socklen_t sl;
+	int fd, rc;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6o, sizeof(v6o)))
+		goto out_errno;
+	if (udp_fc.freebind &&
+	    setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)))
+		goto out_errno;
+	if (r->bind_if[0] &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->bind_if,
+		       (socklen_t)strnlen(r->bind_if, IFNAMSIZ)))
+		goto out_errno;
+
+	if (!inany_is_unspec(addr)) {
+		sl = udp_sockaddr(addr, l->port, &ss);
+	} else if (family == AF_INET) {
+		struct in_addr any = { .s_addr = htonl(INADDR_ANY) };
+		union inany a;
+
+		inany_from_v4(&a, any);
+		sl = udp_sockaddr(&a, l->port, &ss);
+	} else {
+		union inany a = { .a6 = IN6ADDR_ANY_INIT };
+
+		sl = udp_sockaddr(&a, l->port, &ss);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto out_errno;
+
+	l->fd = fd;
+	l->v6 = family == AF_INET6;
+	l->w.fn = udp_lsn_ready;
+	l->gw.fn = udp_lsn_resume;
+	rc = loop_add(fd, EPOLLIN, &l->w);
+	if (rc) {
+		l->fd = -1;
+		close(fd);
+		return rc;
+	}
+	return 0;
+
+out_errno:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Open the socket(s) of host port @port of rule @r; 0 or -errno */
+static int udp_listen_port(const struct fwd_rule *r, uint16_t port)
+{
+	union inany none = { 0 };
+	struct udp_listener *l;
+	int rc;
+
+	if (udp_lsn_count >= UDP_LISTEN_MAX)
+		return -ENOSPC;
+	l = &udp_lsn[udp_lsn_count];
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->port = port;
+	l->to_port = (uint16_t)(r->to_first + (port - r->first));
+	l->to_addr = r->to_addr;
+
+	if (!inany_is_unspec(&r->bind_addr))
+		rc = udp_listen(l, r, inany_is_v4(&r->bind_addr) ?
+				AF_INET : AF_INET6, true, &r->bind_addr);
+	else if (r->bind_any4 || (udp_fc.ip4 && !udp_fc.ip6))
+		rc = udp_listen(l, r, AF_INET, false, &none);
+	else if (!udp_fc.ip4)
+		rc = udp_listen(l, r, AF_INET6, true, &none);
+	else {
+		rc = udp_listen(l, r, AF_INET6, false, &none);
+		if (rc == -EAFNOSUPPORT)
+			rc = udp_listen(l, r, AF_INET, false, &none);
+	}
+	if (!rc)
+		udp_lsn_count++;
+	return rc;
+}
+
+/* Bind every port of every -u rule; 0, or -errno for a required port */
+static int udp_listen_all(void)
+{
+	size_t total = 0;
+	bool warned = false;
+	int i;
+
+	for (i = 0; i < udp_fc.udp_fwd_count; i++)
+		total += (size_t)udp_fc.udp_fwd[i].last -
+			 udp_fc.udp_fwd[i].first + 1;
+	if (!total)
+		return 0;
+	total = MIN(total, (size_t)UDP_LISTEN_MAX);
+	udp_lsn = calloc(total, sizeof(*udp_lsn));
+	if (!udp_lsn)
+		return -ENOMEM;
+
+	for (i = 0; i < udp_fc.udp_fwd_count; i++) {
+		const struct fwd_rule *r = &udp_fc.udp_fwd[i];
+		unsigned int p;
+
+		for (p = r->first; p <= r->last; p++) {
+			int rc = udp_listen_port(r, (uint16_t)p);
+
+			if (!rc)
+				continue;
+			if (!r->best_effort) {
+				err("udp: cannot listen on host port %u: %s",
+				    p, strerror(-rc));
+				return rc;
+			}
+			if ((rc == -EMFILE || rc == -ENFILE || rc == -ENOSPC) &&
+			    !warned) {
+				warn("udp: out of sockets at host port %u: forwarding only %u ports",
+				     p, udp_lsn_count);
+				warned = true;
+			}
+		}
+	}
+	return 0;
+}
+
+/**
+ * udp_init() - set up UDP: per-flow state, counters, -u listeners
+ * @fc:		flow configuration (copied)
+ * @tx:		the way to the guest
+ *
+ * flow_table_init() must have run: per-flow state is sized from it.
+ * Return: 0, -ENOMEM, or -errno from a -u port that could not be bound
+ */
+int udp_init(const struct flow_conf *fc, struct guest_tx *tx)
+{
+	unsigned int n = flow_table_size(), i;
+	int rc;
+
+	udp_fc = *fc;
+	udp_tx = tx;
+	udp_mtu = fc->mtu > 0 ? (size_t)fc->mtu : 65520;
+
+	rc = stats_register("udp", udp_ctr_names, udp_ctr, UDP_C__COUNT);
+	if (rc)
+		return rc;
+	timer_init(&udp_idle_timer, udp_idle_expire);
+	rc = loop_add_post(udp_post, NULL);
+	if (rc)
+		return rc;
+
+	free(udp_flows);
+	udp_flows = calloc(n ? n : 1, sizeof(*udp_flows));
+	if (!udp_flows)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		udp_flows[i].fd = -1;
+		udp_flows[i].lsn = -1;
+		udp_flows[i].prev = udp_flows[i].next = -1;
+	}
+	idle_head = idle_tail = closed_head = -1;
+	udp_open = 0;
+	if (fc->no_udp)
+		return 0;
+	return udp_listen_all();
+}
+
+unsigned int udp_flow_count(void)
+{
+	return udp_open;
+}
