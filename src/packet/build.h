@@ -40,6 +40,19 @@ bool eth_build(struct pkt_builder *b, const uint8_t dst[ETH_ALEN],
 	       const uint8_t src[ETH_ALEN], uint16_t type);
 
 /**
+ * frame_arp() - Ethernet/ARP frame; @arp->sha is also the Ethernet source
+ */
+bool frame_arp(struct pkt_builder *b, const uint8_t eth_dst[ETH_ALEN],
+	       const struct arp_view *arp);
+
+/**
+ * frame_l2l3() - only the Ethernet and IP headers, for a caller that
+ * appends @l4len bytes of @proto itself (and fills in its checksum)
+ */
+bool frame_l2l3(struct pkt_builder *b, const struct frame_addrs *a,
+		uint8_t proto, size_t l4len);
+
+/**
  * frame_udp() - build a whole Ethernet/IP/UDP frame with checksums
  * @b:		builder (normally empty)
  * @a:		addresses

@@ -29,7 +29,37 @@
 #define IPV6_HLEN		40
 #define UDP_HLEN		8
 #define TCP_HLEN_MIN		20
-#define ICMP_HLEN		8
+#define ICMP_HLEN		8	/* with echo identifier and sequence */
+#define ICMP_HLEN_BASE		4	/* type, code, checksum */
+#define ARP_LEN			28	/* Ethernet/IPv4 ARP packet */
+#define ARP_HRD_ETHER		1
+#define ARP_OP_REQUEST		1
+#define ARP_OP_REPLY		2
+
+#define IPV4_FRAG_RESERVED	0x8000
+#define IPV4_FRAG_DF		0x4000
+#define IPV4_FRAG_MF		0x2000
+#define IPV4_FRAG_OFFSET	0x1fff
+#define IPV6_EXT_MAX		8	/* extension headers we walk at most */
+
+#define ICMP_ECHO_REPLY		0
+#define ICMP_ECHO_REQUEST	8
+#define ICMPV6_ECHO_REQUEST	128
+#define ICMPV6_ECHO_REPLY	129
+
+enum tcp_opt {
+	TCP_OPT_EOL		= 0,
+	TCP_OPT_NOP		= 1,
+	TCP_OPT_MSS		= 2,
+	TCP_OPT_WS		= 3,
+	TCP_OPT_SACK_PERM	= 4,
+};
+
+#define TCP_OPTLEN_MSS		4
+#define TCP_OPTLEN_WS		3
+#define TCP_OPTLEN_SACK_PERM	2
+#define TCP_OPTLEN_MAX		40	/* data offset 15 words */
+#define TCP_WSCALE_MAX		14	/* RFC 7323 section 2.3 */
 
 enum pkt_err {
 	PKT_OK = 0,
