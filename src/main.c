@@ -1,11 +1,202 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* main.c - the life of the gangway process (skeleton, filled in by core) */
+/*
+ * main.c - the life of the gangway process, top to bottom
+ *
+ * Parse the command line; set up logging; open everything we need (the
+ * link socket QEMU talks to, the capture file, the pid file); initialise
+ * the services and flows; go to the background, and only then tell
+ * whoever started us that we are ready; run the loop until QEMU goes away
+ * or a signal asks us to stop; clean up what we created.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
 #include "conf/conf.h"
+#include "core/daemon.h"
+#include "core/guest_tx.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/pcap.h"
+#include "core/stats.h"
+#include "ingress.h"
+#include "link/link.h"
+
+#define TIMERS_PER_FLOW		2
+#define TIMERS_EXTRA		256	/* services, links, housekeeping */
+#define MAX_FLOWS_DEFAULT	4096
+
+static struct guest_tx guest_tx;
+
+/* Signals arrive as reads on a signalfd, in the loop like everything else */
+static struct watch signal_w;
+static int signal_fd = -1;
+
+static void signal_ready(struct watch *w, uint32_t events, uint64_t now_ns)
+{
+	struct signalfd_siginfo si;
+
+	(void)w;
+	(void)events;
+	(void)now_ns;
+	while (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGUSR1:
+			stats_dump();
+			break;
+		default:
+			info("received %s; exiting", strsignal((int)si.ssi_signo));
+			loop_stop(0);
+			break;
+		}
+	}
+}
+
+static void signals_init(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		fatal("blocking signals");
+	signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (signal_fd < 0)
+		fatal("signalfd");
+	signal_w.fn = signal_ready;
+	if (loop_add(signal_fd, EPOLLIN, &signal_w)) {
+		errno = -errno;
+		fatal("watching signals");
+	}
+}
+
+static void log_init(const struct conf *c)
+{
+	enum log_dest dest;
+
+	if (c->trace)
+		log_set_level(LOG_LVL_TRACE);
+	else if (c->debug)
+		log_set_level(LOG_LVL_DEBUG);
+	else if (c->quiet)
+		log_set_level(LOG_LVL_WARN);	/* errors and warnings stay */
+	else
+		log_set_level(LOG_LVL_INFO);
+
+	if (c->log_file[0])
+		dest = LOG_DEST_FILE;
+	else if (c->foreground || c->stderr_log)
+		dest = LOG_DEST_STDERR;
+	else
+		dest = LOG_DEST_SYSLOG;
+	if (log_open(dest, c->log_file)) {
+		errno = -errno;
+		fatal("-l %s", c->log_file);
+	}
+}
+
+/* Open the guest link; errors name what the user gave us */
+static void link_init(const struct conf *c)
+{
+	struct link_conf lc = {
+		.vhost_user = c->mode == LINK_VHOST_USER,
+		.fd = c->fd,
+		.socket_path = c->socket_path,
+		.listen_fd = -1,
+		.one_off = c->one_off,
+		.mtu = c->mtu ? c->mtu : MTU_MAX,
+	};
+	int ret;
+
+	ret = link_open(&lc, ingress_frame, &guest_tx);
+	if (!ret)
+		return;
+	if (ret == -EOPNOTSUPP && lc.vhost_user)
+		fatalx("--vhost-user: not supported by this build");
+	if (c->fd >= 0)
+		fatalx("--fd %d: %s", c->fd, ret == -EPROTOTYPE ?
+		       "not a stream socket" : strerror(-ret));
+	if (c->socket_path[0])
+		fatalx("-s %s: %s", c->socket_path, ret == -EEXIST ?
+		       "exists and is not a socket" : ret == -EADDRINUSE ?
+		       "another process is listening on it" : strerror(-ret));
+	fatalx("cannot listen on any of " LINK_DEFAULT_PATH_FMT
+	       " (1 to %d): %s; use -s PATH", 1, LINK_DEFAULT_MAX,
+	       strerror(-ret));
+}
 
 int main(int argc, char **argv)
 {
 	struct conf c;
+	unsigned int max_flows;
+	int ret, status;
 
-	conf_parse(argc, argv, &c);
-	return 0;
+	conf_parse(argc, argv, &c);	/* bad option: one line, exit 1 */
+	log_init(&c);
+	/* conf_print(&c) here, unless --quiet, once conf/conf.c has it */
+
+	max_flows = c.max_flows ? c.max_flows : MAX_FLOWS_DEFAULT;
+	ret = loop_init(max_flows * TIMERS_PER_FLOW + TIMERS_EXTRA);
+	if (ret) {
+		errno = -ret;
+		fatal("setting up the event loop");
+	}
+
+	/* Everything that opens a path happens here, before the sandbox */
+	link_init(&c);
+	memcpy(guest_tx.our_mac, c.our_mac, sizeof(guest_tx.our_mac));
+	if (c.pcap_file[0]) {
+		ret = pcap_open(c.pcap_file);
+		if (ret) {
+			errno = -ret;
+			fatal("--pcap %s", c.pcap_file);
+		}
+		info("capturing guest frames to %s", c.pcap_file);
+	}
+	if (c.pid_file[0]) {
+		ret = pidfile_open(c.pid_file);
+		if (ret) {
+			errno = -ret;
+			fatal("--pid %s", c.pid_file);
+		}
+	}
+	ret = ingress_init(&c, &guest_tx);
+	if (ret) {
+		errno = -ret;
+		fatal("setting up services and flows");
+	}
+
+	/* The parent exits 0 only once daemon_ready() runs in the child */
+	if (!c.foreground) {
+		ret = daemon_start();
+		if (ret) {
+			errno = -ret;
+			fatal("going to the background");
+		}
+	}
+	ret = pidfile_write();		/* the daemon's own, final pid */
+	if (ret) {
+		errno = -ret;
+		fatal("--pid %s", c.pid_file);
+	}
+	signals_init();
+	if (!c.foreground) {
+		log_daemonized();
+		daemon_ready(c.fd >= 0 && c.fd <= 2 ? c.fd : -1);
+	}
+
+	status = loop_run();
+
+	if (c.debug || c.trace)
+		stats_dump();
+	link_close();
+	pcap_close();
+	pidfile_remove();
+	return status;
 }

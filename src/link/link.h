@@ -22,7 +22,10 @@
  * struct link_conf - what a link needs from the configuration
  * @vhost_user:	speak vhost-user instead of the stream protocol
  * @fd:		already connected socket (--fd), or -1
- * @socket_path: UNIX socket to listen on when @fd is -1
+ * @socket_path: UNIX socket to listen on when @fd is -1; NULL or "" to
+ *		probe a free default path (LINK_DEFAULT_PATH_FMT)
+ * @listen_fd:	set by link_open() for the transport: listening socket it
+ *		takes over (registers, accepts on, closes), or -1 with --fd
  * @one_off:	exit after the first connection ends (also implied by @fd)
  * @mtu:	largest L3 packet the guest may send or receive (for buffers)
  */
@@ -30,6 +33,7 @@ struct link_conf {
 	bool vhost_user;
 	int fd;
 	const char *socket_path;
+	int listen_fd;
 	bool one_off;
 	int mtu;
 };
@@ -45,5 +49,26 @@ typedef void (*link_rx_fn)(const uint8_t *frame, size_t len, uint64_t now_ns);
  * Return: 0, or -errno (the caller reports it with the path or fd)
  */
 int link_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx);
+
+/* Close the transport and remove the socket path we created (at exit) */
+void link_close(void);
+
+/* Path of our listening socket, or NULL with --fd */
+const char *link_path(void);
+
+/* Default socket paths probed without -s or --fd: 1 to LINK_DEFAULT_MAX */
+#define LINK_DEFAULT_PATH_FMT	"/tmp/gangway_%d.socket"
+#define LINK_DEFAULT_MAX	64
+
+/**
+ * link_listen() - listen on a UNIX stream socket at @path
+ * @path:	socket path
+ *
+ * A socket file left behind by a dead process (connecting is refused) is
+ * replaced; one somebody listens on, or a file that is not a socket, is
+ * not: that gives -EADDRINUSE or -EEXIST.
+ * Return: listening socket (non-blocking, close-on-exec), or -errno
+ */
+int link_listen(const char *path);
 
 #endif /* GANGWAY_LINK_LINK_H */

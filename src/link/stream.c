@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * link/stream.c - Ethernet frames over a stream socket, QEMU's way
+ *
+ * Input: one buffer of STREAM_IN_CHUNK plus the largest frame. Each read
+ * appends to it; the parser then delivers every complete frame in place
+ * and moves the incomplete tail (less than one frame) to the front. A bad
+ * length never desynchronises us: its frame's bytes are skipped (@in_skip),
+ * even across reads, and counted.
+ *
+ * Output: a ring of STREAM_OUT_QUEUE bytes holding length-prefixed
+ * frames. send() copies a frame in, or says -EAGAIN if it does not fit.
+ * The ring is flushed with sendmsg() at the end of every loop iteration
+ * (post hook), early when it passes STREAM_FLUSH_AT, and on EPOLLOUT once
+ * the socket was full. Senders that met -EAGAIN are woken once the ring
+ * has room for a full frame again. The length of the frame at the head
+ * of the ring is tracked (@out_frame_left) so that frames lost at a
+ * disconnection can be counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/pcap.h"
+#include "core/stats.h"
+#include "link/stream.h"
+#include "packet/packet.h"
+
+#define STREAM_LEN_SIZE		4	/* big-endian length before a frame */
+#define STREAM_READS_MAX	8	/* reads per wakeup, for fairness */
+#define STREAM_SOCKBUF		(4 << 20)	/* SO_SNDBUF/SO_RCVBUF wish */
+
+enum stream_stat {
+	STREAM_RX_FRAMES,
+	STREAM_RX_BYTES,
+	STREAM_RX_ZERO,		/* length 0: dropped */
+	STREAM_RX_SHORT,	/* shorter than an Ethernet header */
+	STREAM_RX_OVERSIZED,	/* longer than MTU + 14 */
+	STREAM_TX_FRAMES,	/* queued to the guest */
+	STREAM_TX_BYTES,
+	STREAM_TX_FULL,		/* send() said -EAGAIN: queue full */
+	STREAM_TX_TOO_BIG,	/* send() said -EMSGSIZE */
+	STREAM_TX_NOCONN,	/* send() said -ENOTCONN */
+	STREAM_TX_LOST,		/* queued, then the guest went away */
+	STREAM_CONNECTS,
+	STREAM_DISCONNECTS,
+	STREAM_REFUSED,		/* second guest while one is connected */
+	STREAM_STAT__COUNT
+};
+
+static const char *const stream_stat_names[] = {
+	[STREAM_RX_FRAMES]	= "rx_frames",
+	[STREAM_RX_BYTES]	= "rx_bytes",
+	[STREAM_RX_ZERO]	= "rx_zero_length",
+	[STREAM_RX_SHORT]	= "rx_short",
+	[STREAM_RX_OVERSIZED]	= "rx_oversized",
+	[STREAM_TX_FRAMES]	= "tx_frames",
+	[STREAM_TX_BYTES]	= "tx_bytes",
+	[STREAM_TX_FULL]	= "tx_queue_full",
+	[STREAM_TX_TOO_BIG]	= "tx_too_big",
+	[STREAM_TX_NOCONN]	= "tx_not_connected",
+	[STREAM_TX_LOST]	= "tx_lost",
+	[STREAM_CONNECTS]	= "connects",
+	[STREAM_DISCONNECTS]	= "disconnects",
+	[STREAM_REFUSED]	= "refused",
+};
+static_assert(ARRAY_SIZE(stream_stat_names) == STREAM_STAT__COUNT,
+	      "a name for every stream counter");
+static_assert(STREAM_OUT_QUEUE > 2 * (STREAM_FRAME_LIMIT + STREAM_LEN_SIZE),
+	      "the output queue holds at least two largest frames");
+
+/**
+ * struct stream - the one stream link
+ * @conn_w:	watch on @fd
+ * @listen_w:	watch on @listen_fd
+ * @fd:		connection to QEMU, -1 when none (owned)
+ * @listen_fd:	listening socket, -1 with --fd (owned once opened)
+ * @path:	what @listen_fd is bound to, for messages
+ * @exit_on_close: --fd or --one-off: the end of the connection ends us
+ * @max_frame:	largest frame accepted or sent (MTU + 14)
+ * @rx:		where good frames from the guest go
+ * @tx:		our side of struct guest_tx
+ * @in:		input buffer, @in_cap bytes, @in_len used from the start
+ * @in_skip:	bytes of a dropped frame still to be discarded
+ * @out:	output ring, @out_cap bytes, @out_len used from @out_head
+ * @out_frame_left: bytes of the frame at @out_head not yet sent, 0 if
+ *		@out_head is at a frame boundary
+ * @out_polled:	EPOLLOUT is on: the socket was full
+ * @dead:	the connection failed; closed at the next safe point
+ * @dead_err:	errno that killed it, 0 for EOF
+ * @post_ns:	loop_now() when our post hook last ran
+ * @rl_oversized, @rl_refused: rate limits for guest-triggered warnings
+ */
+struct stream {
+	struct watch conn_w;
+	struct watch listen_w;
+	int fd;
+	int listen_fd;
+	const char *path;
+	bool exit_on_close;
+	size_t max_frame;
+	link_rx_fn rx;
+	struct guest_tx *tx;
+
+	uint8_t *in;
+	size_t in_cap;
+	size_t in_len;
+	uint64_t in_skip;
+
+	uint8_t *out;
+	size_t out_cap;
+	size_t out_head;
+	size_t out_len;
+	size_t out_frame_left;
+	bool out_polled;
+
+	bool dead;
+	int dead_err;
+	uint64_t post_ns;
+	struct ratelimit rl_oversized;
+	struct ratelimit rl_refused;
+};
+
+static struct stream stream = { .fd = -1, .listen_fd = -1 };
+static uint64_t stream_stats[STREAM_STAT__COUNT];
+
+bool stream_connected(void)
+{
+	return stream.fd >= 0;
+}
+
+/* Output ring */
+
+static void ring_put(struct stream *s, const void *data, size_t len)
+{
+	size_t tail = (s->out_head + s->out_len) % s->out_cap;
+	size_t first = MIN(len, s->out_cap - tail);
+
+	memcpy(s->out + tail, data, first);
+	memcpy(s->out, (const uint8_t *)data + first, len - first);
+	s->out_len += len;
+}
+
+/* Read the length prefix at @off bytes past the head */
+static uint32_t ring_len_at(const struct stream *s, size_t off)
+{
+	uint8_t b[STREAM_LEN_SIZE];
+	size_t i;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = s->out[(s->out_head + off + i) % s->out_cap];
+	return get_be32(b);
+}
+
+/* Drop @n sent bytes from the head, keeping track of frame boundaries */
+static void ring_consume(struct stream *s, size_t n)
+{
+	while (n) {
+		size_t step;
+
+		if (!s->out_frame_left)
+			s->out_frame_left = STREAM_LEN_SIZE +
+					    ring_len_at(s, 0);
+		step = MIN(n, s->out_frame_left);
+		s->out_head = (s->out_head + step) % s->out_cap;
+		s->out_len -= step;
+		s->out_frame_left -= step;
+		n -= step;
+	}
+	if (!s->out_len)
+		s->out_head = 0;
+}
+
+/* Frames (whole or partly unsent) still in the ring */
+static uint64_t ring_frames(const struct stream *s)
+{
+	size_t off = s->out_frame_left;
+	uint64_t n = s->out_frame_left ? 1 : 0;
+
+	while (off < s->out_len) {
+		off += STREAM_LEN_SIZE + ring_len_at(s, off);
+		n++;
+	}
+	return n;
+}
+
+static void stream_poll_out(struct stream *s, bool on)
+{
+	if (s->out_polled == on || s->fd < 0)
+		return;
+	if (!loop_mod(s->fd, EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0),
+		      &s->conn_w))
+		s->out_polled = on;
+}
+
+/**
+ * stream_flush() - write as much of the output ring as the socket takes
+ * @s:		stream with a connection
+ *
+ * Never closes the connection (it may run inside a sender's call chain):
+ * a failure only marks it @dead.
+ */
+static void stream_flush(struct stream *s)
+{
+	while (s->out_len && !s->dead) {
+		size_t first = MIN(s->out_len, s->out_cap - s->out_head);
+		struct iovec iov[2] = {
+			{ .iov_base = s->out + s->out_head, .iov_len = first },
+			{ .iov_base = s->out, .iov_len = s->out_len - first },
+		};
+		struct msghdr mh = { .msg_iov = iov,
+				     .msg_iovlen = iov[1].iov_len ? 2 : 1 };
+		ssize_t n;
+
+		n = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				stream_poll_out(s, true);
+				return;
+			}
+			s->dead = true;
+			s->dead_err = errno;
+			return;
+		}
+		ring_consume(s, (size_t)n);
+	}
+	stream_poll_out(s, false);
+}
+
+/* guest_tx operations */
+
+static size_t stream_room(struct guest_tx *tx)
+{
+	struct stream *s = tx->link;
+	size_t free_bytes = s->out_cap - s->out_len;
+
+	if (s->fd < 0 || s->dead || free_bytes <= STREAM_LEN_SIZE)
+		return 0;
+	return free_bytes - STREAM_LEN_SIZE;
+}
+
+static int stream_send(struct guest_tx *tx, const struct iovec *iov,
+		       size_t cnt)
+{
+	struct stream *s = tx->link;
+	uint8_t hdr[STREAM_LEN_SIZE];
+	size_t len = 0, i;
+
+	for (i = 0; i < cnt; i++)
+		len += iov[i].iov_len;
+	if (s->fd < 0 || s->dead) {
+		stream_stats[STREAM_TX_NOCONN]++;
+		return -ENOTCONN;
+	}
+	if (len > s->max_frame) {
+		stream_stats[STREAM_TX_TOO_BIG]++;
+		return -EMSGSIZE;
+	}
+	if (s->out_cap - s->out_len < len + STREAM_LEN_SIZE) {
+		stream_stats[STREAM_TX_FULL]++;
+		return -EAGAIN;
+	}
+
+	put_be32(hdr, (uint32_t)len);
+	ring_put(s, hdr, sizeof(hdr));
+	for (i = 0; i < cnt; i++)
+		ring_put(s, iov[i].iov_base, iov[i].iov_len);
+	stream_stats[STREAM_TX_FRAMES]++;
+	stream_stats[STREAM_TX_BYTES] += len;
+	pcap_frame(iov, cnt, 0, loop_now());
+
+	/* Past our post hook in this iteration, nothing else would flush */
+	if (s->out_len >= STREAM_FLUSH_AT || s->post_ns == loop_now())
+		stream_flush(s);
+	return 0;
+}
+
+/* Senders that met -EAGAIN may go on once a largest frame fits again */
+static void stream_wake(struct stream *s, uint64_t now)
+{
+	if (s->tx->waiters &&
+	    stream_room(s->tx) >= s->max_frame + STREAM_LEN_SIZE)
+		guest_tx_wake(s->tx, now);
+}
+
+/* Input */
+
+/* Deliver every complete frame in the input buffer, drop bad ones */
+static void stream_parse(struct stream *s, uint64_t now)
+{
+	size_t pos = 0;
+
+	for (;;) {
+		size_t avail = s->in_len - pos;
+		uint32_t len;
+
+		if (s->in_skip) {
+			size_t k = (size_t)MIN(s->in_skip, (uint64_t)avail);
+
+			pos += k;
+			s->in_skip -= k;
+			if (s->in_skip)
+				break;
+			continue;
+		}
+		if (avail < STREAM_LEN_SIZE)
+			break;
+		len = get_be32(s->in + pos);
+		if (!len) {
+			stream_stats[STREAM_RX_ZERO]++;
+			pos += STREAM_LEN_SIZE;
+			continue;
+		}
+		if (len < ETH_HLEN || len > s->max_frame) {
+			if (len < ETH_HLEN) {
+				stream_stats[STREAM_RX_SHORT]++;
+			} else {
+				stream_stats[STREAM_RX_OVERSIZED]++;
+				log_ratelimited(&s->rl_oversized, now,
+						LOG_LVL_WARN,
+						"link: dropping a %u-byte frame from the guest: larger than MTU + 14 (%zu bytes)",
+						len, s->max_frame);
+			}
+			pos += STREAM_LEN_SIZE;
+			s->in_skip = len;
+			continue;
+		}
+		if (avail < STREAM_LEN_SIZE + len)
+			break;
+
+		pos += STREAM_LEN_SIZE;
+		stream_stats[STREAM_RX_FRAMES]++;
+		stream_stats[STREAM_RX_BYTES] += len;
+		pcap_buf(s->in + pos, len, now);
+		s->rx(s->in + pos, len, now);
+		pos += len;
+	}
+	s->in_len -= pos;
+	if (s->in_len)
+		memmove(s->in, s->in + pos, s->in_len);
+}
+
+/* Read what the socket has, a bounded number of times */
+static void stream_read(struct stream *s, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < STREAM_READS_MAX && !s->dead; i++) {
+		size_t want = s->in_cap - s->in_len;
+		ssize_t n = recv(s->fd, s->in + s->in_len, want,
+				 MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				s->dead = true;
+				s->dead_err = errno;
+			}
+			return;
+		}
+		if (!n) {
+			s->dead = true;
+			s->dead_err = 0;
+			return;
+		}
+		s->in_len += (size_t)n;
+		stream_parse(s, now);
+		if ((size_t)n < want)
+			return;		/* drained, most likely */
+	}
+}
+
+/* Connection */
+
+static void stream_reset_buffers(struct stream *s)
+{
+	s->in_len = 0;
+	s->in_skip = 0;
+	s->out_head = s->out_len = s->out_frame_left = 0;
+	s->out_polled = false;
+	s->dead = false;
+	s->dead_err = 0;
+}
+
+/* The connection ended: count what is lost, then exit or wait for more */
+static void stream_disconnect(struct stream *s)
+{
+	uint64_t lost = ring_frames(s);
+
+	stream_stats[STREAM_TX_LOST] += lost;
+	stream_stats[STREAM_DISCONNECTS]++;
+	loop_del(s->fd);
+	close(s->fd);
+	s->fd = -1;
+	stream_reset_buffers(s);
+	s->tx->guest_seen = 0;
+	memset(s->tx->guest_mac, 0xff, sizeof(s->tx->guest_mac));
+
+	if (s->exit_on_close) {
+		info("link: QEMU closed the socket%s%s; exiting",
+		     s->dead_err ? ": " : "",
+		     s->dead_err ? strerror(s->dead_err) : "");
+		loop_stop(0);
+		return;
+	}
+	info("link: guest disconnected%s%s (%llu frames to it lost); waiting on %s",
+	     s->dead_err ? ": " : "", s->dead_err ? strerror(s->dead_err) : "",
+	     (unsigned long long)lost, s->path);
+}
+
+static void stream_conn_ready(struct watch *w, uint32_t events, uint64_t now)
+{
+	struct stream *s = container_of(w, struct stream, conn_w);
+
+	if (s->fd < 0)
+		return;		/* closed earlier in this iteration */
+	if (events & EPOLLOUT) {
+		stream_flush(s);
+		stream_wake(s, now);
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		stream_read(s, now);
+	if (s->dead)
+		stream_disconnect(s);
+}
+
+/* Make @fd the connection: non-blocking, big buffers, watched */
+static int stream_adopt(struct stream *s, int fd)
+{
+	int flags = fcntl(fd, F_GETFL), sz = STREAM_SOCKBUF, ret;
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK))
+		return -errno;
+	/* Best effort: capped by net.core.[rw]mem_max without privileges */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	stream_reset_buffers(s);
+	s->conn_w.fn = stream_conn_ready;
+	ret = loop_add(fd, EPOLLIN | EPOLLRDHUP, &s->conn_w);
+	if (ret)
+		return ret;
+	s->fd = fd;
+	stream_stats[STREAM_CONNECTS]++;
+	return 0;
+}
+
+static void stream_listen_ready(struct watch *w, uint32_t events,
+				uint64_t now)
+{
+	struct stream *s = container_of(w, struct stream, listen_w);
+	int fd;
+
+	(void)events;
+	if (s->listen_fd < 0)
+		return;
+	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;		/* gone before we got to it, or EMFILE */
+	if (s->fd >= 0) {
+		stream_stats[STREAM_REFUSED]++;
+		log_ratelimited(&s->rl_refused, now, LOG_LVL_WARN,
+				"link: refusing a second connection on %s: one guest at a time",
+				s->path);
+		close(fd);
+		return;
+	}
+	if (stream_adopt(s, fd)) {
+		warn("link: cannot serve the connection on %s: %s", s->path,
+		     strerror(errno));
+		close(fd);
+		return;
+	}
+	info("link: guest connected on %s", s->path);
+}
+
+/* End of each loop iteration: flush, let blocked senders go on, flush */
+static void stream_post(void *arg, uint64_t now)
+{
+	struct stream *s = arg;
+
+	if (s->fd < 0)
+		return;
+	stream_flush(s);
+	if (s->tx->waiters && !s->dead) {
+		stream_wake(s, now);
+		stream_flush(s);
+	}
+	s->post_ns = now;
+	if (s->dead)
+		stream_disconnect(s);
+}
+
+/* Is @fd an open, connected stream socket? */
+static int stream_check_fd(int fd)
+{
+	int type;
+	socklen_t sl = sizeof(type);
+
+	if (fcntl(fd, F_GETFD) < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl))
+		return -errno;
+	if (type != SOCK_STREAM)
+		return -EPROTOTYPE;
+	return 0;
+}
+
+int stream_open(const struct link_conf *lc, link_rx_fn rx,
+		struct guest_tx *tx)
+{
+	struct stream *s = &stream;
+	int mtu = lc->mtu > 0 ? lc->mtu : 65535;
+	int ret;
+
+	if (lc->fd >= 0) {
+		ret = stream_check_fd(lc->fd);
+		if (ret)
+			return ret;
+	} else if (lc->listen_fd < 0) {
+		return -EINVAL;
+	}
+
+	stream_close();
+	s->max_frame = MIN((size_t)mtu + ETH_HLEN, STREAM_FRAME_LIMIT);
+	s->in_cap = STREAM_IN_CHUNK + STREAM_LEN_SIZE + s->max_frame;
+	s->out_cap = STREAM_OUT_QUEUE;
+	s->in = malloc(s->in_cap);
+	s->out = malloc(s->out_cap);
+	if (!s->in || !s->out) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	s->rx = rx;
+	s->tx = tx;
+	s->exit_on_close = lc->fd >= 0 || lc->one_off;
+	s->path = lc->socket_path;
+	s->rl_oversized = (struct ratelimit){ 0 };
+	s->rl_refused = (struct ratelimit){ 0 };
+	s->post_ns = 0;
+
+	tx->send = stream_send;
+	tx->room = stream_room;
+	tx->link = s;
+	memset(tx->guest_mac, 0xff, sizeof(tx->guest_mac));
+	tx->guest_seen = 0;
+
+	ret = loop_add_post(stream_post, s);
+	if (ret)
+		goto out_free;
+	stats_register("link", stream_stat_names, stream_stats,
+		       STREAM_STAT__COUNT);
+
+	if (lc->fd >= 0) {
+		ret = stream_adopt(s, lc->fd);
+		if (ret)
+			goto out_free;
+		return 0;
+	}
+	s->listen_w.fn = stream_listen_ready;
+	ret = loop_add(lc->listen_fd, EPOLLIN, &s->listen_w);
+	if (ret)
+		goto out_free;
+	s->listen_fd = lc->listen_fd;
+	return 0;
+
+out_free:
+	free(s->in);
+	free(s->out);
+	s->in = s->out = NULL;
+	return ret;
+}
+
+void stream_close(void)
+{
+	struct stream *s = &stream;
+
+	if (s->fd >= 0) {
+		loop_del(s->fd);
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->listen_fd >= 0) {
+		loop_del(s->listen_fd);
+		close(s->listen_fd);
+		s->listen_fd = -1;
+	}
+	free(s->in);
+	free(s->out);
+	s->in = s->out = NULL;
+	stream_reset_buffers(s);
+}

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for link/stream.c: framing of the QEMU stream protocol over
+ * a real socketpair (partial, merged, zero, short and oversized frames),
+ * the output queue with back-pressure, and the end of the connection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/stats.h"
+#include "link/link.h"
+#include "link/stream.h"
+
+#define MAX_SEEN	256
+
+static struct guest_tx tx;
+static int peer = -1;		/* QEMU's end */
+static size_t seen_len[MAX_SEEN];
+static uint8_t seen_first[MAX_SEEN];
+static uint8_t seen_last[MAX_SEEN];
+static int nseen;
+static struct timer stop_timer;
+
+static void rx(const uint8_t *frame, size_t len, uint64_t now)
+{
+	(void)now;
+	if (nseen < MAX_SEEN) {
+		seen_len[nseen] = len;
+		seen_first[nseen] = frame[0];
+		seen_last[nseen] = frame[len - 1];
+	}
+	nseen++;
+}
+
+static void stop_cb(struct timer *t, uint64_t now)
+{
+	(void)t;
+	(void)now;
+	loop_stop(42);
+}
+
+/* Run the loop for about @ms milliseconds; the loop's status */
+static int run_for(int ms)
+{
+	timer_arm(&stop_timer, clock_now_ns() + (uint64_t)ms * NSEC_PER_MSEC);
+	return loop_run();
+}
+
+static uint64_t stat(const char *name)
+{
+	return stats_get("link", name);
+}
+
+/* Open a stream link over a fresh socketpair with the given MTU */
+static void open_pair(int mtu)
+{
+	struct link_conf lc = { .fd = -1, .listen_fd = -1, .mtu = mtu };
+	int sv[2];
+
+	assert_int_equal(loop_init(16), 0);
+	timer_init(&stop_timer, stop_cb);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	lc.fd = sv[0];
+	peer = sv[1];
+	assert_int_equal(stream_open(&lc, rx, &tx), 0);
+	nseen = 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	stream_close();
+	if (peer >= 0)
+		close(peer);
+	peer = -1;
+	return 0;
+}
+
+/* Build a frame of @len bytes, first byte @tag, last byte ~@tag */
+static size_t put_frame(uint8_t *buf, uint32_t len, uint8_t tag)
+{
+	buf[0] = len >> 24;
+	buf[1] = len >> 16;
+	buf[2] = len >> 8;
+	buf[3] = len;
+	memset(buf + 4, 0xab, len);
+	if (len) {
+		buf[4] = tag;
+		buf[4 + len - 1] = (uint8_t)~tag;
+	}
+	return 4 + len;
+}
+
+static void write_all(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(peer, p, len);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void check_frame(int i, size_t len, uint8_t tag)
+{
+	assert_int_equal(seen_len[i], len);
+	assert_int_equal(seen_first[i], tag);
+	assert_int_equal(seen_last[i], (uint8_t)~tag);
+}
+
+/* Several frames in one write are all delivered, in order */
+static void merged_frames_all_delivered(void **state)
+{
+	static uint8_t buf[8192];
+	size_t off = 0;
+	uint64_t before = stat("rx_frames");
+
+	(void)state;
+	open_pair(1500);
+	off += put_frame(buf + off, 60, 1);
+	off += put_frame(buf + off, 1514, 2);
+	off += put_frame(buf + off, 14, 3);
+	off += put_frame(buf + off, 342, 4);
+	write_all(buf, off);
+	run_for(20);
+	assert_int_equal(nseen, 4);
+	check_frame(0, 60, 1);
+	check_frame(1, 1514, 2);
+	check_frame(2, 14, 3);
+	check_frame(3, 342, 4);
+	assert_int_equal(stat("rx_frames") - before, 4);
+}
+
+/* A frame split anywhere, even inside its length, is reassembled once */
+static void split_frame_reassembled(void **state)
+{
+	static uint8_t buf[2048];
+	size_t len, cut;
+
+	(void)state;
+	open_pair(1500);
+	len = put_frame(buf, 1000, 9);
+	for (cut = 1; cut < len; cut += 97) {
+		int before = nseen;
+
+		write_all(buf, cut);
+		run_for(2);
+		assert_int_equal(nseen, before);	/* not yet */
+		write_all(buf + cut, len - cut);
+		run_for(5);
+		assert_int_equal(nseen, before + 1);
+		check_frame(before, 1000, 9);
+	}
+	/* One byte at a time */
+	for (cut = 0; cut < len; cut++) {
+		write_all(buf + cut, 1);
+		if (cut % 250 == 0)
+			run_for(1);
+	}
+	run_for(5);
+	check_frame(nseen - 1, 1000, 9);
+}
+
+/* Zero-length and short frames are counted and skipped; framing holds */
+static void zero_and_short_frames_dropped(void **state)
+{
+	static uint8_t buf[1024];
+	uint64_t zero = stat("rx_zero_length"), shrt = stat("rx_short");
+	size_t off = 0;
+
+	(void)state;
+	open_pair(1500);
+	off += put_frame(buf + off, 0, 0);
+	off += put_frame(buf + off, 13, 5);
+	off += put_frame(buf + off, 1, 6);
+	off += put_frame(buf + off, 0, 0);
+	off += put_frame(buf + off, 64, 7);
+	write_all(buf, off);
+	run_for(20);
+	assert_int_equal(nseen, 1);
+	check_frame(0, 64, 7);
+	assert_int_equal(stat("rx_zero_length") - zero, 2);
+	assert_int_equal(stat("rx_short") - shrt, 2);
+}
+
+/* Oversized frames are skipped even when they span many reads */
+static void oversized_frames_skipped(void **state)
+{
+	static uint8_t buf[4 + 300000];
+	uint64_t over = stat("rx_oversized");
+	size_t len, off;
+
+	(void)state;
+	open_pair(1500);
+	len = put_frame(buf, 1515, 1);		/* MTU + 15: one too many */
+	write_all(buf, len);
+	len = put_frame(buf, 1514, 2);		/* MTU + 14: fits */
+	write_all(buf, len);
+	run_for(10);
+	assert_int_equal(nseen, 1);
+	check_frame(0, 1514, 2);
+
+	/* 300000 bytes, more than the input buffer, fed in pieces */
+	len = put_frame(buf, 300000, 3);
+	for (off = 0; off < len; off += 65536) {
+		write_all(buf + off, MIN((size_t)65536, len - off));
+		run_for(1);
+	}
+	len = put_frame(buf, 100, 4);
+	write_all(buf, len);
+	run_for(10);
+	assert_int_equal(nseen, 2);
+	check_frame(1, 100, 4);
+	assert_int_equal(stat("rx_oversized") - over, 2);
+}
+
+/* Frames sent to the guest arrive length-prefixed, in order */
+static void frames_to_guest_are_length_prefixed(void **state)
+{
+	uint8_t frame[1514], in[4 * 2000];
+	ssize_t n;
+	size_t got = 0;
+	int i;
+
+	(void)state;
+	open_pair(1500);
+	assert_true(guest_room(&tx) > 1514);
+	for (i = 0; i < 3; i++) {
+		memset(frame, i + 1, sizeof(frame));
+		assert_int_equal(guest_send_buf(&tx, frame, 100 + 500 * i), 0);
+	}
+	assert_int_equal(guest_send_buf(&tx, frame, 1515), -EMSGSIZE);
+	run_for(5);
+	while (got < 4 * 3 + 100 + 600 + 1100) {
+		n = read(peer, in + got, sizeof(in) - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	assert_int_equal(get_be32(in), 100);
+	assert_int_equal(in[4], 1);
+	assert_int_equal(get_be32(in + 104), 600);
+	assert_int_equal(in[108], 2);
+	assert_int_equal(get_be32(in + 708), 1100);
+	assert_int_equal(in[712 + 1099], 3);
+}
+
+/* Back-pressure: a full queue says -EAGAIN, room() agrees, waiters wake */
+static int woken;
+static uint32_t tx_seq, rx_seq;
+static bool rx_bad;
+static uint8_t rbuf[1 << 20];
+static size_t rlen;
+
+static void waiter_fn(struct guest_waiter *gw, uint64_t now)
+{
+	(void)gw;
+	(void)now;
+	woken++;
+}
+
+/* Timer: read what the guest end has, check sequence numbers */
+static struct timer drain_timer;
+static uint32_t drain_target;
+
+static void drain_cb(struct timer *t, uint64_t now)
+{
+	ssize_t n;
+
+	n = recv(peer, rbuf + rlen, sizeof(rbuf) - rlen, MSG_DONTWAIT);
+	if (n > 0)
+		rlen += (size_t)n;
+	for (;;) {
+		uint32_t len;
+
+		if (rlen < 4)
+			break;
+		len = get_be32(rbuf);
+		if (rlen < 4 + len)
+			break;
+		if (len != 1514 || get_be32(rbuf + 4) != rx_seq)
+			rx_bad = true;
+		rx_seq++;
+		memmove(rbuf, rbuf + 4 + len, rlen - 4 - len);
+		rlen -= 4 + len;
+	}
+	if (rx_seq == drain_target)
+		loop_stop(0);
+	else
+		timer_arm(t, now + 100000);
+}
+
+static void queue_full_then_waiters_woken(void **state)
+{
+	struct guest_waiter gw = { .fn = waiter_fn };
+	uint64_t full = stat("tx_queue_full");
+	uint8_t frame[1514] = { 0 };
+	int ret;
+
+	(void)state;
+	open_pair(1500);
+	woken = 0;
+	tx_seq = rx_seq = 0;
+	rx_bad = false;
+	rlen = 0;
+	for (;;) {
+		put_be32(frame, tx_seq);
+		ret = guest_send_buf(&tx, frame, sizeof(frame));
+		if (ret)
+			break;
+		tx_seq++;
+		assert_true(tx_seq < 100000);
+	}
+	assert_int_equal(ret, -EAGAIN);
+	assert_true(guest_room(&tx) < sizeof(frame));
+	assert_int_equal(stat("tx_queue_full") - full, 1);
+	/* More than the queue went out: part is in the socket buffer */
+	assert_true((uint64_t)tx_seq * 1518 > STREAM_OUT_QUEUE / 2);
+	guest_tx_wait(&tx, &gw);
+
+	drain_target = tx_seq;
+	timer_init(&drain_timer, drain_cb);
+	timer_arm(&drain_timer, clock_now_ns());
+	assert_int_equal(loop_run(), 0);
+	assert_false(rx_bad);
+	assert_int_equal(rx_seq, tx_seq);
+	assert_int_equal(woken, 1);
+	assert_true(guest_room(&tx) > STREAM_OUT_QUEUE - 4096);
+}
+
+/* With --fd, QEMU closing its end stops the loop with status 0 */
+static void peer_close_ends_fd_mode(void **state)
+{
+	uint8_t frame[64] = { 0 };
+
+	(void)state;
+	open_pair(1500);
+	assert_true(stream_connected());
+	close(peer);
+	peer = -1;
+	assert_int_equal(run_for(1000), 0);
+	assert_false(stream_connected());
+	assert_int_equal(guest_send_buf(&tx, frame, sizeof(frame)),
+			 -ENOTCONN);
+	assert_int_equal(guest_room(&tx), 0);
+}
+
+/* Listening: one guest at a time, the next one after it leaves */
+static void listen_accepts_one_guest_at_a_time(void **state)
+{
+	struct link_conf lc = { .fd = -1, .mtu = 1500 };
+	char path[64];
+	struct sockaddr_un { sa_family_t f; char p[108]; } sun = { AF_UNIX };
+	uint64_t refused = stat("refused");
+	uint8_t buf[128];
+	int a, b;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/gangway_test_%d.sock", getpid());
+	snprintf(sun.p, sizeof(sun.p), "%s", path);
+	assert_int_equal(loop_init(16), 0);
+	timer_init(&stop_timer, stop_cb);
+	lc.listen_fd = link_listen(path);
+	assert_true(lc.listen_fd >= 0);
+	lc.socket_path = path;
+	assert_int_equal(stream_open(&lc, rx, &tx), 0);
+	nseen = 0;
+
+	a = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(a, (void *)&sun, sizeof(sun)), 0);
+	run_for(5);
+	assert_true(stream_connected());
+	b = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(b, (void *)&sun, sizeof(sun)), 0);
+	run_for(5);
+	assert_int_equal(read(b, buf, sizeof(buf)), 0);	/* EOF: refused */
+	assert_int_equal(stat("refused") - refused, 1);
+	close(b);
+
+	peer = a;
+	write_all(buf, put_frame(buf, 60, 8));
+	run_for(5);
+	assert_int_equal(nseen, 1);
+	close(a);
+	assert_int_equal(run_for(20), 42);	/* keeps running */
+	assert_false(stream_connected());
+
+	a = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(a, (void *)&sun, sizeof(sun)), 0);
+	peer = a;
+	write_all(buf, put_frame(buf, 61, 9));
+	run_for(10);
+	assert_int_equal(nseen, 2);
+	check_frame(1, 61, 9);
+
+	/* A second listener on the same path is refused, it is not stale */
+	assert_int_equal(link_listen(path), -EADDRINUSE);
+
+	/* After we are gone, the socket file is stale and can be reused */
+	stream_close();
+	b = link_listen(path);
+	assert_true(b >= 0);
+	close(b);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(merged_frames_all_delivered,
+					  teardown),
+		cmocka_unit_test_teardown(split_frame_reassembled, teardown),
+		cmocka_unit_test_teardown(zero_and_short_frames_dropped,
+					  teardown),
+		cmocka_unit_test_teardown(oversized_frames_skipped, teardown),
+		cmocka_unit_test_teardown(frames_to_guest_are_length_prefixed,
+					  teardown),
+		cmocka_unit_test_teardown(queue_full_then_waiters_woken,
+					  teardown),
+		cmocka_unit_test_teardown(peer_close_ends_fd_mode, teardown),
+		cmocka_unit_test_teardown(listen_accepts_one_guest_at_a_time,
+					  teardown),
+	};
+
+	log_set_level(LOG_LVL_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
