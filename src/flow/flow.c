@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * flow/flow.c - set up the flow layer and route guest segments into it
+ *
+ * flow_init() sizes the shared flow table, takes the address rules, and
+ * initialises each protocol module; the protocol entry points are thin
+ * so ingress needs only flow/flow.h.
+ */
+#include <errno.h>
+
+#include "core/log.h"
+#include "flow/flow.h"
+#include "flow/icmp.h"
+#include "flow/nat.h"
+#include "flow/table.h"
+#include "flow/tcp.h"
+#include "flow/udp.h"
+
+/**
+ * flow_init() - allocate the flow table and start each protocol module
+ * @fc:		flow configuration; must outlive the process's loop
+ * @tx:		frames to the guest
+ * Return: 0, or -errno (logged by the failing module)
+ */
+int flow_init(const struct flow_conf *fc, struct guest_tx *tx)
+{
+	int rc;
+
+	rc = flow_table_init(fc->max_flows);
+	if (rc) {
+		err("flow: cannot allocate %u flows; lower --max-flows",
+		    fc->max_flows);
+		return rc;
+	}
+	rc = nat_init(fc);
+	if (rc)
+		return rc;
+	rc = tcp_init(fc, tx);
+	if (rc)
+		return rc;
+	rc = udp_init(fc, tx);
+	if (rc)
+		return rc;
+	return icmp_init(fc, tx);
+}
+
+void flow_tcp_input(const struct ip_view *ip, const struct tcp_view *tcp,
+		    struct pkt_cursor payload, uint64_t now_ns)
+{
+	tcp_input(ip, tcp, payload, now_ns);
+}
+
+void flow_udp_input(const struct ip_view *ip, const struct udp_view *udp,
+		    struct pkt_cursor payload, uint64_t now_ns)
+{
+	udp_input(ip, udp, payload, now_ns);
+}
+
+void flow_icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
+		     struct pkt_cursor payload, uint64_t now_ns)
+{
+	icmp_input(ip, icmp, payload, now_ns);
+}

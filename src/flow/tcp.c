@@ -1,0 +1,1625 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * flow/tcp.c - the guest's TCP connections, carried on host sockets
+ *
+ * Theory of operation (the long version is docs/design/tcp.md):
+ *
+ * Each guest connection is terminated here and carried on one host socket.
+ * Outbound: a guest SYN opens a non-blocking socket and connect()s it to
+ * the mapped destination; the guest gets its SYN-ACK only once the host
+ * side is connected, or a RST if that fails. Inbound (-t): an accepted
+ * socket becomes a connection, and we send the SYN to the guest.
+ *
+ * Host to guest: data the guest has not acknowledged stays in the host
+ * socket's receive buffer. We read it with MSG_PEEK, which advances the
+ * socket's peek offset (SO_PEEK_OFF), so the next peek starts at the
+ * first byte never sent. When the guest acknowledges bytes, we discard
+ * them with recv(MSG_TRUNC), which moves the peek offset back by as much.
+ * So: peek offset == snd_nxt - snd_una. A retransmission rewinds the peek
+ * offset to 0 and snd_nxt to snd_una (go-back-N). We read only as much as
+ * the guest's window and the link's room allow; the kernel's receive
+ * buffer filling up is the back-pressure on the host peer.
+ *
+ * Guest to host: an in-order segment is written to the socket at once;
+ * what does not fit is not acknowledged (the guest sends it again), and
+ * the window we advertise is the free space in the socket's send buffer.
+ * Out-of-order segments are dropped with a duplicate ACK: no reassembly
+ * buffer, the guest's fast retransmit fills the hole.
+ *
+ * FIN each way on its own (half-close): guest FIN -> shutdown(SHUT_WR);
+ * host EOF -> FIN to the guest once it acknowledged every byte. RST each
+ * way: guest RST -> close with SO_LINGER 0; host error -> RST to the guest.
+ * No TIME_WAIT here. Established connections never expire; half-closed
+ * ones expire after TCP_HALF_CLOSED_S without activity.
+ */
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/stats.h"
+#include "flow/nat.h"
+#include "flow/table.h"
+#include "flow/tcp.h"
+#include "flow/tcp_seq.h"
+#include "packet/build.h"
+
+#define TCP_PEEK_BUF		(1 << 20)	/* bytes peeked per read */
+#define TCP_DISCARD_BUF		(16 << 20)	/* without SO_PEEK_OFF */
+#define TCP_FRAME_BUF		(ETH_HLEN + IPV6_HLEN + 60 + 65536)
+#define TCP_CONNECT_TIMEOUT_S	30
+#define TCP_SYN_RETRIES		6	/* SYN and SYN-ACK to the guest */
+#define TCP_RTX_RETRIES		12	/* about 3 minutes with backoff */
+#define TCP_HALF_CLOSED_S	600	/* idle half-closed flows expire */
+#define TCP_PERSIST_MAX_MS	10000	/* zero window probes, backed off */
+#define TCP_ACCEPT_BURST	64	/* accept() calls per wakeup */
+#define TCP_DUP_ACK_THRESH	3	/* RFC 5681 fast retransmit */
+#define TCP_OPTS_SYN_LEN	8	/* MSS, NOP, window scale */
+
+enum tcp_state {
+	TCP_S_FREE = 0,
+	TCP_S_CONNECTING,	/* guest SYN seen, host connect() pending */
+	TCP_S_SYN_RCVD,		/* SYN-ACK sent to the guest */
+	TCP_S_SYN_SENT,		/* inbound: SYN sent to the guest */
+	TCP_S_ESTABLISHED,	/* data; FINs tracked by flags */
+	TCP_S_CLOSED,		/* done, freed by the post hook */
+	TCP_S__COUNT
+};
+
+static const char *const tcp_state_str[] = {
+	"FREE", "CONNECTING", "SYN_RCVD", "SYN_SENT", "ESTABLISHED", "CLOSED",
+};
+static_assert(ARRAY_SIZE(tcp_state_str) == TCP_S__COUNT, "state names");
+
+enum tcp_timer_kind {
+	TCP_T_NONE,
+	TCP_T_CONNECT,		/* host connect() deadline */
+	TCP_T_RTX,		/* SYN, SYN-ACK, data or FIN retransmission */
+	TCP_T_PERSIST,		/* zero window probe */
+	TCP_T_IDLE,		/* half-closed flow expiry */
+};
+
+/**
+ * struct tcp_conn - one guest TCP connection
+ * @w:		watch on @fd
+ * @tmr:	the one timer, its purpose in @tkind
+ * @gw:		waiting for room on the link
+ * @key:	the flow as the guest sees it (index key)
+ * @fd:		host socket, owned; -1 once closed
+ * @ev:		epoll events registered for @fd
+ * @in_epoll:	@fd is registered with the loop
+ * @snd_una:	oldest data byte to the guest not acknowledged
+ * @snd_nxt:	next data byte to send (rewound on retransmission)
+ * @snd_max:	one past the highest data byte ever sent
+ * @rcv_nxt:	next byte expected from the guest
+ * @wnd_guest:	guest's receive window in bytes (scaled)
+ * @wnd_raw:	raw window field of the last guest segment (dup ACKs)
+ * @wnd_sent:	window field in the last segment we sent
+ * @ack_sent:	acknowledgement number in the last segment we sent
+ * @recover:	snd_max when fast retransmit began (RFC 6582)
+ * @rto_ms:	current retransmission timeout
+ * @persist_ms:	current zero window probe interval
+ * @active_ns:	last time anything happened, for half-closed expiry
+ * @mss:	largest payload per segment to the guest
+ */
+struct tcp_conn {
+	struct watch w;
+	struct timer tmr;
+	struct guest_waiter gw;
+	struct flow_key key;
+	int fd;
+	int id;
+	uint32_t ev;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t snd_max;
+	uint32_t rcv_nxt;
+	uint32_t wnd_guest;
+	uint32_t ack_sent;
+	uint32_t recover;
+	uint32_t rto_ms;
+	uint32_t persist_ms;
+	uint64_t active_ns;
+	uint16_t wnd_raw;
+	uint16_t wnd_sent;
+	uint16_t mss;
+	uint8_t state;
+	uint8_t tkind;
+	uint8_t ws_guest;	/* shift the guest applies to its window */
+	uint8_t ws_ours;	/* shift we apply to ours (0: not agreed) */
+	uint8_t dup_acks;
+	uint8_t retries;
+	bool v4;
+	bool in_epoll;
+	bool host_eof;		/* host sent FIN (peek returned 0) */
+	bool guest_fin;		/* guest FIN received, SHUT_WR done */
+	bool fin_sent;		/* our FIN (at snd_max) sent */
+	bool fin_acked;
+	bool in_recovery;
+	bool out_full;		/* last write to the host socket fell short */
+	bool ack_queued;	/* on the post hook's ACK list */
+	bool free_queued;	/* on the post hook's free list */
+	bool inbound;
+};
+
+/**
+ * struct tcp_listener - one -t listening socket
+ * @rule:	index in tcp_rules
+ * @port:	host port
+ */
+struct tcp_listener {
+	struct watch w;
+	int fd;
+	int rule;
+	uint16_t port;
+	bool v4;
+};
+
+enum tcp_ctr {
+	TCP_C_SYN_OUT,		/* guest SYNs opening a connection */
+	TCP_C_ACCEPTED,		/* inbound connections accepted */
+	TCP_C_ESTABLISHED,
+	TCP_C_REFUSED,		/* host connect() failed */
+	TCP_C_NAT_DENIED,	/* destination the guest may not reach */
+	TCP_C_FLOWS_FULL,	/* --max-flows reached */
+	TCP_C_NO_FLOW,		/* segment for no connection: RST */
+	TCP_C_RST_FROM_GUEST,
+	TCP_C_RST_TO_GUEST,
+	TCP_C_OOO_DROP,		/* out-of-order guest data dropped */
+	TCP_C_DUP_DATA,		/* guest data we already had */
+	TCP_C_OUT_FULL,		/* guest data not written: socket full */
+	TCP_C_DUP_ACK,
+	TCP_C_FAST_RTX,
+	TCP_C_RTO,
+	TCP_C_PROBE,		/* zero window probes */
+	TCP_C_EXPIRED,		/* half-closed flows timed out */
+	TCP_C_GIVE_UP,		/* retransmission limit reached */
+	TCP_C_DISABLED,		/* --no-tcp */
+	TCP_C_BAD,		/* unexpected segment dropped */
+	TCP_C_LINK_FULL,	/* waits for room on the link */
+	TCP_C_TIMER_FULL,	/* could not arm a timer */
+	TCP_C__COUNT
+};
+
+static const char *const tcp_ctr_names[] = {
+	"syn_out", "accepted", "established", "refused", "nat_denied",
+	"flows_full", "no_flow", "rst_from_guest", "rst_to_guest",
+	"ooo_drop", "dup_data", "out_full", "dup_ack", "fast_rtx", "rto",
+	"probe", "expired", "give_up", "disabled", "bad", "link_full",
+	"timer_full",
+};
+static_assert(ARRAY_SIZE(tcp_ctr_names) == TCP_C__COUNT, "counter names");
+
+static struct tcp {
+	struct guest_tx *tx;
+	const struct flow_conf *fc;
+	struct tcp_conn *conns;		/* [max_flows], by flow id */
+	unsigned int max_flows;
+	int *ack_list;			/* ids waiting for an ACK */
+	unsigned int ack_count;
+	int *free_list;			/* ids closed this iteration */
+	unsigned int free_count;
+	struct tcp_listener *listeners;
+	unsigned int listener_count;
+	unsigned int conn_count;
+	uint8_t *peek_buf;		/* TCP_PEEK_BUF */
+	uint8_t *frame_buf;		/* TCP_FRAME_BUF */
+	uint8_t *discard_buf;		/* without SO_PEEK_OFF only */
+	bool peek_off;			/* kernel supports SO_PEEK_OFF on TCP */
+	struct ratelimit rl_full;
+	struct ratelimit rl_listen;
+	uint64_t ctr[TCP_C__COUNT];
+} tcp;
+
+static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest);
+static void tcp_send_data(struct tcp_conn *c, uint64_t now);
+static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart);
+
+unsigned int tcp_conn_count(void)
+{
+	return tcp.conn_count;
+}
+
+/* ---- small helpers --------------------------------------------------- */
+
+static void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
+{
+	if (log_enabled(LOG_LVL_DEBUG))
+		debug("flow %d tcp port %u > %u: %s -> %s", c->id,
+		      c->key.gport, c->key.rport, tcp_state_str[c->state],
+		      tcp_state_str[s]);
+	c->state = s;
+}
+
+static uint32_t tcp_isn(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+		v = (uint32_t)clock_now_ns() * 2654435761u;
+	return v;
+}
+
+static socklen_t tcp_sockaddr(const union inany *a, uint16_t port,
+			      struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inany_is_v4(a)) {
+		struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+
+		sa->sin_family = AF_INET;
+		sa->sin_port = htons(port);
+		sa->sin_addr = a->v4mapped.a4;
+		return sizeof(*sa);
+	} else {
+		struct sockaddr_in6 *sa = (struct sockaddr_in6 *)ss;
+
+		sa->sin6_family = AF_INET6;
+		sa->sin6_port = htons(port);
+		sa->sin6_addr = a->a6;
+		return sizeof(*sa);
+	}
+}
+
+static void tcp_from_sockaddr(const struct sockaddr_storage *ss,
+			      union inany *a, uint16_t *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sa = (const struct sockaddr_in *)ss;
+
+		inany_from_v4(a, sa->sin_addr);
+		*port = ntohs(sa->sin_port);
+	} else {
+		const struct sockaddr_in6 *sa =
+			(const struct sockaddr_in6 *)ss;
+
+		inany_from_v6(a, &sa->sin6_addr);
+		*port = ntohs(sa->sin6_port);
+	}
+}
+
+static bool tcp_is_loopback(const union inany *a)
+{
+	static const union inany lo6 = { .a6 = IN6ADDR_LOOPBACK_INIT };
+
+	if (inany_is_v4(a))
+		return ((const uint8_t *)&a->v4mapped.a4)[0] == 127;
+	return inany_equal(a, &lo6);
+}
+
+/* Update the epoll registration to what the connection needs now */
+static void tcp_epoll_update(struct tcp_conn *c)
+{
+	uint32_t ev = 0;
+
+	if (c->fd < 0 || !c->in_epoll)
+		return;
+	switch (c->state) {
+	case TCP_S_CONNECTING:
+		ev = EPOLLOUT;
+		break;
+	case TCP_S_ESTABLISHED:
+		if (!c->host_eof && !c->gw.queued &&
+		    tcp_send_room(c->snd_una, c->snd_nxt, c->wnd_guest))
+			ev |= EPOLLIN;
+		if (c->out_full || (!c->guest_fin && !c->wnd_sent))
+			ev |= EPOLLOUT;
+		break;
+	default:
+		break;
+	}
+	if (ev == c->ev)
+		return;
+	if (!loop_mod(c->fd, ev, &c->w))
+		c->ev = ev;
+}
+
+/* ---- frames to the guest --------------------------------------------- */
+
+/* Free space in the host socket's send buffer: the window for the guest */
+static uint64_t tcp_sndbuf_free(const struct tcp_conn *c)
+{
+	int sndbuf = 0, outq = 0;
+	socklen_t sl = sizeof(sndbuf);
+
+	if (c->fd < 0 || c->guest_fin)
+		return 0;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0 ||
+	    ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+		return 65535;
+	/*
+	 * SO_SNDBUF counts kernel overhead too, SIOCOUTQ only payload: half
+	 * the difference is about what still fits. It is never zero while
+	 * the kernel reports EPOLLOUT (queued below 2/3 of SO_SNDBUF), so a
+	 * window update on EPOLLOUT always opens the window.
+	 */
+	if (outq >= sndbuf)
+		return 0;
+	return (uint64_t)(sndbuf - outq) / 2;
+}
+
+static size_t tcp_hdr_len(const struct tcp_conn *c)
+{
+	return ETH_HLEN + (c->v4 ? IPV4_HLEN_MIN : IPV6_HLEN) + TCP_HLEN_MIN;
+}
+
+/**
+ * tcp_emit() - build and queue one segment to the guest
+ * @c:		connection (addresses, ports, ack, window)
+ * @seq:	sequence number
+ * @flags:	TCP_F_*
+ * @opts:	options, padded, or NULL
+ * @optlen:	bytes of @opts
+ * @data:	payload or NULL
+ * @len:	payload bytes
+ * @wnd:	window field
+ * Return: 0, or -errno from the link (-EAGAIN: no room)
+ */
+static int tcp_emit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
+		    const uint8_t *opts, uint8_t optlen, const void *data,
+		    size_t len, uint16_t wnd)
+{
+	struct frame_addrs a;
+	struct tcp_fields t = {
+		.sport = c->key.rport,
+		.dport = c->key.gport,
+		.seq = seq,
+		.ack = (flags & TCP_F_ACK) ? c->rcv_nxt : 0,
+		.flags = flags,
+		.window = wnd,
+		.opts = opts,
+		.optlen = optlen,
+	};
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct pkt_builder b;
+	int rc;
+
+	memcpy(a.src_mac, tcp.tx->our_mac, ETH_ALEN);
+	memcpy(a.dst_mac, tcp.tx->guest_mac, ETH_ALEN);
+	a.src = c->key.raddr;
+	a.dst = c->key.gaddr;
+	a.ttl = 0;
+	pb_init(&b, tcp.frame_buf, TCP_FRAME_BUF);
+	if (!frame_tcp(&b, &a, &t, &iov, 1, len))
+		return -EMSGSIZE;
+	rc = guest_send_buf(tcp.tx, b.buf, b.len);
+	if (rc)
+		return rc;
+	if (flags & TCP_F_ACK)
+		c->ack_sent = c->rcv_nxt;
+	c->wnd_sent = wnd;
+	return 0;
+}
+
+/* Window field for the next segment */
+static uint16_t tcp_wnd_now(struct tcp_conn *c)
+{
+	uint64_t free = tcp_sndbuf_free(c);
+
+	if (!c->ws_ours && free > 0xffff)
+		free = 0xffff;
+	if (c->guest_fin)
+		free = 0;
+	return tcp_wnd_field(free, c->ws_ours);
+}
+
+/* A segment without data: ACK, FIN, RST; queued or dropped, not retried */
+static int tcp_send_flags(struct tcp_conn *c, uint8_t flags)
+{
+	uint32_t seq = c->snd_max;
+
+	if (c->fin_sent && !(flags & TCP_F_FIN))
+		seq++;		/* our FIN took one sequence number */
+	if (flags & TCP_F_RST)
+		tcp.ctr[TCP_C_RST_TO_GUEST]++;
+	return tcp_emit(c, seq, flags | TCP_F_ACK, NULL, 0, NULL, 0,
+			(flags & TCP_F_RST) ? 0 : tcp_wnd_now(c));
+}
+
+/* SYN or SYN-ACK, with MSS and (if agreed or offered) window scale */
+static int tcp_send_syn(struct tcp_conn *c, bool ack)
+{
+	uint8_t opts[TCP_OPTS_SYN_LEN];
+	uint8_t optlen = 4;
+	uint16_t mss = tcp_mss_ours(tcp.fc->mtu, c->v4);
+
+	opts[0] = 2;		/* MSS (RFC 9293 section 3.2) */
+	opts[1] = 4;
+	put_be16(opts + 2, mss);
+	if (!ack || c->ws_ours) {
+		opts[4] = 1;	/* NOP */
+		opts[5] = 3;	/* window scale (RFC 7323 section 2) */
+		opts[6] = 3;
+		opts[7] = TCP_WS_OURS;
+		optlen = 8;
+	}
+	return tcp_emit(c, c->snd_una - 1,
+			TCP_F_SYN | (ack ? TCP_F_ACK : 0), opts, optlen,
+			NULL, 0, 0xffff);
+}
+
+/* RST for a guest segment that belongs to no connection (RFC 9293 3.10.7.1) */
+static void tcp_rst_stray(const struct ip_view *ip, const struct tcp_view *th)
+{
+	struct frame_addrs a;
+	struct tcp_fields t = {
+		.sport = th->dport,
+		.dport = th->sport,
+	};
+	struct pkt_builder b;
+
+	if (th->flags & TCP_F_RST)
+		return;
+	if (th->flags & TCP_F_ACK) {
+		t.seq = th->ack;
+		t.flags = TCP_F_RST;
+	} else {
+		t.ack = th->seq + th->paylen + !!(th->flags & TCP_F_SYN) +
+			!!(th->flags & TCP_F_FIN);
+		t.flags = TCP_F_RST | TCP_F_ACK;
+	}
+	memcpy(a.src_mac, tcp.tx->our_mac, ETH_ALEN);
+	memcpy(a.dst_mac, tcp.tx->guest_mac, ETH_ALEN);
+	a.src = ip->dst;
+	a.dst = ip->src;
+	a.ttl = 0;
+	pb_init(&b, tcp.frame_buf, TCP_FRAME_BUF);
+	if (frame_tcp(&b, &a, &t, NULL, 0, 0) &&
+	    !guest_send_buf(tcp.tx, b.buf, b.len))
+		tcp.ctr[TCP_C_RST_TO_GUEST]++;
+}
+
+/* Acknowledge at the end of this loop iteration (coalesces a burst) */
+static void tcp_ack_later(struct tcp_conn *c)
+{
+	if (c->ack_queued || c->state == TCP_S_CLOSED)
+		return;
+	c->ack_queued = true;
+	tcp.ack_list[tcp.ack_count++] = c->id;
+}
+
+/* ---- host socket reads ----------------------------------------------- */
+
+/**
+ * tcp_peek() - read host data past what is in flight, leaving it queued
+ * @c:		connection
+ * @len:	bytes wanted, at most TCP_PEEK_BUF
+ * Return: bytes read into tcp.peek_buf, 0 at EOF, or -errno
+ */
+static ssize_t tcp_peek(struct tcp_conn *c, size_t len)
+{
+	ssize_t n;
+
+	if (tcp.peek_off) {
+		n = recv(c->fd, tcp.peek_buf, len, MSG_PEEK | MSG_DONTWAIT);
+	} else {
+		/* Without SO_PEEK_OFF: skip the bytes in flight by hand */
+		size_t skip = c->snd_nxt - c->snd_una;
+		struct iovec iov[2] = {
+			{ .iov_base = tcp.discard_buf, .iov_len = skip },
+			{ .iov_base = tcp.peek_buf, .iov_len = len },
+		};
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		n = recvmsg(c->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+		if (n >= 0 && skip) {
+			/*
+			 * Only the bytes in flight: no news, or EOF, which
+			 * we then see once they are acknowledged (skip 0).
+			 */
+			if ((size_t)n <= skip)
+				return -EAGAIN;
+			n -= (ssize_t)skip;
+		}
+	}
+	if (n < 0)
+		return -errno;
+	return n;
+}
+
+/* Set the peek offset to snd_nxt - snd_una after a rewind */
+static void tcp_peek_rewind(struct tcp_conn *c)
+{
+	int off = (int)(c->snd_nxt - c->snd_una);
+
+	if (tcp.peek_off)
+		setsockopt(c->fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+}
+
+/* Drop @len acknowledged bytes from the host socket's receive queue */
+static int tcp_discard(struct tcp_conn *c, uint32_t len)
+{
+	while (len) {
+		ssize_t n = recv(c->fd, NULL, len, MSG_TRUNC | MSG_DONTWAIT);
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		len -= (uint32_t)n;
+	}
+	return 0;
+}
+
+/* ---- sending host data to the guest ---------------------------------- */
+
+static void tcp_maybe_fin(struct tcp_conn *c, uint64_t now)
+{
+	if (!c->host_eof || c->fin_sent || c->snd_una != c->snd_max ||
+	    c->snd_nxt != c->snd_max)
+		return;
+	if (tcp_send_flags(c, TCP_F_FIN))
+		return;		/* the retransmission timer sends it again */
+	c->fin_sent = true;
+	c->active_ns = now;
+	tcp_timer_update(c, now, true);
+}
+
+/**
+ * tcp_send_data() - send host data to the guest, as far as allowed
+ * @c:		connection in ESTABLISHED
+ * @now:	loop time
+ *
+ * Stops at the first of: guest window full, link full (then waits for
+ * room), nothing more to read, EOF (then FIN once all is acknowledged).
+ */
+static void tcp_send_data(struct tcp_conn *c, uint64_t now)
+{
+	size_t per = tcp_hdr_len(c) + c->mss;
+	bool sent_any = false;
+
+	if (c->state != TCP_S_ESTABLISHED || c->fd < 0)
+		return;
+	for (;;) {
+		uint32_t room = tcp_send_room(c->snd_una, c->snd_nxt,
+					      c->wnd_guest);
+
+		if (!tcp.peek_off)	/* bounded by the discard buffer */
+			room = MIN(room, tcp_send_room(c->snd_una, c->snd_nxt,
+						       TCP_DISCARD_BUF));
+		size_t link = guest_room(tcp.tx);
+		size_t want, off;
+		ssize_t n;
+		uint16_t wnd;
+
+		if (!room)
+			break;
+		if (c->host_eof && c->snd_nxt == c->snd_max)
+			break;		/* nothing left to read */
+		if (link < per) {
+			tcp.ctr[TCP_C_LINK_FULL]++;
+			guest_tx_wait(tcp.tx, &c->gw);
+			break;
+		}
+		want = MIN((size_t)room, (link / per) * c->mss);
+		want = MIN(want, (size_t)TCP_PEEK_BUF);
+		n = tcp_peek(c, want);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			debug("flow %d tcp: host socket: %s", c->id,
+			      strerror((int)-n));
+			tcp_close(c, false, true);
+			return;
+		}
+		if (n == 0) {
+			c->host_eof = true;
+			break;
+		}
+		wnd = tcp_wnd_now(c);
+		for (off = 0; off < (size_t)n; off += c->mss) {
+			size_t len = MIN((size_t)c->mss, (size_t)n - off);
+			uint8_t fl = TCP_F_ACK;
+			int rc;
+
+			if (off + len == (size_t)n)
+				fl |= TCP_F_PSH;
+			rc = tcp_emit(c, c->snd_nxt, fl, NULL, 0,
+				      tcp.peek_buf + off, len, wnd);
+			if (rc) {
+				/* unsent bytes: peek them again later */
+				tcp_peek_rewind(c);
+				if (rc == -EAGAIN) {
+					tcp.ctr[TCP_C_LINK_FULL]++;
+					guest_tx_wait(tcp.tx, &c->gw);
+				}
+				goto out;
+			}
+			c->snd_nxt += (uint32_t)len;
+			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+			sent_any = true;
+		}
+		if ((size_t)n < want)
+			break;		/* drained the socket */
+	}
+out:
+	if (sent_any) {
+		c->active_ns = now;
+		tcp_timer_update(c, now, false);
+	}
+	tcp_maybe_fin(c, now);
+	tcp_epoll_update(c);
+	if (!sent_any && !c->wnd_guest)
+		tcp_timer_update(c, now, false);
+}
+
+/* Go back to the oldest unacknowledged byte and send from there */
+static void tcp_rewind(struct tcp_conn *c)
+{
+	c->snd_nxt = c->snd_una;
+	tcp_peek_rewind(c);
+}
+
+/* ---- timers ----------------------------------------------------------- */
+
+static void tcp_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t at)
+{
+	c->tkind = k;
+	timer_cancel(&c->tmr);
+	if (timer_arm(&c->tmr, at))
+		tcp.ctr[TCP_C_TIMER_FULL]++;
+}
+
+/**
+ * tcp_timer_update() - arm the timer for what the connection waits for
+ * @c:		connection
+ * @now:	loop time
+ * @restart:	restart a running retransmission timer (new data acked)
+ */
+static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart)
+{
+	bool outstanding = c->snd_max != c->snd_una ||
+			   (c->fin_sent && !c->fin_acked);
+
+	switch (c->state) {
+	case TCP_S_CONNECTING:
+	case TCP_S_SYN_RCVD:
+	case TCP_S_SYN_SENT:
+		return;		/* armed where the state is entered */
+	case TCP_S_ESTABLISHED:
+		break;
+	default:
+		timer_cancel(&c->tmr);
+		return;
+	}
+	if (outstanding) {
+		if (restart || !timer_armed(&c->tmr) || c->tkind != TCP_T_RTX)
+			tcp_arm(c, TCP_T_RTX,
+				now + c->rto_ms * NSEC_PER_MSEC);
+		return;
+	}
+	if (!c->wnd_guest && !c->host_eof) {
+		if (!timer_armed(&c->tmr) || c->tkind != TCP_T_PERSIST)
+			tcp_arm(c, TCP_T_PERSIST,
+				now + c->persist_ms * NSEC_PER_MSEC);
+		return;
+	}
+	if (c->guest_fin || c->host_eof) {
+		if (!timer_armed(&c->tmr) || c->tkind != TCP_T_IDLE)
+			tcp_arm(c, TCP_T_IDLE, c->active_ns +
+				TCP_HALF_CLOSED_S * NSEC_PER_SEC);
+		return;
+	}
+	timer_cancel(&c->tmr);
+	c->tkind = TCP_T_NONE;
+}
+
+static void tcp_timer_fire(struct timer *t, uint64_t now)
+{
+	struct tcp_conn *c = container_of(t, struct tcp_conn, tmr);
+
+	switch (c->state) {
+	case TCP_S_CONNECTING:
+		debug("flow %d tcp: host connect timed out", c->id);
+		tcp.ctr[TCP_C_REFUSED]++;
+		tcp_close(c, false, true);
+		return;
+	case TCP_S_SYN_RCVD:
+	case TCP_S_SYN_SENT:
+		if (++c->retries > TCP_SYN_RETRIES) {
+			tcp.ctr[TCP_C_GIVE_UP]++;
+			tcp_close(c, true, true);
+			return;
+		}
+		tcp_send_syn(c, c->state == TCP_S_SYN_RCVD);
+		c->rto_ms = tcp_rto_backoff(c->rto_ms);
+		tcp_arm(c, TCP_T_RTX, now + c->rto_ms * NSEC_PER_MSEC);
+		return;
+	case TCP_S_ESTABLISHED:
+		break;
+	default:
+		return;
+	}
+
+	switch (c->tkind) {
+	case TCP_T_RTX:
+		if (++c->retries > TCP_RTX_RETRIES) {
+			debug("flow %d tcp: guest stopped acknowledging",
+			      c->id);
+			tcp.ctr[TCP_C_GIVE_UP]++;
+			tcp_close(c, true, true);
+			return;
+		}
+		tcp.ctr[TCP_C_RTO]++;
+		c->rto_ms = tcp_rto_backoff(c->rto_ms);
+		c->in_recovery = false;
+		c->dup_acks = 0;
+		if (c->fin_sent && !c->fin_acked &&
+		    c->snd_una == c->snd_max) {
+			c->fin_sent = false;	/* send it again */
+			tcp_maybe_fin(c, now);
+		} else {
+			tcp_rewind(c);
+			tcp_send_data(c, now);
+		}
+		tcp_arm(c, TCP_T_RTX, now + c->rto_ms * NSEC_PER_MSEC);
+		return;
+	case TCP_T_PERSIST:
+		/* An old sequence number makes the guest answer with an ACK
+		 * carrying its current window (RFC 9293 3.10.7.4) */
+		tcp.ctr[TCP_C_PROBE]++;
+		tcp_emit(c, c->snd_max - 1, TCP_F_ACK, NULL, 0, NULL, 0,
+			 tcp_wnd_now(c));
+		c->persist_ms = MIN(c->persist_ms * 2, TCP_PERSIST_MAX_MS);
+		tcp_arm(c, TCP_T_PERSIST, now + c->persist_ms * NSEC_PER_MSEC);
+		return;
+	case TCP_T_IDLE:
+		if (now < c->active_ns + TCP_HALF_CLOSED_S * NSEC_PER_SEC) {
+			tcp_arm(c, TCP_T_IDLE, c->active_ns +
+				TCP_HALF_CLOSED_S * NSEC_PER_SEC);
+			return;
+		}
+		tcp.ctr[TCP_C_EXPIRED]++;
+		tcp_close(c, true, true);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- closing ---------------------------------------------------------- */
+
+/**
+ * tcp_close() - end a connection; the slot is freed by the post hook
+ * @c:		connection
+ * @rst_host:	reset the host peer (SO_LINGER 0) instead of a clean close
+ * @rst_guest:	send a RST to the guest
+ */
+static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
+{
+	if (c->state == TCP_S_CLOSED || c->state == TCP_S_FREE)
+		return;
+	if (rst_guest && c->state != TCP_S_CONNECTING)
+		tcp_send_flags(c, TCP_F_RST);
+	else if (rst_guest)
+		tcp_emit(c, 0, TCP_F_RST | TCP_F_ACK, NULL, 0, NULL, 0, 0);
+	if (c->fd >= 0) {
+		if (rst_host) {
+			struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l,
+				   sizeof(l));
+		}
+		if (c->in_epoll)
+			loop_del(c->fd);
+		close(c->fd);
+		c->fd = -1;
+		c->in_epoll = false;
+	}
+	timer_cancel(&c->tmr);
+	guest_tx_unwait(tcp.tx, &c->gw);
+	flow_index_del(&c->key);
+	tcp_set_state(c, TCP_S_CLOSED);
+	if (!c->free_queued) {
+		c->free_queued = true;
+		tcp.free_list[tcp.free_count++] = c->id;
+	}
+}
+
+/* Both directions finished: close without a RST, nothing left to send */
+static void tcp_check_done(struct tcp_conn *c)
+{
+	if (c->state == TCP_S_ESTABLISHED && c->guest_fin && c->fin_acked)
+		tcp_close(c, false, false);
+}
+
+/* ---- host socket events ------------------------------------------------ */
+
+static void tcp_connected(struct tcp_conn *c, uint64_t now)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	if (err) {
+		debug("flow %d tcp: connect: %s", c->id, strerror(err));
+		tcp.ctr[TCP_C_REFUSED]++;
+		tcp_close(c, false, true);
+		return;
+	}
+	c->retries = 0;
+	c->rto_ms = TCP_RTO_MIN_MS * 5;
+	tcp_set_state(c, TCP_S_SYN_RCVD);
+	tcp_send_syn(c, true);
+	tcp_arm(c, TCP_T_RTX, now + c->rto_ms * NSEC_PER_MSEC);
+	tcp_epoll_update(c);
+}
+
+static void tcp_sock_ready(struct watch *w, uint32_t events, uint64_t now)
+{
+	struct tcp_conn *c = container_of(w, struct tcp_conn, w);
+
+	if (c->state == TCP_S_CLOSED || c->state == TCP_S_FREE || c->fd < 0)
+		return;
+	if (c->state == TCP_S_CONNECTING) {
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			tcp_connected(c, now);
+		return;
+	}
+	if (events & EPOLLERR) {
+		int err = 0;
+		socklen_t sl = sizeof(err);
+
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+		debug("flow %d tcp: host socket error: %s", c->id,
+		      strerror(err));
+		tcp_close(c, false, true);
+		return;
+	}
+	if (c->state != TCP_S_ESTABLISHED) {
+		/* SYN_SENT: the host peer went away before the guest answered */
+		if (events & EPOLLHUP)
+			tcp_close(c, false, true);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		c->out_full = false;
+		tcp_ack_later(c);	/* window update */
+	}
+	if (events & (EPOLLIN | EPOLLHUP))
+		tcp_send_data(c, now);
+	if (c->state == TCP_S_ESTABLISHED && (events & EPOLLHUP) &&
+	    c->in_epoll) {
+		/*
+		 * Both directions are shut on the host side. EPOLLHUP cannot
+		 * be masked, so stop watching: guest ACKs, room on the link
+		 * and timers drive what is left (queued data, FIN).
+		 */
+		loop_del(c->fd);
+		c->in_epoll = false;
+		c->ev = 0;
+		return;
+	}
+	tcp_epoll_update(c);
+}
+
+static void tcp_room_wake(struct guest_waiter *gw, uint64_t now)
+{
+	struct tcp_conn *c = container_of(gw, struct tcp_conn, gw);
+
+	if (c->state != TCP_S_ESTABLISHED)
+		return;
+	tcp_send_data(c, now);
+	tcp_epoll_update(c);
+}
+
+/* ---- new connections --------------------------------------------------- */
+
+static void tcp_flows_full(uint64_t now)
+{
+	tcp.ctr[TCP_C_FLOWS_FULL]++;
+	log_ratelimited(&tcp.rl_full, now, LOG_LVL_WARN,
+			"flow: table full (%u flows): refusing TCP connection; raise --max-flows (refused so far: %llu)",
+			tcp.max_flows,
+			(unsigned long long)tcp.ctr[TCP_C_FLOWS_FULL]);
+}
+
+/* Take a flow id and set up a connection for @key; NULL if full */
+static struct tcp_conn *tcp_conn_new(const struct flow_key *key, uint64_t now)
+{
+	struct tcp_conn *c;
+	int id = flow_alloc();
+
+	if (id < 0) {
+		tcp_flows_full(now);
+		return NULL;
+	}
+	if ((unsigned int)id >= tcp.max_flows) {
+		flow_free(id);
+		return NULL;
+	}
+	if (flow_index_add(key, id)) {
+		flow_free(id);
+		return NULL;
+	}
+	c = &tcp.conns[id];
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	c->key = *key;
+	c->fd = -1;
+	c->v4 = inany_is_v4(&key->gaddr);
+	c->w.fn = tcp_sock_ready;
+	c->gw.fn = tcp_room_wake;
+	timer_init(&c->tmr, tcp_timer_fire);
+	c->rto_ms = TCP_RTO_MIN_MS;
+	c->persist_ms = TCP_RTO_MIN_MS;
+	c->active_ns = now;
+	tcp.conn_count++;
+	return c;
+}
+
+/* Guest SYN for a new connection: connect to the mapped destination */
+static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
+			const struct flow_key *key, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	union inany dst;
+	struct tcp_conn *c;
+	socklen_t sl;
+	int one = 1, zero = 0;
+	int fd;
+
+	if (th->flags & (TCP_F_ACK | TCP_F_RST | TCP_F_FIN)) {
+		tcp_rst_stray(ip, th);
+		return;
+	}
+	if (nat_outbound(IPPROTO_TCP, &ip->dst, th->dport, &dst)) {
+		tcp.ctr[TCP_C_NAT_DENIED]++;
+		tcp_rst_stray(ip, th);
+		return;
+	}
+	c = tcp_conn_new(key, now);
+	if (!c) {
+		tcp_rst_stray(ip, th);
+		return;
+	}
+	tcp.ctr[TCP_C_SYN_OUT]++;
+	c->rcv_nxt = th->seq + 1;
+	c->snd_una = c->snd_nxt = c->snd_max = tcp_isn() + 1;
+	c->ws_guest = tcp_ws_clamp(th->wscale);
+	c->ws_ours = th->wscale >= 0 ? TCP_WS_OURS : 0;
+	c->mss = tcp_mss(tcp.fc->mtu, c->v4, th->mss);
+	c->wnd_guest = th->window;	/* never scaled in a SYN */
+	c->wnd_raw = th->window;
+	c->state = TCP_S_CONNECTING;
+
+	fd = socket(inany_is_v4(&dst) ? AF_INET : AF_INET6,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		goto fail;
+	c->fd = fd;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (tcp.peek_off)
+		setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	if (!tcp_is_loopback(&dst) && nat_bind_outbound(fd, inany_is_v4(&dst)))
+		goto fail;
+	sl = tcp_sockaddr(&dst, th->dport, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	if (loop_add(fd, EPOLLOUT, &c->w))
+		goto fail;
+	c->in_epoll = true;
+	c->ev = EPOLLOUT;
+	tcp_arm(c, TCP_T_CONNECT, now + TCP_CONNECT_TIMEOUT_S * NSEC_PER_SEC);
+	return;
+fail:
+	debug("flow %d tcp: connect: %s", c->id, strerror(errno));
+	tcp.ctr[TCP_C_REFUSED]++;
+	tcp_close(c, false, true);
+}
+
+/* ---- guest segments ------------------------------------------------------ */
+
+/* The guest's answer to our SYN (inbound connections) */
+static void tcp_syn_sent_input(struct tcp_conn *c, const struct tcp_view *th,
+			       uint64_t now)
+{
+	if (!(th->flags & TCP_F_ACK) || th->ack != c->snd_una) {
+		if (!(th->flags & TCP_F_RST))
+			tcp.ctr[TCP_C_BAD]++;
+		return;
+	}
+	if (th->flags & TCP_F_RST) {
+		tcp.ctr[TCP_C_RST_FROM_GUEST]++;
+		tcp_close(c, true, false);
+		return;
+	}
+	if (!(th->flags & TCP_F_SYN)) {
+		tcp.ctr[TCP_C_BAD]++;
+		return;
+	}
+	c->rcv_nxt = th->seq + 1;
+	c->ws_guest = tcp_ws_clamp(th->wscale);
+	c->ws_ours = th->wscale >= 0 ? TCP_WS_OURS : 0;
+	if (th->wscale < 0)
+		c->ws_guest = 0;
+	c->mss = tcp_mss(tcp.fc->mtu, c->v4, th->mss);
+	c->wnd_guest = th->window;
+	c->wnd_raw = th->window;
+	c->retries = 0;
+	c->rto_ms = TCP_RTO_MIN_MS;
+	timer_cancel(&c->tmr);
+	tcp_set_state(c, TCP_S_ESTABLISHED);
+	tcp.ctr[TCP_C_ESTABLISHED]++;
+	c->active_ns = now;
+	tcp_send_flags(c, 0);
+	tcp_send_data(c, now);
+	tcp_epoll_update(c);
+}
+
+/* Acknowledgement and window from an established guest */
+static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
+			  uint64_t now)
+{
+	uint32_t una_before = c->snd_una;
+	uint32_t top = c->snd_max + (c->fin_sent ? 1 : 0);
+	uint32_t ack = th->ack;
+	bool wnd_same = th->window == c->wnd_raw;
+
+	c->wnd_raw = th->window;
+	switch (tcp_ack_classify(c->snd_una, top, ack)) {
+	case TCP_ACK_INVALID:
+		tcp_send_flags(c, 0);
+		return;
+	case TCP_ACK_OLD:
+		return;		/* reordered: its window may be stale too */
+	case TCP_ACK_NEW:
+		if (c->fin_sent && ack == c->snd_max + 1) {
+			c->fin_acked = true;
+			ack = c->snd_max;
+		}
+		if (seq_gt(ack, c->snd_una) &&
+		    tcp_discard(c, ack - c->snd_una)) {
+			tcp_close(c, false, true);
+			return;
+		}
+		c->snd_una = ack;
+		if (seq_lt(c->snd_nxt, ack))
+			c->snd_nxt = ack;	/* acked past a rewind */
+		c->dup_acks = 0;
+		c->retries = 0;
+		c->rto_ms = TCP_RTO_MIN_MS;
+		c->persist_ms = TCP_RTO_MIN_MS;
+		c->active_ns = now;
+		if (c->in_recovery && seq_ge(ack, c->recover))
+			c->in_recovery = false;
+		break;
+	case TCP_ACK_SAME:
+		break;
+	}
+	c->wnd_guest = tcp_wnd_scaled(th->window, c->ws_guest);
+	if (c->wnd_guest)
+		c->persist_ms = TCP_RTO_MIN_MS;
+
+	if (tcp_is_dup_ack(una_before, c->snd_max, th->ack, th->paylen,
+			   th->flags & (TCP_F_SYN | TCP_F_FIN), wnd_same)) {
+		tcp.ctr[TCP_C_DUP_ACK]++;
+		if (++c->dup_acks == TCP_DUP_ACK_THRESH && !c->in_recovery) {
+			/* RFC 5681 3.2 fast retransmit, go-back-N here */
+			tcp.ctr[TCP_C_FAST_RTX]++;
+			c->in_recovery = true;
+			c->recover = c->snd_max;
+			tcp_rewind(c);
+		}
+	}
+	tcp_timer_update(c, now, c->snd_una != una_before);
+	/* with EPOLLIN armed and nothing to resend, epoll says when */
+	if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max)
+		tcp_send_data(c, now);
+}
+
+/* Payload and FIN from an established guest */
+static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
+			   struct pkt_cursor payload, uint64_t now)
+{
+	uint32_t len = th->paylen, skip = 0;
+	enum tcp_seg_class cls;
+
+	if (len > cur_len(&payload))
+		len = (uint32_t)cur_len(&payload);
+	if (!len && !(th->flags & TCP_F_FIN))
+		return;
+	if (c->guest_fin) {
+		if (seq_lt(th->seq, c->rcv_nxt))
+			tcp_send_flags(c, 0);	/* our ACK got lost */
+		return;
+	}
+	cls = tcp_seg_classify(c->rcv_nxt, th->seq, len, &skip);
+	if (cls == TCP_SEG_FUTURE) {
+		/* a hole before it: drop, and say where we are at once */
+		tcp.ctr[TCP_C_OOO_DROP]++;
+		tcp_send_flags(c, 0);
+		return;
+	}
+	if (cls == TCP_SEG_IN_ORDER) {
+		const uint8_t *p;
+		ssize_t n;
+
+		cur_skip(&payload, skip);
+		p = cur_peek(&payload, len - skip);
+		if (!p)
+			return;
+		n = send(c->fd, p, len - skip, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				debug("flow %d tcp: write to host: %s", c->id,
+				      strerror(errno));
+				tcp_close(c, false, true);
+				return;
+			}
+			n = 0;
+		}
+		c->rcv_nxt += (uint32_t)n;
+		if ((uint32_t)n < len - skip) {
+			tcp.ctr[TCP_C_OUT_FULL]++;
+			c->out_full = true;
+		}
+		c->active_ns = now;
+		tcp_ack_later(c);
+	} else if (len) {
+		/* the guest sent it again: our ACK got lost, repeat it */
+		tcp.ctr[TCP_C_DUP_DATA]++;
+		tcp_send_flags(c, 0);
+	}
+
+	if ((th->flags & TCP_F_FIN) && th->seq + len == c->rcv_nxt) {
+		c->guest_fin = true;
+		c->rcv_nxt++;
+		shutdown(c->fd, SHUT_WR);
+		c->active_ns = now;
+		tcp_send_flags(c, 0);
+		tcp_timer_update(c, now, false);
+	}
+	tcp_epoll_update(c);
+}
+
+static void tcp_established_input(struct tcp_conn *c,
+				  const struct tcp_view *th,
+				  struct pkt_cursor payload, uint64_t now)
+{
+	if (th->flags & TCP_F_RST) {
+		uint32_t wnd = (uint32_t)c->wnd_sent << c->ws_ours;
+
+		if (!tcp_rst_in_window(c->rcv_nxt, th->seq, wnd)) {
+			tcp.ctr[TCP_C_BAD]++;
+			return;
+		}
+		tcp.ctr[TCP_C_RST_FROM_GUEST]++;
+		tcp_close(c, true, false);
+		return;
+	}
+	if (th->flags & TCP_F_SYN) {
+		/* retransmitted SYN-ACK: our ACK got lost; else challenge */
+		tcp_send_flags(c, 0);
+		return;
+	}
+	if (!(th->flags & TCP_F_ACK)) {
+		tcp.ctr[TCP_C_BAD]++;
+		return;
+	}
+	tcp_ack_input(c, th, now);
+	if (c->state != TCP_S_ESTABLISHED)
+		return;
+	tcp_data_input(c, th, payload, now);
+	if (c->state == TCP_S_ESTABLISHED)
+		tcp_check_done(c);
+}
+
+static void tcp_syn_rcvd_input(struct tcp_conn *c, const struct tcp_view *th,
+			       struct pkt_cursor payload, uint64_t now)
+{
+	if (th->flags & TCP_F_RST) {
+		tcp.ctr[TCP_C_RST_FROM_GUEST]++;
+		tcp_close(c, true, false);
+		return;
+	}
+	if (th->flags & TCP_F_SYN) {
+		if (th->seq + 1 == c->rcv_nxt)
+			tcp_send_syn(c, true);	/* SYN-ACK got lost */
+		return;
+	}
+	if (!(th->flags & TCP_F_ACK) || th->ack != c->snd_una) {
+		tcp.ctr[TCP_C_BAD]++;
+		return;
+	}
+	timer_cancel(&c->tmr);
+	c->retries = 0;
+	c->rto_ms = TCP_RTO_MIN_MS;
+	tcp_set_state(c, TCP_S_ESTABLISHED);
+	tcp.ctr[TCP_C_ESTABLISHED]++;
+	tcp_established_input(c, th, payload, now);
+	if (c->state == TCP_S_ESTABLISHED) {
+		tcp_send_data(c, now);
+		tcp_epoll_update(c);
+	}
+}
+
+void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
+	       struct pkt_cursor payload, uint64_t now)
+{
+	struct flow_key key;
+	struct tcp_conn *c;
+	int id;
+
+	if (!tcp.conns || tcp.fc->no_tcp) {
+		tcp.ctr[TCP_C_DISABLED]++;
+		return;
+	}
+	memset(&key, 0, sizeof(key));
+	key.gaddr = ip->src;
+	key.raddr = ip->dst;
+	key.gport = th->sport;
+	key.rport = th->dport;
+	key.proto = IPPROTO_TCP;
+
+	id = flow_index_find(&key);
+	if (id < 0 || (unsigned int)id >= tcp.max_flows ||
+	    tcp.conns[id].state == TCP_S_FREE ||
+	    tcp.conns[id].state == TCP_S_CLOSED) {
+		if ((th->flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN) {
+			tcp_syn_out(ip, th, &key, now);
+			return;
+		}
+		tcp.ctr[TCP_C_NO_FLOW]++;
+		tcp_rst_stray(ip, th);
+		return;
+	}
+	c = &tcp.conns[id];
+	switch (c->state) {
+	case TCP_S_CONNECTING:
+		if (th->flags & TCP_F_RST) {
+			tcp.ctr[TCP_C_RST_FROM_GUEST]++;
+			tcp_close(c, true, false);
+		}
+		return;		/* SYN again: the answer is on its way */
+	case TCP_S_SYN_RCVD:
+		tcp_syn_rcvd_input(c, th, payload, now);
+		return;
+	case TCP_S_SYN_SENT:
+		tcp_syn_sent_input(c, th, now);
+		return;
+	case TCP_S_ESTABLISHED:
+		if ((th->flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN &&
+		    (c->guest_fin || c->fin_sent)) {
+			/* a new connection on a port we are still closing */
+			tcp_close(c, true, false);
+			tcp_syn_out(ip, th, &key, now);
+			return;
+		}
+		tcp_established_input(c, th, payload, now);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- the post hook: coalesced ACKs, deferred frees --------------------- */
+
+static void tcp_post(void *arg, uint64_t now)
+{
+	unsigned int i;
+
+	(void)arg;
+	(void)now;
+	for (i = 0; i < tcp.ack_count; i++) {
+		struct tcp_conn *c = &tcp.conns[tcp.ack_list[i]];
+
+		c->ack_queued = false;
+		if (c->state != TCP_S_ESTABLISHED)
+			continue;
+		/* skip if a data segment already carried this ACK */
+		if (c->ack_sent == c->rcv_nxt && c->wnd_sent &&
+		    c->wnd_sent == tcp_wnd_now(c))
+			continue;
+		tcp_send_flags(c, 0);
+		tcp_epoll_update(c);
+	}
+	tcp.ack_count = 0;
+	for (i = 0; i < tcp.free_count; i++) {
+		struct tcp_conn *c = &tcp.conns[tcp.free_list[i]];
+
+		c->free_queued = false;
+		if (c->state != TCP_S_CLOSED)
+			continue;
+		c->state = TCP_S_FREE;
+		tcp.conn_count--;
+		flow_free(c->id);
+	}
+	tcp.free_count = 0;
+}
+
+/* ---- inbound: -t listeners ---------------------------------------------- */
+
+static void tcp_accept_one(struct tcp_listener *l, int fd,
+			   const struct sockaddr_storage *peer, uint64_t now)
+{
+	const struct fwd_rule *r = &tcp.fc->tcp_fwd[l->rule];
+	const struct flow_conf *fc = tcp.fc;
+	union inany paddr, target, raddr;
+	struct flow_key key;
+	struct tcp_conn *c;
+	uint16_t pport;
+	bool v4;
+	int zero = 0, one = 1;
+
+	tcp_from_sockaddr(peer, &paddr, &pport);
+	if (!inany_is_unspec(&r->to_addr))
+		target = r->to_addr;
+	else
+		target = l->v4 ? fc->guest4 : fc->guest6;
+	v4 = inany_is_v4(&target);
+	if (inany_is_unspec(&target) ||
+	    (v4 && !target.v4mapped.a4.s_addr))
+		goto reject;		/* no guest address of that family */
+	if (nat_inbound(&paddr, &raddr) || inany_is_v4(&raddr) != v4) {
+		/* the peer cannot appear as itself: use the mapped host */
+		raddr = v4 ? fc->map_host_lo4 : fc->map_host_lo6;
+		if (inany_is_unspec(&raddr))
+			raddr = v4 ? fc->gw4 : fc->gw6;
+		if (inany_is_unspec(&raddr))
+			goto reject;
+	}
+	memset(&key, 0, sizeof(key));
+	key.gaddr = target;
+	key.raddr = raddr;
+	key.gport = (uint16_t)(r->to_first + (l->port - r->first));
+	key.rport = pport;
+	key.proto = IPPROTO_TCP;
+
+	c = tcp_conn_new(&key, now);
+	if (!c)
+		goto reject;
+	tcp.ctr[TCP_C_ACCEPTED]++;
+	c->fd = fd;
+	c->inbound = true;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (tcp.peek_off)
+		setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	c->snd_una = c->snd_nxt = c->snd_max = tcp_isn() + 1;
+	c->ws_ours = TCP_WS_OURS;
+	c->mss = tcp_mss(fc->mtu, v4, 0);
+	c->rto_ms = TCP_RTO_MIN_MS * 5;
+	if (loop_add(fd, 0, &c->w)) {
+		tcp_close(c, true, false);
+		return;
+	}
+	c->in_epoll = true;
+	c->ev = 0;
+	tcp_set_state(c, TCP_S_SYN_SENT);
+	tcp_send_syn(c, false);
+	tcp_arm(c, TCP_T_RTX, now + c->rto_ms * NSEC_PER_MSEC);
+	return;
+reject:
+	{
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+	}
+}
+
+static void tcp_listen_ready(struct watch *w, uint32_t events, uint64_t now)
+{
+	struct tcp_listener *l = container_of(w, struct tcp_listener, w);
+	int i;
+
+	(void)events;
+	for (i = 0; i < TCP_ACCEPT_BURST; i++) {
+		struct sockaddr_storage peer;
+		socklen_t sl = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &sl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != ECONNABORTED && errno != EINTR)
+				log_ratelimited(&tcp.rl_listen, now,
+						LOG_LVL_WARN,
+						"tcp: accept on port %u: %s",
+						l->port, strerror(errno));
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			continue;
+		}
+		tcp_accept_one(l, fd, &peer, now);
+	}
+}
+
+/* Open one listener; 0, or -errno */
+static int tcp_listen_one(const struct fwd_rule *r, int rule, uint16_t port,
+			  bool v4)
+{
+	struct tcp_listener *l = &tcp.listeners[tcp.listener_count];
+	struct sockaddr_storage ss;
+	union inany any;
+	socklen_t sl;
+	int one = 1, fd, rc;
+
+	if (!inany_is_unspec(&r->bind_addr) && !r->bind_any4) {
+		any = r->bind_addr;
+	} else if (v4) {
+		struct in_addr a = { .s_addr = htonl(INADDR_ANY) };
+
+		inany_from_v4(&any, a);
+	} else {
+		memset(&any, 0, sizeof(any));
+	}
+	fd = socket(v4 ? AF_INET : AF_INET6,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!v4)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (tcp.fc->freebind) {
+		if (v4)
+			setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one,
+				   sizeof(one));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one,
+				   sizeof(one));
+	}
+	if (r->bind_if[0] &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->bind_if,
+		       (socklen_t)strnlen(r->bind_if, IFNAMSIZ)) < 0)
+		goto fail;
+	sl = tcp_sockaddr(&any, port, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0)
+		goto fail;
+	l->fd = fd;
+	l->rule = rule;
+	l->port = port;
+	l->v4 = v4;
+	l->w.fn = tcp_listen_ready;
+	if (loop_add(fd, EPOLLIN, &l->w))
+		goto fail;
+	tcp.listener_count++;
+	return 0;
+fail:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Listeners a rule needs, per family */
+static void tcp_rule_families(const struct fwd_rule *r, bool *v4, bool *v6)
+{
+	const struct flow_conf *fc = tcp.fc;
+
+	if (r->bind_any4) {
+		*v4 = fc->ip4;
+		*v6 = false;
+	} else if (!inany_is_unspec(&r->bind_addr)) {
+		*v4 = inany_is_v4(&r->bind_addr) && fc->ip4;
+		*v6 = !inany_is_v4(&r->bind_addr) && fc->ip6;
+	} else {
+		*v4 = fc->ip4;
+		*v6 = fc->ip6;
+	}
+}
+
+static int tcp_listen_all(void)
+{
+	const struct flow_conf *fc = tcp.fc;
+	unsigned int need = 0;
+	bool truncated = false;
+	int i;
+
+	for (i = 0; i < fc->tcp_fwd_count; i++) {
+		const struct fwd_rule *r = &fc->tcp_fwd[i];
+		bool v4, v6;
+
+		tcp_rule_families(r, &v4, &v6);
+		if (r->last < r->first)
+			continue;
+		need += (unsigned int)(r->last - r->first + 1) * (v4 + v6);
+	}
+	if (!need)
+		return 0;
+	for (i = 0; i < fc->tcp_fwd_count; i++) {
+		if (!fc->tcp_fwd[i].best_effort && need > TCP_LISTEN_MAX) {
+			err("-t: %u listening sockets needed, more than the limit of %u; forward fewer ports",
+			    need, TCP_LISTEN_MAX);
+			return -E2BIG;
+		}
+	}
+	tcp.listeners = calloc(MIN(need, TCP_LISTEN_MAX),
+			       sizeof(*tcp.listeners));
+	if (!tcp.listeners)
+		return -ENOMEM;
+
+	for (i = 0; i < fc->tcp_fwd_count; i++) {
+		const struct fwd_rule *r = &fc->tcp_fwd[i];
+		unsigned int p;
+		bool v4, v6;
+		int f;
+
+		tcp_rule_families(r, &v4, &v6);
+		for (p = r->first; p <= r->last; p++) {
+			for (f = 0; f < 2; f++) {
+				bool fam4 = f == 0;
+				int rc;
+
+				if ((fam4 && !v4) || (!fam4 && !v6))
+					continue;
+				if (tcp.listener_count >= TCP_LISTEN_MAX) {
+					truncated = true;
+					goto done;
+				}
+				rc = tcp_listen_one(r, i, (uint16_t)p, fam4);
+				if (rc && !r->best_effort) {
+					err("-t: cannot listen on TCP port %u (%s): %s",
+					    p, fam4 ? "IPv4" : "IPv6",
+					    strerror(-rc));
+					return rc;
+				}
+			}
+		}
+	}
+done:
+	if (truncated)
+		warn("-t: listening on the first %u ports only (limit %u sockets); list the ports you need instead of all",
+		     tcp.listener_count, TCP_LISTEN_MAX);
+	return 0;
+}
+
+/* Does the kernel keep a peek offset on TCP sockets (Linux 6.9 and later)? */
+static bool tcp_probe_peek_off(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int zero = 0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = !setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	close(fd);
+	return ok;
+}
+
+/**
+ * tcp_init() - allocate connection state and open -t listeners
+ * @fc:		flow configuration, kept for the life of the process
+ * @tx:		frames to the guest
+ * Return: 0, or -errno (the reason is logged)
+ */
+int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
+{
+	unsigned int n = fc->max_flows;
+
+	tcp.fc = fc;
+	tcp.tx = tx;
+	stats_register("tcp", tcp_ctr_names, tcp.ctr, TCP_C__COUNT);
+	if (fc->no_tcp)
+		return 0;
+	tcp.max_flows = n;
+	tcp.conns = calloc(n, sizeof(*tcp.conns));
+	tcp.ack_list = calloc(n, sizeof(*tcp.ack_list));
+	tcp.free_list = calloc(n, sizeof(*tcp.free_list));
+	tcp.peek_buf = malloc(TCP_PEEK_BUF);
+	tcp.frame_buf = malloc(TCP_FRAME_BUF);
+	if (!tcp.conns || !tcp.ack_list || !tcp.free_list || !tcp.peek_buf ||
+	    !tcp.frame_buf)
+		return -ENOMEM;
+	tcp.peek_off = tcp_probe_peek_off();
+	if (!tcp.peek_off) {
+		tcp.discard_buf = malloc(TCP_DISCARD_BUF);
+		if (!tcp.discard_buf)
+			return -ENOMEM;
+		info("tcp: kernel lacks SO_PEEK_OFF on TCP; peeking the slow way");
+	}
+	if (loop_add_post(tcp_post, NULL))
+		return -ENOSPC;
+	return tcp_listen_all();
+}
