@@ -161,6 +161,7 @@ static unsigned int udp_open;
 static int idle_head = -1, idle_tail = -1;
 static int closed_head = -1;
 static struct timer udp_idle_timer;
+static uint64_t udp_idle_ns = UDP_IDLE_NS;
 static struct ratelimit udp_full_rl;
 
 static struct udp_listener *udp_lsn;
@@ -261,7 +262,7 @@ static void udp_touch(int id, uint64_t now_ns)
 		idle_head = id;
 	idle_tail = id;
 	if (!timer_armed(&udp_idle_timer))
-		timer_arm(&udp_idle_timer, now_ns + UDP_IDLE_NS);
+		timer_arm(&udp_idle_timer, now_ns + udp_idle_ns);
 }
 
 /**
@@ -306,18 +307,17 @@ static void udp_idle_expire(struct timer *t, uint64_t now_ns)
 {
 	(void)t;
 	while (idle_head >= 0 &&
-	       udp_flows[idle_head].last_ns + UDP_IDLE_NS <= now_ns) {
+	       udp_flows[idle_head].last_ns + udp_idle_ns <= now_ns) {
 		int id = idle_head;
 
-		if (log_enabled(LOG_LVL_DEBUG))
-			debug("flow %d udp: idle for %llu s, closing", id,
-			      UDP_IDLE_NS / NSEC_PER_SEC);
+		debug("flow %d udp: idle for %llu ms, closing", id,
+		      (unsigned long long)(udp_idle_ns / NSEC_PER_MSEC));
 		udp_ctr[UDP_C_FLOWS_EXPIRED]++;
 		udp_flow_close(id);
 	}
 	if (idle_head >= 0)
 		timer_arm(&udp_idle_timer,
-			  udp_flows[idle_head].last_ns + UDP_IDLE_NS);
+			  udp_flows[idle_head].last_ns + udp_idle_ns);
 }
 
 /**
@@ -889,6 +889,19 @@ int udp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	if (fc->no_udp)
 		return 0;
 	return udp_listen_all();
+}
+
+/**
+ * udp_set_idle() - change the idle timeout (tests)
+ * @idle_ns:	new timeout; the check is re-armed for the oldest flow
+ */
+void udp_set_idle(uint64_t idle_ns)
+{
+	udp_idle_ns = idle_ns;
+	timer_cancel(&udp_idle_timer);
+	if (idle_head >= 0)
+		timer_arm(&udp_idle_timer,
+			  udp_flows[idle_head].last_ns + udp_idle_ns);
 }
 
 unsigned int udp_flow_count(void)

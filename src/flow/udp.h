@@ -35,6 +35,9 @@ int udp_init(const struct flow_conf *fc, struct guest_tx *tx);
 void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 	       struct pkt_cursor payload, uint64_t now_ns);
 
+/* Idle timeout, UDP_IDLE_NS unless changed (tests) */
+void udp_set_idle(uint64_t idle_ns);
+
 /* UDP flows open now (tests, stats) */
 unsigned int udp_flow_count(void);
 

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test_udp.c - UDP flows and ICMP echo (flow/udp.c, flow/icmp.c) on real
+ * sockets, in a network namespace of our own
+ *
+ * The process unshares its network namespace first, so every socket lives
+ * on a private loopback and no address can leave the machine; sysctls
+ * written here (ping_group_range) belong to that namespace only. A fake
+ * guest_tx collects the frames gangway sends to the guest; guest packets
+ * are built with packet/build.h and parsed back, as ingress would.
+ *
+ * The tests share one flow table of MAX_FLOWS ids and run in order.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/loop.h"
+#include "core/stats.h"
+#include "flow/icmp.h"
+#include "flow/nat.h"
+#include "flow/table.h"
+#include "flow/udp.h"
+#include "packet/build.h"
+#include "packet/packet.h"
+
+#define MAX_FLOWS	4
+#define FWD_PORT	34567	/* -u FWD_PORT:FWD_GUEST_PORT */
+#define FWD_GUEST_PORT	4444
+
+static const uint8_t guest_mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+static const uint8_t our_mac[6] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
+
+static struct flow_conf fc;
+static bool in_netns;
+
+/* Frames "sent to the guest" */
+#define FRAMES_MAX	8
+static uint8_t frames[FRAMES_MAX][70000];
+static size_t frame_len[FRAMES_MAX];
+static int nframes;
+static size_t room = 1 << 20;
+
+static int fake_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
+{
+	size_t i, off = 0;
+
+	(void)tx;
+	if (nframes >= FRAMES_MAX)
+		return -EAGAIN;
+	for (i = 0; i < cnt; i++) {
+		if (off + iov[i].iov_len > sizeof(frames[0]))
+			return -EMSGSIZE;
+		memcpy(frames[nframes] + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	frame_len[nframes++] = off;
+	loop_stop(0);
+	return 0;
+}
+
+static size_t fake_room(struct guest_tx *tx)
+{
+	(void)tx;
+	return room;
+}
+
+static struct guest_tx tx = {
+	.send = fake_send,
+	.room = fake_room,
+};
+
+static struct timer stop_timer;
+
+static void stop_fn(struct timer *t, uint64_t now_ns)
+{
+	(void)t;
+	(void)now_ns;
+	loop_stop(1);
+}
+
+/* Run the loop until a frame arrives (0) or @ms pass (1) */
+static int run_loop(unsigned int ms)
+{
+	int rc;
+
+	timer_arm(&stop_timer, clock_now_ns() + ms * NSEC_PER_MSEC);
+	rc = loop_run();
+	timer_cancel(&stop_timer);
+	return rc;
+}
+
+static union inany addr(const char *s)
+{
+	union inany a;
+	struct in_addr v4;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, &v4) == 1)
+		inany_from_v4(&a, v4);
+	else
+		assert_int_equal(inet_pton(AF_INET6, s, &a.a6), 1);
+	return a;
+}
+
+/* Parse a frame down to its L4 view, as ingress does */
+static void parse_frame(const uint8_t *f, size_t len, struct ip_view *ip,
+			struct pkt_cursor *cur)
+{
+	struct eth_view eth;
+
+	*cur = cur_make(f, len);
+	assert_int_equal(eth_parse(cur, &eth), PKT_OK);
+	if (eth.type == ETH_P_IP_)
+		assert_int_equal(ipv4_parse(cur, ip), PKT_OK);
+	else
+		assert_int_equal(ipv6_parse(cur, ip), PKT_OK);
+}
+
+static uint8_t gbuf[70000];
+
+/* The guest sends a UDP datagram */
+static void guest_udp(const char *src, uint16_t sport, const char *dst,
+		      uint16_t dport, const void *data, size_t len,
+		      uint64_t now_ns)
+{
+	struct frame_addrs a = { 0 };
+	struct pkt_builder b;
+	struct pkt_cursor cur;
+	struct udp_view udp;
+	struct ip_view ip;
+
+	memcpy(a.src_mac, guest_mac, 6);
+	memcpy(a.dst_mac, our_mac, 6);
+	a.src = addr(src);
+	a.dst = addr(dst);
+	pb_init(&b, gbuf, sizeof(gbuf));
+	assert_true(frame_udp(&b, &a, sport, dport, data, len));
+	parse_frame(gbuf, b.len, &ip, &cur);
+	assert_int_equal(udp_parse(&cur, &ip, &udp), PKT_OK);
+	udp_input(&ip, &udp, cur, now_ns);
+}
+
+/* The guest sends an echo request */
+static void guest_ping(const char *src, const char *dst, uint16_t id,
+		       uint16_t seq, const char *data)
+{
+	uint8_t body[64] = { 0 };
+	size_t dlen = strlen(data);
+	struct frame_addrs a = { 0 };
+	struct icmp_view icmp;
+	struct pkt_builder b;
+	struct pkt_cursor cur;
+	struct ip_view ip;
+
+	memcpy(a.src_mac, guest_mac, 6);
+	memcpy(a.dst_mac, our_mac, 6);
+	a.src = addr(src);
+	a.dst = addr(dst);
+	body[0] = inany_is_v4(&a.src) ? ICMP_ECHO_REQUEST :
+					 ICMPV6_ECHO_REQUEST;
+	body[4] = id >> 8;
+	body[5] = id & 0xff;
+	body[6] = seq >> 8;
+	body[7] = seq & 0xff;
+	memcpy(body + 8, data, dlen);
+	pb_init(&b, gbuf, sizeof(gbuf));
+	assert_true(frame_icmp(&b, &a, body, 8 + dlen));
+	parse_frame(gbuf, b.len, &ip, &cur);
+	assert_int_equal(icmp_parse(&cur, &ip, &icmp), PKT_OK);
+	icmp_input(&ip, &icmp, cur, clock_now_ns());
+}
+
+/* Check frame @i is UDP src:sport > dst:dport carrying @data */
+static void expect_udp_frame(int i, const char *src, uint16_t sport,
+			     const char *dst, uint16_t dport,
+			     const void *data, size_t len)
+{
+	struct pkt_cursor cur;
+	struct udp_view udp;
+	struct ip_view ip;
+	union inany s = addr(src), d = addr(dst);
+
+	assert_true(i < nframes);
+	assert_memory_equal(frames[i], guest_mac, 6);
+	assert_memory_equal(frames[i] + 6, our_mac, 6);
+	parse_frame(frames[i], frame_len[i], &ip, &cur);
+	assert_int_equal(ip.proto, IPPROTO_UDP);
+	assert_true(inany_equal(&ip.src, &s));
+	assert_true(inany_equal(&ip.dst, &d));
+	assert_int_equal(udp_parse(&cur, &ip, &udp), PKT_OK);
+	assert_int_equal(udp.sport, sport);
+	assert_int_equal(udp.dport, dport);
+	assert_int_equal(cur_len(&cur), len);
+	assert_memory_equal(cur_peek(&cur, len), data, len);
+}
+
+/* A host UDP socket bound to @a:@port (0: any port) */
+static int host_sock(const char *a, uint16_t port)
+{
+	struct sockaddr_storage ss = { 0 };
+	union inany ia = addr(a);
+	socklen_t sl;
+	int fd;
+
+	if (inany_is_v4(&ia)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = ia.v4mapped.a4;
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = ia.a6;
+		sl = sizeof(*sin6);
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, sl), 0);
+	return fd;
+}
+
+static uint16_t sock_port(int fd)
+{
+	struct sockaddr_in6 ss;
+	socklen_t sl = sizeof(ss);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+	return ntohs(ss.sin6_port);	/* same offset in sockaddr_in */
+}
+
+/* Receive on a host socket within 1 s; returns length, fills the peer */
+static ssize_t host_recv(int fd, void *buf, size_t len,
+			 struct sockaddr_storage *peer)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	socklen_t sl = sizeof(*peer);
+
+	if (poll(&p, 1, 1000) != 1)
+		return -1;
+	return recvfrom(fd, buf, len, 0, (struct sockaddr *)peer, &sl);
+}
+
+static void peer_is(const struct sockaddr_storage *ss, const char *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+			  buf, sizeof(buf));
+	else
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
+			  sizeof(buf));
+	assert_string_equal(buf, a);
+}
+
+static uint16_t peer_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (!rc) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return rc;
+}
+
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (unshare(CLONE_NEWNET) || lo_up())
+		return 0;	/* not root: every test skips */
+	in_netns = true;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.ip4 = fc.ip6 = true;
+	fc.max_flows = MAX_FLOWS;
+	fc.mtu = 65520;
+	fc.guest4 = addr("192.0.2.2");
+	fc.gw4 = addr("192.0.2.1");
+	fc.map_host_lo4 = addr("192.0.2.1");
+	fc.guest6 = addr("fd00::2");
+	fc.gw6 = addr("fd00::1");
+	fc.map_host_lo6 = addr("fd00::1");
+	fc.dns_fwd4 = addr("192.0.2.3");
+	fc.dns_host4 = addr("127.0.0.2");
+	fc.udp_fwd_count = 1;
+	fc.udp_fwd[0].first = fc.udp_fwd[0].last = FWD_PORT;
+	fc.udp_fwd[0].to_first = FWD_GUEST_PORT;
+
+	memcpy(tx.our_mac, our_mac, 6);
+	memcpy(tx.guest_mac, guest_mac, 6);
+	assert_int_equal(loop_init(256), 0);
+	timer_init(&stop_timer, stop_fn);
+	assert_int_equal(flow_table_init(MAX_FLOWS), 0);
+	assert_int_equal(nat_init(&fc), 0);
+	assert_int_equal(udp_init(&fc, &tx), 0);
+	assert_int_equal(icmp_init(&fc, &tx), 0);
+	udp_set_idle(5 * NSEC_PER_SEC);
+	return 0;
+}
+
+#define NEED_NETNS()				\
+	do {					\
+		if (!in_netns)			\
+			skip();			\
+	} while (0)
+
+static void udp_echo_via_gateway(void **state)
+{
+	struct sockaddr_storage peer;
+	uint8_t buf[2000];
+	uint16_t hport, first_port;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	h = host_sock("127.0.0.1", 0);
+	hport = sock_port(h);
+
+	nframes = 0;
+	guest_udp("192.0.2.2", 40000, "192.0.2.1", hport, "ping", 4,
+		  clock_now_ns());
+	assert_int_equal(udp_flow_count(), 1);
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 4);
+	assert_memory_equal(buf, "ping", 4);
+	peer_is(&peer, "127.0.0.1");
+	first_port = peer_port(&peer);
+
+	assert_int_equal(sendto(h, "pong!", 5, 0, (struct sockaddr *)&peer,
+				sizeof(struct sockaddr_in)), 5);
+	assert_int_equal(run_loop(1000), 0);
+	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", 40000,
+			 "pong!", 5);
+
+	/* Same 5-tuple: same flow, same host socket */
+	guest_udp("192.0.2.2", 40000, "192.0.2.1", hport, "again", 5,
+		  clock_now_ns());
+	assert_int_equal(udp_flow_count(), 1);
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 5);
+	assert_int_equal(peer_port(&peer), first_port);
+	assert_int_equal(stats_get("udp", "to_host"), 2);
+	assert_int_equal(stats_get("udp", "to_guest"), 1);
+	close(h);
+}
+
+static void udp_dns_forward_reply_from_forward_addr(void **state)
+{
+	struct sockaddr_storage peer;
+	uint8_t buf[100];
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	h = host_sock("127.0.0.2", 53);
+	nframes = 0;
+	guest_udp("192.0.2.2", 40001, "192.0.2.3", 53, "query", 5,
+		  clock_now_ns());
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 5);
+	assert_int_equal(sendto(h, "answer", 6, 0, (struct sockaddr *)&peer,
+				sizeof(struct sockaddr_in)), 6);
+	assert_int_equal(run_loop(1000), 0);
+	expect_udp_frame(0, "192.0.2.3", 53, "192.0.2.2", 40001, "answer", 6);
+	assert_int_equal(udp_flow_count(), 2);
+	close(h);
+}
+
+static void udp_inbound_forward_ipv4(void **state)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(FWD_PORT),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct sockaddr_storage peer;
+	uint8_t buf[100];
+	uint16_t hport;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	h = host_sock("127.0.0.1", 0);
+	hport = sock_port(h);
+	nframes = 0;
+	assert_int_equal(sendto(h, "in", 2, 0, (struct sockaddr *)&to,
+				sizeof(to)), 2);
+	assert_int_equal(run_loop(1000), 0);
+	/* 127.0.0.1 appears as the gateway, the port is mapped */
+	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", FWD_GUEST_PORT,
+			 "in", 2);
+	assert_int_equal(udp_flow_count(), 3);
+
+	/* The guest's reply goes back to the peer from the forwarded port */
+	guest_udp("192.0.2.2", FWD_GUEST_PORT, "192.0.2.1", hport, "out", 3,
+		  clock_now_ns());
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 3);
+	assert_memory_equal(buf, "out", 3);
+	peer_is(&peer, "127.0.0.1");
+	assert_int_equal(peer_port(&peer), FWD_PORT);
+	assert_int_equal(udp_flow_count(), 3);
+	close(h);
+}
+
+static void udp_flow_limit_refuses_new_keeps_old(void **state)
+{
+	struct sockaddr_storage peer;
+	uint8_t buf[100];
+	uint16_t hport;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	h = host_sock("127.0.0.1", 0);
+	hport = sock_port(h);
+	/* Three flows are open: this one takes the last id */
+	guest_udp("192.0.2.2", 41000, "192.0.2.1", hport, "a", 1,
+		  clock_now_ns());
+	assert_int_equal(flow_count(), MAX_FLOWS);
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
+
+	guest_udp("192.0.2.2", 41001, "192.0.2.1", hport, "b", 1,
+		  clock_now_ns());
+	guest_udp("192.0.2.2", 41002, "192.0.2.1", hport, "c", 1,
+		  clock_now_ns());
+	assert_int_equal(stats_get("udp", "refused_full"), 2);
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), -1);
+	assert_int_equal(udp_flow_count(), MAX_FLOWS);
+	assert_int_equal(flow_high_water(), MAX_FLOWS);
+
+	/* The existing flow still carries datagrams */
+	guest_udp("192.0.2.2", 41000, "192.0.2.1", hport, "d", 1,
+		  clock_now_ns());
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
+	assert_int_equal(buf[0], 'd');
+	close(h);
+}
+
+static void udp_idle_flows_expire(void **state)
+{
+	(void)state;
+	NEED_NETNS();
+	assert_int_equal(udp_flow_count(), MAX_FLOWS);
+	udp_set_idle(50 * NSEC_PER_MSEC);
+	nframes = 0;
+	assert_int_equal(run_loop(300), 1);	/* no frames, just time */
+	assert_int_equal(udp_flow_count(), 0);
+	assert_int_equal(flow_count(), 0);	/* ids back after the post */
+	assert_int_equal(stats_get("udp", "flows_expired"), MAX_FLOWS);
+	udp_set_idle(5 * NSEC_PER_SEC);
+}
+
+/* Close every UDP flow by making them all idle for long enough */
+static void expire_udp(void)
+{
+	udp_set_idle(50 * NSEC_PER_MSEC);
+	run_loop(200);
+	udp_set_idle(5 * NSEC_PER_SEC);
+	assert_int_equal(udp_flow_count(), 0);
+}
+
+static void udp_large_datagrams_one_frame_or_dropped(void **state)
+{
+	static uint8_t big[65500];
+	struct sockaddr_storage peer;
+	uint8_t buf[100];
+	uint16_t hport;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	h = host_sock("127.0.0.1", 0);
+	hport = sock_port(h);
+	nframes = 0;
+	guest_udp("192.0.2.2", 42000, "192.0.2.1", hport, "x", 1,
+		  clock_now_ns());
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
+	/* MTU 65520: up to 65520 - 20 - 8 = 65492 bytes fit in one frame */
+	memset(big, 'z', sizeof(big));
+	assert_int_equal(sendto(h, big, 65492, 0, (struct sockaddr *)&peer,
+				sizeof(struct sockaddr_in)), 65492);
+	assert_int_equal(run_loop(1000), 0);
+	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", 42000, big,
+			 65492);
+	/* One byte more does not fit: dropped and counted, never split */
+	nframes = 0;
+	assert_int_equal(sendto(h, big, 65493, 0, (struct sockaddr *)&peer,
+				sizeof(struct sockaddr_in)), 65493);
+	assert_int_equal(run_loop(300), 1);
+	assert_int_equal(nframes, 0);
+	assert_int_equal(stats_get("udp", "drop_too_big"), 1);
+	close(h);
+}
+
+static void icmp_echo_rewrite_checks(void **state)
+{
+	uint8_t m[16] = { ICMP_ECHO_REPLY, 0, 0xab, 0xcd, 0x99, 0x99, 0, 7 };
+
+	(void)state;
+	assert_true(icmp_echo_rewrite(m, sizeof(m), false, 0x1234));
+	assert_int_equal(m[2] | m[3], 0);
+	assert_int_equal(m[4], 0x12);
+	assert_int_equal(m[5], 0x34);
+	assert_int_equal(m[7], 7);	/* sequence untouched */
+	/* Wrong family, wrong type, nonzero code, too short */
+	assert_false(icmp_echo_rewrite(m, sizeof(m), true, 1));
+	m[0] = ICMP_ECHO_REQUEST;
+	assert_false(icmp_echo_rewrite(m, sizeof(m), false, 1));
+	m[0] = ICMPV6_ECHO_REPLY;
+	assert_true(icmp_echo_rewrite(m, sizeof(m), true, 1));
+	m[1] = 1;
+	assert_false(icmp_echo_rewrite(m, sizeof(m), true, 1));
+	m[1] = 0;
+	assert_false(icmp_echo_rewrite(m, 7, true, 1));
+}
+
+static void icmp_ping_sockets_denied_counted(void **state)
+{
+	(void)state;
+	NEED_NETNS();
+	/* A new namespace starts with ping_group_range "1 0": nobody */
+	assert_int_equal(write_sysctl("/proc/sys/net/ipv4/ping_group_range",
+				      "1 0"), 0);
+	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 1, "hello");
+	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 2, "hello");
+	assert_int_equal(stats_get("icmp", "drop_no_ping_socket"), 2);
+	assert_int_equal(icmp_flow_count(), 0);
+}
+
+/* Parse frame @i as an echo reply: source, identifier, sequence, data */
+static void expect_echo_reply(int i, const char *src, const char *dst,
+			      uint16_t id, uint16_t seq, const char *data)
+{
+	struct pkt_cursor cur;
+	struct icmp_view icmp;
+	struct ip_view ip;
+	union inany s = addr(src), d = addr(dst);
+	size_t dlen = strlen(data);
+
+	assert_true(i < nframes);
+	parse_frame(frames[i], frame_len[i], &ip, &cur);
+	assert_true(inany_equal(&ip.src, &s));
+	assert_true(inany_equal(&ip.dst, &d));
+	assert_int_equal(icmp_parse(&cur, &ip, &icmp), PKT_OK);
+	assert_int_equal(icmp.type, ip.version == 4 ? ICMP_ECHO_REPLY :
+						      ICMPV6_ECHO_REPLY);
+	assert_int_equal(icmp.id, id);
+	assert_int_equal(icmp.seq, seq);
+	assert_int_equal(cur_len(&cur), 4 + dlen);
+	assert_memory_equal(cur_peek(&cur, 4 + dlen) + 4, data, dlen);
+}
+
+static void icmp_echo_to_gateway_ipv4_and_ipv6(void **state)
+{
+	(void)state;
+	NEED_NETNS();
+	assert_int_equal(write_sysctl("/proc/sys/net/ipv4/ping_group_range",
+				      "0 2147483647"), 0);
+	nframes = 0;
+	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 3, "hello");
+	assert_int_equal(icmp_flow_count(), 1);
+	assert_int_equal(run_loop(1000), 0);
+	expect_echo_reply(0, "192.0.2.1", "192.0.2.2", 0x4242, 3, "hello");
+
+	nframes = 0;
+	guest_ping("fd00::2", "fd00::1", 0x0102, 9, "six");
+	assert_int_equal(icmp_flow_count(), 2);
+	assert_int_equal(run_loop(1000), 0);
+	expect_echo_reply(0, "fd00::1", "fd00::2", 0x0102, 9, "six");
+
+	/* Same id again: same flow */
+	nframes = 0;
+	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 4, "again");
+	assert_int_equal(icmp_flow_count(), 2);
+	assert_int_equal(run_loop(1000), 0);
+	expect_echo_reply(0, "192.0.2.1", "192.0.2.2", 0x4242, 4, "again");
+	assert_int_equal(stats_get("icmp", "replies"), 3);
+}
+
+static void udp_inbound_forward_ipv6(void **state)
+{
+	struct sockaddr_in6 to = {
+		.sin6_family = AF_INET6,
+		.sin6_port = htons(FWD_PORT),
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT,
+	};
+	struct sockaddr_storage peer;
+	uint8_t buf[100];
+	uint16_t hport;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	expire_udp();
+	h = host_sock("::1", 0);
+	hport = sock_port(h);
+	nframes = 0;
+	assert_int_equal(sendto(h, "in6", 3, 0, (struct sockaddr *)&to,
+				sizeof(to)), 3);
+	assert_int_equal(run_loop(1000), 0);
+	expect_udp_frame(0, "fd00::1", hport, "fd00::2", FWD_GUEST_PORT,
+			 "in6", 3);
+	guest_udp("fd00::2", FWD_GUEST_PORT, "fd00::1", hport, "out6", 4,
+		  clock_now_ns());
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 4);
+	peer_is(&peer, "::1");
+	assert_int_equal(peer_port(&peer), FWD_PORT);
+	close(h);
+}
+
+static void udp_no_room_waits_instead_of_dropping(void **state)
+{
+	struct sockaddr_storage peer;
+	uint8_t buf[100];
+	uint16_t hport;
+	int h, i;
+
+	(void)state;
+	NEED_NETNS();
+	expire_udp();
+	h = host_sock("127.0.0.1", 0);
+	hport = sock_port(h);
+	guest_udp("192.0.2.2", 43000, "192.0.2.1", hport, "x", 1,
+		  clock_now_ns());
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
+	for (i = 0; i < 3; i++)
+		sendto(h, "r", 1, 0, (struct sockaddr *)&peer,
+		       sizeof(struct sockaddr_in));
+	room = 0;
+	nframes = 0;
+	assert_int_equal(run_loop(100), 1);
+	assert_int_equal(nframes, 0);
+	room = 1 << 20;
+	guest_tx_wake(&tx, clock_now_ns());
+	assert_int_equal(run_loop(1000), 0);
+	assert_true(nframes >= 1);
+	close(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(udp_echo_via_gateway),
+		cmocka_unit_test(udp_dns_forward_reply_from_forward_addr),
+		cmocka_unit_test(udp_inbound_forward_ipv4),
+		cmocka_unit_test(udp_flow_limit_refuses_new_keeps_old),
+		cmocka_unit_test(udp_idle_flows_expire),
+		cmocka_unit_test(udp_large_datagrams_one_frame_or_dropped),
+		cmocka_unit_test(icmp_echo_rewrite_checks),
+		cmocka_unit_test(icmp_ping_sockets_denied_counted),
+		cmocka_unit_test(icmp_echo_to_gateway_ipv4_and_ipv6),
+		cmocka_unit_test(udp_inbound_forward_ipv6),
+		cmocka_unit_test(udp_no_room_waits_instead_of_dropping),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
