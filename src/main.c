@@ -35,6 +35,14 @@ static struct guest_tx guest_tx;
 static struct watch signal_w;
 static int signal_fd = -1;
 
+/* At exit: remove the socket path and pid file we created */
+static void cleanup(void)
+{
+	link_close();
+	pcap_close();
+	pidfile_remove();
+}
+
 static void signal_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 {
 	struct signalfd_siginfo si;
@@ -148,9 +156,20 @@ int main(int argc, char **argv)
 		fatal("setting up the event loop");
 	}
 
-	/* Everything that opens a path happens here, before the sandbox */
-	link_init(&c);
-	memcpy(guest_tx.our_mac, c.our_mac, sizeof(guest_tx.our_mac));
+	/*
+	 * Everything that opens a path happens here, before the sandbox.
+	 * From here on, exit() (fatal() included) runs cleanup(): what we
+	 * created is removed whenever start-up fails. The launching parent
+	 * leaves with _exit() and removes nothing.
+	 */
+	atexit(cleanup);
+	if (c.pid_file[0]) {
+		ret = pidfile_open(c.pid_file);
+		if (ret) {
+			errno = -ret;
+			fatal("--pid %s", c.pid_file);
+		}
+	}
 	if (c.pcap_file[0]) {
 		ret = pcap_open(c.pcap_file);
 		if (ret) {
@@ -159,13 +178,8 @@ int main(int argc, char **argv)
 		}
 		info("capturing guest frames to %s", c.pcap_file);
 	}
-	if (c.pid_file[0]) {
-		ret = pidfile_open(c.pid_file);
-		if (ret) {
-			errno = -ret;
-			fatal("--pid %s", c.pid_file);
-		}
-	}
+	link_init(&c);
+	memcpy(guest_tx.our_mac, c.our_mac, sizeof(guest_tx.our_mac));
 	ret = ingress_init(&c, &guest_tx);
 	if (ret) {
 		errno = -ret;
@@ -195,8 +209,5 @@ int main(int argc, char **argv)
 
 	if (c.debug || c.trace)
 		stats_dump();
-	link_close();
-	pcap_close();
-	pidfile_remove();
-	return status;
+	return status;		/* exit() runs cleanup() */
 }

@@ -24,7 +24,7 @@
 static int daemon_ready_fd = -1;	/* child's end of the pipe */
 static int pidfile_fd = -1;
 static char pidfile_path[PATH_MAX];
-static bool pidfile_written;
+static bool pidfile_created;	/* by us: ours to remove */
 
 int daemon_start(void)
 {
@@ -95,6 +95,7 @@ int pidfile_open(const char *path)
 	if (pidfile_fd < 0)
 		return -errno;
 	strcpy(pidfile_path, path);
+	pidfile_created = true;
 	return 0;
 }
 
@@ -110,13 +111,12 @@ int pidfile_write(void)
 		ret = errno ? -errno : -EIO;
 	close(pidfile_fd);
 	pidfile_fd = -1;
-	pidfile_written = !ret;
 	return ret;
 }
 
 void pidfile_remove(void)
 {
-	if (pidfile_written)
+	if (pidfile_created)
 		unlink(pidfile_path);
-	pidfile_written = false;
+	pidfile_created = false;
 }

@@ -39,7 +39,7 @@ int pidfile_open(const char *path);
 /* Write our pid to the file opened by pidfile_open() and close it */
 int pidfile_write(void);
 
-/* Remove the pid file at a clean exit (if one was written) */
+/* Remove the pid file we created (at exit, or when start-up fails) */
 void pidfile_remove(void);
 
 #endif /* GANGWAY_CORE_DAEMON_H */

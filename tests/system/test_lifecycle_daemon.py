@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Process lifecycle: daemonizing as QEMU expects, signals, clean exit.
+
+QEMU 10.1 starts gangway, waits for that process to exit, reads the pid
+file, and later sends SIGTERM to that pid. The process it started must
+exit 0 only once the daemon is ready, and non-zero on any start-up error.
+"""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+
+from harness import Gangway
+from lifecycle import arp_request, framed, pid_alive, read_file, wait_for
+
+
+def test_sigterm_ends_the_daemon_named_in_the_pid_file():
+    with Gangway() as g:
+        assert g.pid != g.proc.pid            # the launcher is gone
+        assert pid_alive(g.pid)
+        status = g.terminate()
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        assert not os.path.exists(g.pidfile)  # removed at clean exit
+
+
+def test_sigint_is_a_clean_exit_too():
+    with Gangway() as g:
+        os.kill(g.pid, signal.SIGINT)
+        assert wait_for(lambda: not g.alive())
+        assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0
+
+
+def test_closing_qemus_end_ends_an_fd_daemon():
+    with Gangway() as g:
+        g.sock.close()
+        g.sock = None
+        assert wait_for(lambda: not g.alive(), timeout=5)
+        assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0
+        assert not os.path.exists(g.pidfile)
+
+
+def test_sigusr1_dumps_counters_and_keeps_running():
+    d = tempfile.mkdtemp(prefix='gwt-lc-')
+    log = os.path.join(d, 'log')
+    with Gangway(['-l', log], quiet=False) as g:
+        g.sock.sendall(framed(arp_request()) + framed(bytes(5)))
+        assert wait_for(lambda: True, timeout=0.2)
+        os.kill(g.pid, signal.SIGUSR1)
+        assert wait_for(lambda: 'rx_short=1' in read_file(log))
+        text = read_file(log)
+        assert 'rx_frames=1' in text
+        assert g.alive()
+    os.unlink(log)
+    os.rmdir(d)
+
+
+def test_debug_dumps_counters_at_exit():
+    d = tempfile.mkdtemp(prefix='gwt-lc-')
+    log = os.path.join(d, 'log')
+    with Gangway(['-l', log, '--debug']) as g:
+        g.sock.sendall(framed(bytes(0)))
+        assert wait_for(lambda: True, timeout=0.2)
+        g.terminate()
+    assert 'rx_zero_length=1' in read_file(log)
+    os.unlink(log)
+    os.rmdir(d)
+
+
+def run_launcher(gangway_bin, args, timeout=10):
+    """Run gangway as QEMU would and return (exit status, stderr)."""
+    p = subprocess.run([gangway_bin] + args, capture_output=True,
+                       text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stderr
+
+
+def test_launcher_fails_on_a_closed_fd(gangway_bin, tmp_path):
+    pid = tmp_path / 'pid'
+    rc, err = run_launcher(gangway_bin, ['--pid', str(pid), '--fd', '77'])
+    assert rc != 0
+    assert '--fd 77' in err
+    assert not pid.exists() or not pid.read_text()
+
+
+def test_launcher_fails_on_an_fd_that_is_not_a_socket(gangway_bin,
+                                                       tmp_path):
+    pid = tmp_path / 'pid'
+    with open(tmp_path / 'file', 'w') as f:
+        rc, err = run_launcher(gangway_bin, ['--pid', str(pid), '--fd',
+                                             str(f.fileno())])
+    # fd is not inherited by subprocess.run (close_fds): closed, or not
+    # a socket if it were: either way a clear failure
+    assert rc != 0 and '--fd' in err
+
+
+def test_launcher_fails_with_socket_in_missing_directory(gangway_bin,
+                                                         tmp_path):
+    path = tmp_path / 'missing' / 'gw.socket'
+    rc, err = run_launcher(gangway_bin, ['-s', str(path), '--pid',
+                                         str(tmp_path / 'pid')])
+    assert rc != 0
+    assert str(path) in err
+
+
+def test_launcher_fails_on_unwritable_pid_file(gangway_bin, tmp_path):
+    a, b = socket.socketpair()
+    try:
+        rc, err = run_launcher(gangway_bin, [
+            '--pid', str(tmp_path / 'missing' / 'pid'), '-s',
+            str(tmp_path / 'gw.socket')])
+    finally:
+        a.close()
+        b.close()
+    assert rc != 0 and 'pid' in err
+    assert not (tmp_path / 'gw.socket').exists()
+
+
+def test_fifty_restarts_leave_nothing_behind(tmp_path):
+    for i in range(50):
+        with Gangway(workdir=str(tmp_path)) as g:
+            assert pid_alive(g.pid)
+            g.terminate()
+        assert not os.path.exists(g.pidfile)
+    assert os.listdir(tmp_path) == ['gangway.stderr']
