@@ -52,9 +52,16 @@ static void signal_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 	(void)now_ns;
 	while (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
-		case SIGUSR1:
+		case SIGUSR1: {
+			/* Asked for explicitly: shown even with --quiet */
+			enum log_level lvl = log_get_level();
+
+			if (lvl < LOG_LVL_INFO)
+				log_set_level(LOG_LVL_INFO);
 			stats_dump();
+			log_set_level(lvl);
 			break;
+		}
 		default:
 			info("received %s; exiting", strsignal((int)si.ssi_signo));
 			loop_stop(0);

@@ -43,7 +43,7 @@ def test_closing_qemus_end_ends_an_fd_daemon():
 def test_sigusr1_dumps_counters_and_keeps_running():
     d = tempfile.mkdtemp(prefix='gwt-lc-')
     log = os.path.join(d, 'log')
-    with Gangway(['-l', log], quiet=False) as g:
+    with Gangway(['-l', log]) as g:           # --quiet: still dumped
         g.sock.sendall(framed(arp_request()) + framed(bytes(5)))
         assert wait_for(lambda: True, timeout=0.2)
         os.kill(g.pid, signal.SIGUSR1)
