@@ -31,11 +31,6 @@
 /* Idle echo flows are closed after this long without a request or reply */
 #define ICMP_IDLE_NS	(60ULL * 1000000000ULL)
 
-#define ICMP_ECHO_REPLY		0
-#define ICMP_ECHO_REQUEST	8
-#define ICMPV6_ECHO_REQUEST	128
-#define ICMPV6_ECHO_REPLY	129
-
 /* Allocate per-flow state; 0 or -errno */
 int icmp_init(const struct flow_conf *fc, struct guest_tx *tx);
 

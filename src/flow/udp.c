@@ -33,8 +33,12 @@
  *
  * Limits: frames larger than the link MTU are dropped, never fragmented;
  * new flows past --max-flows are refused and counted.
- * Not done: ICMP errors back to the guest; IP_PKTINFO on listeners bound to
- * a wildcard address (the kernel picks the reply's source by route).
+ * Errors: a connected socket reports an ICMP port unreachable from the
+ * host side as ECONNREFUSED; we tell the guest with a port unreachable of
+ * its own (ICMP type 3 code 3, ICMPv6 type 1 code 4) from the address it
+ * addressed, quoting the headers of a datagram of that flow.
+ * Not done: other ICMP errors; IP_PKTINFO on listeners bound to a
+ * wildcard address (the kernel picks the reply's source by route).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -75,6 +79,7 @@ enum udp_ctr {
 	UDP_C_DROP_GUEST_FULL,
 	UDP_C_DROP_FAMILY,
 	UDP_C_HOST_ERRORS,
+	UDP_C_UNREACH_TO_GUEST,
 	UDP_C__COUNT
 };
 
@@ -93,6 +98,7 @@ static const char *const udp_ctr_names[] = {
 	[UDP_C_DROP_GUEST_FULL]	= "drop_guest_full",
 	[UDP_C_DROP_FAMILY]	= "drop_family",
 	[UDP_C_HOST_ERRORS]	= "host_errors",
+	[UDP_C_UNREACH_TO_GUEST] = "unreach_to_guest",
 };
 static_assert(ARRAY_SIZE(udp_ctr_names) == UDP_C__COUNT,
 	      "one name per UDP counter");
@@ -357,18 +363,66 @@ static int udp_to_guest(struct udp_flow *uf, const void *data, size_t len)
 	return 0;
 }
 
+#define ICMP_DEST_UNREACH	3
+#define ICMP_PORT_UNREACH	3
+#define ICMPV6_DEST_UNREACH	1
+#define ICMPV6_PORT_UNREACH	4
+
+/**
+ * udp_unreach_to_guest() - the host said port unreachable: tell the guest
+ * @uf:		outbound flow whose socket reported ECONNREFUSED
+ *
+ * The quoted datagram is rebuilt from the flow key (IP and UDP headers,
+ * no data): the guest's stack matches errors to sockets by those alone.
+ */
+static void udp_unreach_to_guest(struct udp_flow *uf)
+{
+	static uint8_t quote[ETH_HLEN + IPV6_HLEN + UDP_HLEN];
+	static uint8_t body[ICMP_HLEN + IPV6_HLEN + UDP_HLEN];
+	static const uint8_t no_data;
+	bool v4 = inany_is_v4(&uf->key.gaddr);
+	struct frame_addrs a = { 0 };
+	struct pkt_builder b;
+	size_t qlen;
+
+	/* The datagram as the guest sent it; skip its Ethernet header */
+	a.src = uf->key.gaddr;
+	a.dst = uf->key.raddr;
+	pb_init(&b, quote, sizeof(quote));
+	if (!frame_udp(&b, &a, uf->key.gport, uf->key.rport, &no_data, 0))
+		return;
+	qlen = b.len - ETH_HLEN;
+
+	memset(body, 0, ICMP_HLEN);
+	body[0] = v4 ? ICMP_DEST_UNREACH : ICMPV6_DEST_UNREACH;
+	body[1] = v4 ? ICMP_PORT_UNREACH : ICMPV6_PORT_UNREACH;
+	memcpy(body + ICMP_HLEN, quote + ETH_HLEN, qlen);
+
+	memcpy(a.src_mac, udp_tx->our_mac, ETH_ALEN);
+	memcpy(a.dst_mac, udp_tx->guest_mac, ETH_ALEN);
+	a.src = uf->key.raddr;
+	a.dst = uf->key.gaddr;
+	pb_init(&b, udp_frame, sizeof(udp_frame));
+	if (!frame_icmp(&b, &a, body, ICMP_HLEN + qlen))
+		return;
+	if (guest_send_buf(udp_tx, udp_frame, b.len))
+		udp_ctr[UDP_C_DROP_GUEST_FULL]++;
+	else
+		udp_ctr[UDP_C_UNREACH_TO_GUEST]++;
+}
+
 /*
- * How many datagrams to read now: as many full-size frames as the link
- * can take, at least one while it has any room, 0 when it has none.
+ * How many datagrams to read now: as many largest frames as the link can
+ * take. None while it cannot take one largest frame: a datagram read then
+ * might have to be dropped, so we leave it in the socket buffer and wait
+ * for the link to wake us (links wake waiters once a largest frame fits).
  */
 static unsigned int udp_batch_size(void)
 {
 	size_t room = guest_room(udp_tx);
 	size_t frame_max = udp_mtu + ETH_HLEN;
 
-	if (!room)
-		return 0;
-	return (unsigned int)MAX(1, MIN(room / frame_max, UDP_BATCH));
+	return (unsigned int)MIN(room / frame_max, UDP_BATCH);
 }
 
 /* recvmmsg() into the batch buffers; names only if @names */
@@ -425,8 +479,10 @@ static void udp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 	}
 	got = udp_recv_batch(uf->fd, n, false);
 	if (got < 0) {
-		/* ECONNREFUSED and friends: an ICMP error, now consumed */
-		if (errno != EAGAIN && errno != EINTR)
+		/* An ICMP error from the host side, now consumed */
+		if (errno == ECONNREFUSED)
+			udp_unreach_to_guest(uf);
+		else if (errno != EAGAIN && errno != EINTR)
 			udp_ctr[UDP_C_HOST_ERRORS]++;
 		return;
 	}

@@ -680,6 +680,73 @@ static void udp_no_room_waits_instead_of_dropping(void **state)
 	close(h);
 }
 
+/* Frame @i is a port unreachable from @src quoting guest port @gport */
+static void expect_port_unreach(int i, const char *src, uint16_t gport,
+				uint16_t rport)
+{
+	struct pkt_cursor cur, q;
+	struct icmp_view icmp;
+	struct ip_view ip, qip;
+	union inany s = addr(src);
+	const uint8_t *u;
+
+	assert_true(i < nframes);
+	parse_frame(frames[i], frame_len[i], &ip, &cur);
+	assert_true(inany_equal(&ip.src, &s));
+	assert_int_equal(icmp_parse(&cur, &ip, &icmp), PKT_OK);
+	if (ip.version == 4) {
+		assert_int_equal(icmp.type, 3);
+		assert_int_equal(icmp.code, 3);
+	} else {
+		assert_int_equal(icmp.type, 1);
+		assert_int_equal(icmp.code, 4);
+	}
+	/* Unused word, then the quoted IP and UDP headers */
+	assert_true(cur_skip(&cur, 4));
+	q = cur;
+	if (ip.version == 4)
+		assert_int_equal(ipv4_parse(&q, &qip), PKT_OK);
+	else
+		assert_int_equal(ipv6_parse(&q, &qip), PKT_OK);
+	assert_int_equal(qip.proto, IPPROTO_UDP);
+	assert_true(inany_equal(&qip.src, &ip.dst));
+	assert_true(inany_equal(&qip.dst, &s));
+	u = cur_peek(&q, 4);
+	assert_non_null(u);
+	assert_int_equal(u[0] << 8 | u[1], gport);
+	assert_int_equal(u[2] << 8 | u[3], rport);
+}
+
+static void udp_port_unreachable_reaches_guest(void **state)
+{
+	uint16_t port4, port6;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	expire_udp();
+	/* Ports with nobody behind them */
+	h = host_sock("127.0.0.1", 0);
+	port4 = sock_port(h);
+	close(h);
+	h = host_sock("::1", 0);
+	port6 = sock_port(h);
+	close(h);
+
+	nframes = 0;
+	guest_udp("192.0.2.2", 44000, "192.0.2.1", port4, "x", 1,
+		  clock_now_ns());
+	assert_int_equal(run_loop(1000), 0);
+	expect_port_unreach(0, "192.0.2.1", 44000, port4);
+
+	nframes = 0;
+	guest_udp("fd00::2", 44001, "fd00::1", port6, "x", 1,
+		  clock_now_ns());
+	assert_int_equal(run_loop(1000), 0);
+	expect_port_unreach(0, "fd00::1", 44001, port6);
+	assert_int_equal(stats_get("udp", "unreach_to_guest"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -694,6 +761,7 @@ int main(void)
 		cmocka_unit_test(icmp_echo_to_gateway_ipv4_and_ipv6),
 		cmocka_unit_test(udp_inbound_forward_ipv6),
 		cmocka_unit_test(udp_no_room_waits_instead_of_dropping),
+		cmocka_unit_test(udp_port_unreachable_reaches_guest),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
