@@ -27,7 +27,7 @@
 
 #define TIMERS_PER_FLOW		2
 #define TIMERS_EXTRA		256	/* services, links, housekeeping */
-#define MAX_FLOWS_DEFAULT	4096
+#define MAX_FLOWS_FALLBACK	4096	/* if conf leaves max_flows at 0 */
 
 static struct guest_tx guest_tx;
 
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	log_init(&c);
 	/* conf_print(&c) here, unless --quiet, once conf/conf.c has it */
 
-	max_flows = c.max_flows ? c.max_flows : MAX_FLOWS_DEFAULT;
+	max_flows = c.max_flows ? c.max_flows : MAX_FLOWS_FALLBACK;
 	ret = loop_init(max_flows * TIMERS_PER_FLOW + TIMERS_EXTRA);
 	if (ret) {
 		errno = -ret;

@@ -17,11 +17,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -49,6 +51,8 @@ static enum log_level log_level = LOG_LVL_INFO;
 static enum log_dest log_dest = LOG_DEST_STDERR;	/* configured */
 static bool log_to_stderr = true;	/* until log_daemonized() */
 static int log_file_fd = -1;
+static size_t log_file_max;		/* 0: no limit */
+static size_t log_file_size;		/* bytes in the file now */
 static int log_syslog_fd = -1;
 static uint64_t log_start_ns;
 static char log_buf[LOG_LINE_MAX];
@@ -109,11 +113,41 @@ int log_open(enum log_dest dest, const char *path)
 				   O_CLOEXEC, 0600);
 		if (log_file_fd < 0)
 			return -errno;
+		struct stat st;
+
+		log_file_size = fstat(log_file_fd, &st) ? 0 : (size_t)st.st_size;
 	} else if (dest == LOG_DEST_SYSLOG) {
 		tzset();	/* localtime_r() must not open files later */
 		log_syslog_fd = log_syslog_connect();
 	}
 	return 0;
+}
+
+void log_set_file_max(size_t bytes)
+{
+	log_file_max = bytes;
+}
+
+/*
+ * Make room in a full log file: drop the oldest half, in whole filesystem
+ * blocks, where the filesystem can collapse a range (ext4, xfs); else
+ * start the file afresh. Either way the file never outgrows the limit.
+ */
+static void log_file_trim(void)
+{
+	struct stat st;
+	size_t blk = 4096, cut;
+
+	if (!fstat(log_file_fd, &st) && st.st_blksize > 0)
+		blk = (size_t)st.st_blksize;
+	cut = log_file_size / 2 / blk * blk;
+	if (cut && !fallocate(log_file_fd, FALLOC_FL_COLLAPSE_RANGE, 0,
+			      (off_t)cut)) {
+		log_file_size -= cut;
+		return;
+	}
+	if (!ftruncate(log_file_fd, 0))
+		log_file_size = 0;
 }
 
 void log_daemonized(void)
@@ -154,8 +188,12 @@ static void log_emit(enum log_level lvl, size_t len)
 				{ .iov_base = log_buf, .iov_len = len },
 				{ .iov_base = "\n", .iov_len = 1 },
 			};
+			size_t total = (size_t)hlen + len + 1;
 
-			(void)!writev(log_file_fd, iov, 3);
+			if (log_file_max && log_file_size + total > log_file_max)
+				log_file_trim();
+			if (writev(log_file_fd, iov, 3) > 0)
+				log_file_size += total;
 		}
 	}
 

@@ -13,6 +13,7 @@
 #define GANGWAY_CORE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/compiler.h"
@@ -35,6 +36,8 @@ enum log_dest {
 void log_set_level(enum log_level max);
 enum log_level log_get_level(void);
 int log_open(enum log_dest dest, const char *path);
+/* Keep the log file under @bytes (--log-size) by dropping its oldest part */
+void log_set_file_max(size_t bytes);
 /* After daemonizing, stderr is gone: switch to the configured destination */
 void log_daemonized(void);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -97,6 +98,31 @@ static void log_long_message_truncated(void **state)
 	unlink(path);
 }
 
+/* --log-size: the file never grows past the limit; newest lines kept */
+static void log_file_stays_under_limit(void **state)
+{
+	struct stat st;
+	char buf[8192];
+	int i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/gangway_log_test3_%d", getpid());
+	unlink(path);
+	assert_int_equal(log_open(LOG_DEST_FILE, path), 0);
+	log_set_file_max(8192);
+	log_daemonized();
+	for (i = 0; i < 1000; i++) {
+		err("line %04d of a log that keeps growing", i);
+		assert_int_equal(stat(path, &st), 0);
+		assert_true(st.st_size <= 8192);
+	}
+	slurp(path, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "line 0999 of"));
+	assert_null(strstr(buf, "line 0001 of"));
+	log_set_file_max(0);
+	unlink(path);
+}
+
 static const char *const names[] = { "alpha", "beta" };
 static uint64_t vals[2];
 
@@ -153,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(log_file_levels_and_ratelimit),
 		cmocka_unit_test(log_long_message_truncated),
+		cmocka_unit_test(log_file_stays_under_limit),
 		cmocka_unit_test(stats_lookup_by_name),
 		cmocka_unit_test(pcap_records_frames),
 	};
