@@ -11,10 +11,12 @@
 #ifndef GANGWAY_CONF_CONF_H
 #define GANGWAY_CONF_CONF_H
 
+#include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf/ports.h"
 #include "packet/inany.h"
@@ -25,6 +27,11 @@
 #define MTU_MIN			68
 #define MTU_MAX			65520
 #define MTU_DEFAULT		65520
+#define MAX_FLOWS_DEFAULT	8192
+#define MAX_FLOWS_MAX		16384	/* 20,000 open files per process */
+#define LOG_SIZE_DEFAULT	(1024 * 1024)
+#define LOG_SIZE_MIN		4096
+#define LOG_SIZE_MAX		(1024 * 1024 * 1024)
 
 enum link_mode {
 	LINK_STREAM,		/* QEMU stream socket, 4-byte length prefix */
@@ -45,6 +52,9 @@ enum link_mode {
  * @outbound:	-o address for outbound sockets (unspec: none)
  * @outbound_if: --outbound-if4
  * @host_if:	interface the configuration was derived from
+ * @host_addr:	the host's own address on @host_if (unspec: none); what
+ *		@map_guest reaches
+ * @local_mode:	no usable host interface: link-local 169.254.2.1/.2
  */
 struct conf_ip4 {
 	bool enabled;
@@ -60,6 +70,8 @@ struct conf_ip4 {
 	struct in_addr outbound;
 	char outbound_if[IFNAMSIZ];
 	char host_if[IFNAMSIZ];
+	struct in_addr host_addr;
+	bool local_mode;
 };
 
 struct conf_ip6 {
@@ -77,6 +89,7 @@ struct conf_ip6 {
 	struct in6_addr outbound;
 	char outbound_if[IFNAMSIZ];
 	char host_if[IFNAMSIZ];
+	struct in6_addr host_addr;	/* host's global address, or unspec */
 };
 
 struct conf {
@@ -94,11 +107,17 @@ struct conf {
 	char pid_file[4096];
 	char pcap_file[4096];
 	char runas[256];
+	uid_t runas_uid;		/* resolved --runas, if runas[0] */
+	gid_t runas_gid;
+	size_t log_size;		/* --log-size, bytes */
+	bool chroot_fallback;		/* --chroot-fallback */
 
 	/* guest link */
 	int mtu;			/* 0: do not advertise */
 	uint8_t our_mac[6];		/* -M (our MAC towards the guest) */
 	char iface[IFNAMSIZ];		/* -i */
+	bool has_host_mac;
+	uint8_t host_mac[6];		/* MAC of the IPv4 (else IPv6) host_if */
 
 	struct conf_ip4 ip4;
 	struct conf_ip6 ip6;
@@ -122,6 +141,19 @@ struct conf {
 
 /* Parse argv and discover the host; on any error print one line, exit 1 */
 void conf_parse(int argc, char **argv, struct conf *c);
+
+/*
+ * conf_parse() in two steps, for tests: conf_parse_args() checks the
+ * command line only (no host discovery, no I/O but --fd/--runas/path
+ * checks), conf_discover() fills in what the host provides. Both print
+ * one line and exit 1 on error, as conf_parse() does.
+ */
+void conf_parse_args(int argc, char **argv, struct conf *c);
+void conf_discover(struct conf *c);
+
+/* The --help text, and the option table it must cover (tests) */
+const char *conf_help_text(void);
+const struct option *conf_long_options(void);
 
 /* Print the resulting configuration (info level) */
 void conf_print(const struct conf *c);

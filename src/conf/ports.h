@@ -18,6 +18,9 @@
 #include "packet/inany.h"
 
 #define PORT_RULES_MAX	64
+#define PORT_EXPANDED_MAX	128	/* same as flow/flow.h FWD_RULES_MAX */
+#define PORT_EPHEMERAL_FIRST	32768	/* Linux default, when not read */
+#define PORT_EPHEMERAL_LAST	60999
 
 /**
  * struct port_rule - forward host ports [first, last] to guest ports
@@ -30,6 +33,15 @@
  * @bind_if:	host interface to bind to ("" for none)
  * @to_addr:	guest address to connect to (unspec: the guest's address)
  * @has_to:	@to_addr was given
+ * @all:	from "all" (or an exclude-only spec): before ports_expand(),
+ *		@first/@last are 1/65535 and mean "every non-ephemeral port"
+ * @best_effort: ports that cannot be bound are skipped ("all")
+ *
+ * Copying into flow/flow.h's struct fwd_rule: first, last, to_first,
+ * bind_if and best_effort carry over as they are; fwd.bind_addr is
+ * @bind_addr (all zero for "any", also for 0.0.0.0 and ::); fwd.bind_any4
+ * is port_rule_any4() (0.0.0.0 given: IPv4 only, any address);
+ * fwd.to_addr is @to_addr, all zero unless @has_to.
  */
 struct port_rule {
 	uint16_t first;
@@ -41,19 +53,31 @@ struct port_rule {
 	char bind_if[IFNAMSIZ];
 	union inany to_addr;
 	bool has_to;
+	bool all;
+	bool best_effort;
 };
 
 /**
  * struct port_spec - every -t (or -u) option given, merged
  * @set:	at least one option was given
  * @rules:	include rules, in the order given
+ * @none:	"none" was given (and nothing else since)
+ * @count:	number of @rules
+ * @rules:	include rules, in the order given
  * @excl:	bitmap of excluded host ports (~ ranges)
+ * @ephemeral_first: start of the host's ephemeral range, which "all"
+ *		leaves out (conf fills it from ip_local_port_range;
+ *		0 means PORT_EPHEMERAL_FIRST)
+ * @ephemeral_last: end of the host's ephemeral range (0: default)
  */
 struct port_spec {
 	bool set;
+	bool none;
 	int count;
 	struct port_rule rules[PORT_RULES_MAX];
 	uint8_t excl[65536 / 8];
+	uint16_t ephemeral_first;
+	uint16_t ephemeral_last;
 };
 
 /**
@@ -66,6 +90,22 @@ struct port_spec {
  */
 int ports_parse(struct port_spec *ps, const char *arg, char *errbuf,
 		size_t errlen);
+
+/**
+ * ports_expand() - the final forwarding ranges of @ps, exclusions applied
+ * @ps:		parsed spec
+ * @out:	rules to fill: "all" becomes the non-ephemeral ranges, and
+ *		every range is split around excluded ports
+ * @max:	capacity of @out
+ * Return: number of rules written, or -ENOSPC if more than @max are needed
+ */
+int ports_expand(const struct port_spec *ps, struct port_rule *out, int max);
+
+/* The rule listens on every IPv4 address and no IPv6 one (0.0.0.0/...) */
+static inline bool port_rule_any4(const struct port_rule *r)
+{
+	return r->bind_v4only && inany_is_unspec(&r->bind_addr);
+}
 
 static inline bool ports_excluded(const struct port_spec *ps, uint16_t port)
 {
