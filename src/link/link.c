@@ -20,28 +20,9 @@
 #include "core/log.h"
 #include "link/link.h"
 #include "link/stream.h"
+#include "link/vhost_user.h"
 
 #define LINK_BACKLOG	16
-
-/*
- * vhost-user transport: link/vhost_user.c provides vu_open() and
- * vu_close(). Until it lands, these stubs refuse --vhost-user; delete them
- * together with these prototypes once link/vhost_user.h exists.
- */
-int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx);
-void vu_close(void);
-
-int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx)
-{
-	(void)lc;
-	(void)rx;
-	(void)tx;
-	return -EOPNOTSUPP;
-}
-
-void vu_close(void)
-{
-}
 
 static char link_sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static bool link_own_path;	/* we bound link_sock_path: unlink at exit */

@@ -47,6 +47,7 @@
 #include "core/compiler.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/pcap.h"
 #include "core/stats.h"
 #include "link/vhost_user.h"
 #include "link/virtio.h"
@@ -227,6 +228,7 @@ static struct {
 	int flush_fd;			/* eventfd: run one more iteration */
 	struct watch flush_w;
 	bool flush_armed;
+	uint64_t post_ns;		/* wakeup time our post hook last ran */
 
 	struct vu_msg msg;
 	uint64_t features;		/* acked by SET_FEATURES */
@@ -980,6 +982,10 @@ static void vu_conn_close(void)
 		vu.conn_fd = -1;
 	}
 	vu_reset_device();
+	if (vu.tx) {
+		vu.tx->guest_seen = 0;
+		memset(vu.tx->guest_mac, 0xff, sizeof(vu.tx->guest_mac));
+	}
 }
 
 void vu_close(void)
@@ -1210,12 +1216,16 @@ static bool vu_queue_usable(const struct vu_queue *q)
 	return q->started && !q->vq.broken && vu.mem.n;
 }
 
-/* Make sure one more loop iteration comes to publish used entries */
+/*
+ * Make sure our post hook runs after this send() to publish the used
+ * entries. Post hooks run together before the loop sleeps; if ours
+ * already ran in this pass (same wakeup time), wake the loop once more.
+ */
 static void vu_arm_flush(void)
 {
 	uint64_t one = 1;
 
-	if (vu.flush_armed || vu.flush_fd < 0)
+	if (vu.flush_armed || vu.flush_fd < 0 || loop_now() != vu.post_ns)
 		return;
 	vu.flush_armed = true;
 	if (write(vu.flush_fd, &one, sizeof(one)) < 0)
@@ -1266,6 +1276,7 @@ static void vu_tx_process(uint64_t now)
 					    vu.frame, len - vu.hdr_len);
 			vu.stats[VU_ST_FROM_GUEST]++;
 			vu.stats[VU_ST_FROM_GUEST_BYTES] += len;
+			pcap_buf(vu.frame, len, now);
 			vu.rx(vu.frame, len, now);
 		}
 		vq_push(&q->vq, el->head, 0);
@@ -1423,6 +1434,7 @@ static int vu_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
 		vq_push(&q->vq, vu.rx_heads[i], vu.rx_lens[i]);
 	vu.stats[VU_ST_TO_GUEST]++;
 	vu.stats[VU_ST_TO_GUEST_BYTES] += flen;
+	pcap_frame(iov, cnt, 0, loop_now());
 	vu_arm_flush();
 	return 0;
 }
@@ -1497,6 +1509,7 @@ static void vu_post(void *arg, uint64_t now)
 {
 	(void)arg;
 	vu_poll(now);
+	vu.post_ns = now;
 }
 
 static void vu_flush_ready(struct watch *w, uint32_t events, uint64_t now)
@@ -1508,33 +1521,6 @@ static void vu_flush_ready(struct watch *w, uint32_t events, uint64_t now)
 }
 
 /* ---- setup ------------------------------------------------------------ */
-
-static int vu_listen(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, rc;
-
-	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1)) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	vu.listen_fd = fd;
-	vu.listen_w.fn = vu_listen_ready;
-	if (loop_add(fd, EPOLLIN, &vu.listen_w)) {
-		close(fd);
-		vu.listen_fd = -1;
-		return -EIO;
-	}
-	info("vhost-user: listening on %s", path);
-	return 0;
-}
 
 int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx)
 {
@@ -1553,13 +1539,14 @@ int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx)
 	tx->send = vu_send;
 	tx->room = vu_room;
 	tx->link = &vu;
+	memset(tx->guest_mac, 0xff, sizeof(tx->guest_mac));
+	tx->guest_seen = 0;
 
-	if (!vu.opened) {
+	if (!vu.opened)
 		stats_register("link", vu_stat_names, vu.stats, VU_ST__COUNT);
-		if (loop_add_post(vu_post, NULL))
-			return -ENOSPC;
-		vu.opened = true;
-	}
+	vu.opened = true;
+	if (loop_add_post(vu_post, NULL))
+		return -ENOSPC;
 
 	vu.flush_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vu.flush_fd < 0)
@@ -1570,12 +1557,21 @@ int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx)
 		goto out_close_flush;
 	}
 
-	if (lc->fd >= 0)
+	if (lc->fd >= 0) {
 		rc = vu_conn_adopt(lc->fd);
-	else
-		rc = vu_listen(lc->socket_path);
+		if (rc)
+			goto out_del_flush;
+		return 0;
+	}
+	if (lc->listen_fd < 0) {
+		rc = -EINVAL;
+		goto out_del_flush;
+	}
+	vu.listen_w.fn = vu_listen_ready;
+	rc = loop_add(lc->listen_fd, EPOLLIN, &vu.listen_w);
 	if (rc)
 		goto out_del_flush;
+	vu.listen_fd = lc->listen_fd;	/* ours from now on */
 	return 0;
 
 out_del_flush:

@@ -81,7 +81,8 @@ enum vu_request {
 /**
  * vu_open() - start serving vhost-user
  * @lc:		@lc->fd if >= 0 (adopted, one front-end, exit when it
- *		leaves), else listen on @lc->socket_path
+ *		leaves), else accept on @lc->listen_fd (taken over: closed
+ *		by vu_close()), one front-end at a time
  * @rx:		called with every frame the guest sends
  * @tx:		filled in: send() and room() toward the guest
  * Return: 0, or -errno (the socket could not be set up)

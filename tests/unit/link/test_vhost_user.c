@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for link/vhost_user.c over a real socketpair, with the test
+ * as the front-end (tests/harness/vu_fe.h) and a memfd as guest memory:
+ * replies and REPLY_ACK, the door (payload sizes, fd counts, queue
+ * indexes) closing the connection and every received fd, ring and memory
+ * table checks, refused logging, and the data path both ways (merged
+ * receive buffers, back-pressure and wake-up, interrupts, broken rings).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/stats.h"
+#include "link/link.h"
+#include "link/vhost_user.h"
+#include "../../harness/vu_fe.h"
+
+#define FEATURES	(1ULL << 32 | 1ULL << 15 | 1ULL << 29 | 1ULL << 28 | \
+			 1ULL << 30)
+
+static struct guest_tx tx;
+static struct vu_fe fe;
+static struct timer stop_timer;
+static uint8_t last_frame[2048];
+static size_t last_len;
+static int nframes;
+static int woken;
+static struct guest_waiter waiter;
+
+static void rx(const uint8_t *frame, size_t len, uint64_t now)
+{
+	(void)now;
+	nframes++;
+	last_len = len;
+	memcpy(last_frame, frame, MIN(len, sizeof(last_frame)));
+}
+
+static void wake_cb(struct guest_waiter *w, uint64_t now)
+{
+	(void)w;
+	(void)now;
+	woken++;
+}
+
+static void stop_cb(struct timer *t, uint64_t now)
+{
+	(void)t;
+	(void)now;
+	loop_stop(42);
+}
+
+/* Run the loop for about @ms milliseconds */
+static int run_for(int ms)
+{
+	timer_arm(&stop_timer, clock_now_ns() + (uint64_t)ms * NSEC_PER_MSEC);
+	return loop_run();
+}
+
+static uint64_t stat(const char *name)
+{
+	return stats_get("link", name);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	while ((de = readdir(d)))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static uint64_t broken_before;
+
+/* Let the back-end handle what we sent */
+static void pump(void)
+{
+	vu_conn_input(clock_now_ns());
+}
+
+static int setup(void **state)
+{
+	struct link_conf lc = { .vhost_user = true, .listen_fd = -1 };
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(loop_init(16), 0);
+	timer_init(&stop_timer, stop_cb);
+	memset(&fe, 0, sizeof(fe));
+	fe.sock = fe.memfd = -1;
+	fe.kick[0] = fe.kick[1] = fe.call[0] = fe.call[1] = -1;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	fe.sock = sv[0];
+	lc.fd = sv[1];
+	assert_int_equal(vu_open(&lc, rx, &tx), 0);
+	assert_int_equal(fe_mem_init(&fe), 0);
+	fe.pump = pump;
+	nframes = 0;
+	woken = 0;
+	broken_before = stat("vu_ring_broken");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vu_close();
+	fe_free(&fe);
+	return 0;
+}
+
+static bool alive(void)
+{
+	uint64_t v = 0;
+
+	fe_msg(&fe, FE_GET_FEATURES, 0, NULL, 0, NULL, 0);
+	pump();
+	return !fe_reply(&fe, FE_GET_FEATURES, &v, 200) && v;
+}
+
+static void closed_after(void)
+{
+	uint64_t rejects = stat("vu_msg_rejects");
+
+	pump();
+	assert_true(fe_closed(&fe, 200));
+	assert_true(stat("vu_msg_rejects") > rejects);
+}
+
+static void features_and_ack(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	fe_msg(&fe, FE_GET_FEATURES, 0, NULL, 0, NULL, 0);
+	pump();
+	assert_int_equal(fe_reply(&fe, FE_GET_FEATURES, &v, 200), 0);
+	assert_int_equal(v, FEATURES);
+
+	fe_msg(&fe, FE_GET_PROTOCOL_FEATURES, 0, NULL, 0, NULL, 0);
+	pump();
+	assert_int_equal(fe_reply(&fe, FE_GET_PROTOCOL_FEATURES, &v, 200), 0);
+	assert_int_equal(v, 1ULL << 3);
+
+	fe_u64(&fe, FE_SET_PROTOCOL_FEATURES, 0, 1ULL << 3, NULL, 0);
+	fe_msg(&fe, FE_SET_OWNER, FE_NEED_REPLY, NULL, 0, NULL, 0);
+	pump();
+	assert_int_equal(fe_reply(&fe, FE_SET_OWNER, &v, 200), 0);
+	assert_int_equal(v, 0);
+
+	/* A feature we did not offer is refused, with a failure ack */
+	fe_u64(&fe, FE_SET_FEATURES, FE_NEED_REPLY, 1ULL << 0, NULL, 0);
+	pump();
+	assert_int_equal(fe_reply(&fe, FE_SET_FEATURES, &v, 200), 0);
+	assert_int_not_equal(v, 0);
+	assert_true(fe_closed(&fe, 200));
+}
+
+static void message_in_pieces(void **state)
+{
+	uint32_t h[3] = { FE_GET_QUEUE_NUM, FE_V1, 0 };
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(fe_send_raw(&fe, h, 5, NULL, 0), 0);
+	pump();
+	assert_int_equal(fe_send_raw(&fe, (uint8_t *)h + 5, 7, NULL, 0), 0);
+	pump();
+	assert_int_equal(fe_reply(&fe, FE_GET_QUEUE_NUM, &v, 200), 0);
+	assert_int_equal(v, 2);
+}
+
+static void oversized_payload_closes(void **state)
+{
+	uint8_t big[64] = { 0 };
+
+	(void)state;
+	fe_msg(&fe, FE_SET_FEATURES, 0, big, sizeof(big), NULL, 0);
+	closed_after();
+}
+
+static void huge_size_closes_before_reading(void **state)
+{
+	(void)state;
+	/* Claims 1 GiB: refused on the header alone */
+	fe_msg_sized(&fe, FE_SET_MEM_TABLE, FE_V1, 1u << 30, NULL, 0, NULL, 0);
+	closed_after();
+}
+
+static void unknown_request_closes(void **state)
+{
+	(void)state;
+	fe_msg(&fe, 40, 0, NULL, 0, NULL, 0);
+	closed_after();
+}
+
+static void bad_version_closes(void **state)
+{
+	(void)state;
+	fe_msg_sized(&fe, FE_GET_FEATURES, 0x2, 0, NULL, 0, NULL, 0);
+	closed_after();
+}
+
+static void stray_fd_closed(void **state)
+{
+	int before, efd;
+
+	(void)state;
+	before = count_fds();
+	efd = eventfd(0, EFD_CLOEXEC);
+	fe_u64(&fe, FE_SET_FEATURES, 0, 1ULL << 32, &efd, 1);
+	close(efd);
+	closed_after();
+	/* Back-end's copy of efd and its connection both gone */
+	assert_int_equal(count_fds(), before - 1);
+}
+
+static void too_many_fds_closed(void **state)
+{
+	int before, fds[12], i;
+	uint64_t p[5] = { 1, FE_GPA, 4096, FE_UVA, 0 };
+
+	(void)state;
+	before = count_fds();
+	for (i = 0; i < 12; i++)
+		fds[i] = eventfd(0, EFD_CLOEXEC);
+	fe_msg(&fe, FE_SET_MEM_TABLE, 0, p, sizeof(p), fds, 12);
+	for (i = 0; i < 12; i++)
+		close(fds[i]);
+	closed_after();
+	assert_int_equal(count_fds(), before - 1);
+}
+
+static void kick_without_fd_closes(void **state)
+{
+	(void)state;
+	fe_u64(&fe, FE_SET_VRING_KICK, 0, 0, NULL, 0);	/* no nofd bit */
+	closed_after();
+}
+
+static void vring_index_out_of_range(void **state)
+{
+	(void)state;
+	fe_state(&fe, FE_SET_VRING_NUM, 0, 2, 256);
+	closed_after();
+}
+
+static void kick_index_out_of_range(void **state)
+{
+	(void)state;
+	fe_u64(&fe, FE_SET_VRING_CALL, 0, 7 | FE_NOFD, NULL, 0);
+	closed_after();
+}
+
+static void vring_num_zero(void **state)
+{
+	(void)state;
+	fe_state(&fe, FE_SET_VRING_NUM, 0, 0, 0);
+	closed_after();
+}
+
+static void vring_num_not_power_of_two(void **state)
+{
+	(void)state;
+	fe_state(&fe, FE_SET_VRING_NUM, 0, 1, 255);
+	closed_after();
+}
+
+static void vring_num_huge(void **state)
+{
+	(void)state;
+	fe_state(&fe, FE_SET_VRING_NUM, 0, 0, 65536);
+	closed_after();
+}
+
+static void mem_table_overflow(void **state)
+{
+	(void)state;
+	fe_mem_table(&fe, 0, FE_GPA, 4096, FE_UVA, UINT64_MAX - 100);
+	closed_after();
+}
+
+static void mem_table_beyond_file(void **state)
+{
+	(void)state;
+	/* The memfd has 1 MiB; claim 2 MiB (would SIGBUS if mapped) */
+	fe_mem_table(&fe, 0, FE_GPA, 2 * FE_MEM_SIZE, FE_UVA, 0);
+	closed_after();
+}
+
+static void mem_table_more_regions_than_fds(void **state)
+{
+	uint64_t p[9] = { 2, FE_GPA, 4096, FE_UVA, 0,
+			  FE_GPA + 8192, 4096, FE_UVA + 8192, 8192 };
+
+	(void)state;
+	fe_msg(&fe, FE_SET_MEM_TABLE, 0, p, sizeof(p), &fe.memfd, 1);
+	closed_after();
+}
+
+static void mem_table_overlap(void **state)
+{
+	uint64_t p[9] = { 2, FE_GPA, 8192, FE_UVA, 0,
+			  FE_GPA + 4096, 4096, FE_UVA + 65536, 8192 };
+	int fds[2] = { fe.memfd, fe.memfd };
+
+	(void)state;
+	fe_msg(&fe, FE_SET_MEM_TABLE, 0, p, sizeof(p), fds, 2);
+	closed_after();
+}
+
+static void ring_outside_memory(void **state)
+{
+	(void)state;
+	fe_mem_table(&fe, 0, FE_GPA, FE_MEM_SIZE, FE_UVA, 0);
+	fe_state(&fe, FE_SET_VRING_NUM, 0, 0, 256);
+	fe_vring_addr(&fe, 0, 0, FE_UVA + FE_MEM_SIZE - 16, FE_UVA + 0x2000,
+		      FE_UVA + 0x1000);
+	closed_after();
+}
+
+static void log_refused_connection_kept(void **state)
+{
+	int before, efd;
+	uint64_t v;
+
+	(void)state;
+	fe_u64(&fe, FE_SET_PROTOCOL_FEATURES, 0, 1ULL << 3, NULL, 0);
+	before = count_fds();
+	efd = eventfd(0, EFD_CLOEXEC);
+	fe_msg(&fe, FE_SET_LOG_FD, FE_NEED_REPLY, NULL, 0, &efd, 1);
+	close(efd);
+	pump();
+	assert_int_equal(fe_reply(&fe, FE_SET_LOG_FD, &v, 200), 0);
+	assert_int_not_equal(v, 0);
+	assert_int_equal(count_fds(), before);
+	assert_true(alive());
+}
+
+static void frames_both_ways(void **state)
+{
+	uint8_t frame[1500], hdr[FE_HDR];
+	uint32_t id = 0, len = 0, total = 0;
+	uint64_t calls;
+	unsigned int i;
+	int rc;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 32, FEATURES), 0);
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)i;
+
+	/* Guest to us: header skipped, frame whole, buffer returned */
+	fe_tx(&fe, frame, 60);
+	run_for(20);
+	assert_int_equal(nframes, 1);
+	assert_int_equal(last_len, 60);
+	assert_memory_equal(last_frame, frame, 60);
+	assert_true(fe_used(&fe, 1, &id, &len));
+	assert_int_equal(id, 0);
+	assert_int_equal(stat("vu_from_guest"), 1);
+	assert_true(read(fe.call[1], &calls, 8) == 8);
+
+	/* Us to the guest, no buffers yet: back-pressure */
+	assert_int_equal(guest_room(&tx), 0);
+	assert_int_equal(guest_send_buf(&tx, frame, sizeof(frame)), -EAGAIN);
+	guest_tx_wait(&tx, &waiter);
+	waiter.fn = wake_cb;
+
+	/* 4 buffers of 512 bytes: the guest kicks, the waiter wakes */
+	fe_rx_post(&fe, 4, 512);
+	run_for(20);
+	assert_int_equal(woken, 1);
+	assert_true(guest_room(&tx) >= 4 * (512 - FE_HDR));
+
+	/* 1500 + 12 bytes need 3 merged buffers */
+	rc = guest_send_buf(&tx, frame, sizeof(frame));
+	assert_int_equal(rc, 0);
+	run_for(20);
+	for (i = 0; i < 3; i++) {
+		assert_true(fe_used(&fe, 0, &id, &len));
+		assert_int_equal(id, i);
+		total += len;
+	}
+	assert_false(fe_used(&fe, 0, &id, &len));
+	assert_int_equal(total, sizeof(frame) + FE_HDR);
+	memcpy(hdr, fe.mem + FE_BUF(0, 0), FE_HDR);
+	assert_int_equal(hdr[10], 3);	/* num_buffers */
+	assert_int_equal(hdr[0] | hdr[1] | hdr[2] | hdr[3], 0);
+	assert_memory_equal(fe.mem + FE_BUF(0, 0) + FE_HDR, frame,
+			    512 - FE_HDR);
+	assert_memory_equal(fe.mem + FE_BUF(0, 1),
+			    frame + 512 - FE_HDR, 512);
+	assert_true(read(fe.call[0], &calls, 8) == 8);
+
+	/* One buffer left: a full frame does not fit, nothing consumed */
+	assert_int_equal(guest_send_buf(&tx, frame, sizeof(frame)), -EAGAIN);
+	assert_int_equal(guest_send_buf(&tx, frame, 100), 0);
+	run_for(10);
+	assert_true(fe_used(&fe, 0, &id, &len));
+	assert_int_equal(id, 3);
+	assert_int_equal(len, 100 + FE_HDR);
+	assert_true(alive());
+}
+
+static void get_vring_base_stops(void **state)
+{
+	uint8_t frame[60] = { 0 };
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	fe_tx(&fe, frame, sizeof(frame));
+	fe_tx(&fe, frame, sizeof(frame));
+	run_for(10);
+	assert_int_equal(nframes, 2);
+	fe_state(&fe, FE_GET_VRING_BASE, 0, 1, 0);
+	pump();
+	assert_int_equal(fe_reply(&fe, FE_GET_VRING_BASE, &v, 200), 0);
+	assert_int_equal(v, (2ULL << 32) | 1);
+	/* Stopped: a new frame is not looked at */
+	fe_tx(&fe, frame, sizeof(frame));
+	run_for(10);
+	assert_int_equal(nframes, 2);
+}
+
+static void broken_ring_stops_queue_only(void **state)
+{
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	fe_desc(&fe, 1, 0, FE_GPA + FE_BUF(1, 0), 64, 1, 1);
+	fe_desc(&fe, 1, 1, FE_GPA + FE_BUF(1, 1), 64, 1, 0);
+	fe_avail(&fe, 1, 0);
+	fe_kick(&fe, 1);
+	run_for(10);
+	assert_int_equal(nframes, 0);
+	assert_int_equal(stat("vu_ring_broken") - broken_before, 1);
+	assert_true(alive());
+}
+
+static void descriptor_outside_memory(void **state)
+{
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	fe_desc(&fe, 1, 0, FE_GPA + FE_MEM_SIZE - 8, 64, 0, 0);
+	fe_avail(&fe, 1, 0);
+	fe_kick(&fe, 1);
+	run_for(10);
+	assert_int_equal(nframes, 0);
+	assert_int_equal(stat("vu_ring_broken") - broken_before, 1);
+	assert_true(alive());
+}
+
+static void avail_jump_breaks_rx(void **state)
+{
+	uint8_t frame[60] = { 0 };
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	fe_put16(&fe, FE_AVAIL(0) + 2, 17);
+	assert_int_equal(guest_send_buf(&tx, frame, sizeof(frame)),
+			 -ENOTCONN);
+	run_for(10);
+	assert_int_equal(stat("vu_ring_broken") - broken_before, 1);
+	assert_true(alive());
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(features_and_ack),
+		T(message_in_pieces),
+		T(oversized_payload_closes),
+		T(huge_size_closes_before_reading),
+		T(unknown_request_closes),
+		T(bad_version_closes),
+		T(stray_fd_closed),
+		T(too_many_fds_closed),
+		T(kick_without_fd_closes),
+		T(vring_index_out_of_range),
+		T(kick_index_out_of_range),
+		T(vring_num_zero),
+		T(vring_num_not_power_of_two),
+		T(vring_num_huge),
+		T(mem_table_overflow),
+		T(mem_table_beyond_file),
+		T(mem_table_more_regions_than_fds),
+		T(mem_table_overlap),
+		T(ring_outside_memory),
+		T(log_refused_connection_kept),
+		T(frames_both_ways),
+		T(get_vring_base_stops),
+		T(broken_ring_stops_queue_only),
+		T(descriptor_outside_memory),
+		T(avail_jump_breaks_rx),
+	};
+
+	log_set_level(LOG_LVL_ERR);
+	if (getenv("VU_TEST_DEBUG"))
+		log_set_level(LOG_LVL_TRACE);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
