@@ -37,8 +37,11 @@
  * host side as ECONNREFUSED; we tell the guest with a port unreachable of
  * its own (ICMP type 3 code 3, ICMPv6 type 1 code 4) from the address it
  * addressed, quoting the headers of a datagram of that flow.
- * Not done: other ICMP errors; IP_PKTINFO on listeners bound to a
- * wildcard address (the kernel picks the reply's source by route).
+ * Listeners bound to a wildcard address ask for each datagram's local
+ * address (IP_PKTINFO, IPV6_RECVPKTINFO) and send the guest's replies from
+ * it, so a peer that addressed one of several host addresses hears back
+ * from that one.
+ * Not done: other ICMP errors.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -141,6 +144,8 @@ struct udp_listener {
  * @key:	the flow as the guest sees it
  * @peer:	inbound flows: the host peer (replies go there)
  * @peer_port:	its port
+ * @local:	inbound flows: the host address the peer addressed, if the
+ *		listener is bound to a wildcard (else unspec)
  * @last_ns:	last datagram either way
  * @prev:	idle list (oldest first), or -1
  * @next:	idle list, or closed list
@@ -154,6 +159,7 @@ struct udp_flow {
 	struct flow_key key;
 	union inany peer;
 	uint16_t peer_port;
+	union inany local;
 	uint64_t last_ns;
 	int prev;
 	int next;
@@ -178,6 +184,14 @@ static uint8_t udp_rxbuf[UDP_BATCH][UDP_DGRAM_MAX + 1];
 static struct iovec udp_rxiov[UDP_BATCH];
 static struct mmsghdr udp_rxmsg[UDP_BATCH];
 static struct sockaddr_in6 udp_rxname[UDP_BATCH];
+/* Room for one IP_PKTINFO or IPV6_PKTINFO message per datagram */
+#define UDP_CMSG_LEN	CMSG_SPACE(sizeof(struct in6_pktinfo))
+static_assert(sizeof(struct in6_pktinfo) >= sizeof(struct in_pktinfo),
+	      "control buffer holds either packet info");
+static union {
+	struct cmsghdr align;
+	uint8_t buf[UDP_CMSG_LEN];
+} udp_rxctl[UDP_BATCH];
 /* One frame to the guest */
 static uint8_t udp_frame[UDP_FRAME_HDR + UDP_DGRAM_MAX];
 
@@ -440,6 +454,9 @@ static int udp_recv_batch(int fd, unsigned int n, bool names)
 			udp_rxmsg[i].msg_hdr.msg_name = &udp_rxname[i];
 			udp_rxmsg[i].msg_hdr.msg_namelen =
 				sizeof(udp_rxname[i]);
+			udp_rxmsg[i].msg_hdr.msg_control = udp_rxctl[i].buf;
+			udp_rxmsg[i].msg_hdr.msg_controllen =
+				sizeof(udp_rxctl[i].buf);
 		}
 	}
 	return recvmmsg(fd, udp_rxmsg, n, MSG_DONTWAIT, NULL);
@@ -607,6 +624,50 @@ out_free:
 	return -1;
 }
 
+/* Send the guest's reply to the peer of inbound flow @uf, from ->local */
+static ssize_t udp_reply_inbound(int lfd, const struct udp_flow *uf,
+				 const void *data, size_t len,
+				 struct sockaddr_storage *ss, socklen_t sl)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t buf[UDP_CMSG_LEN];
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = ss, .msg_namelen = sl,
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	struct cmsghdr *c;
+
+	if (!inany_is_unspec(&uf->local)) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		if (inany_is_v4(&uf->local)) {
+			struct in_pktinfo pi = {
+				.ipi_spec_dst = uf->local.v4mapped.a4,
+			};
+
+			c->cmsg_level = SOL_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		} else {
+			struct in6_pktinfo pi = { .ipi6_addr = uf->local.a6 };
+
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		}
+	}
+	return sendmsg(lfd, &mh, MSG_DONTWAIT);
+}
+
 void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 	       struct pkt_cursor payload, uint64_t now_ns)
 {
@@ -656,8 +717,7 @@ void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 			sin6->sin6_addr = uf->peer.a6;
 			sl = sizeof(*sin6);
 		}
-		rc = sendto(lfd, data, len, MSG_DONTWAIT,
-			    (struct sockaddr *)&ss, sl);
+		rc = udp_reply_inbound(lfd, uf, data, len, &ss, sl);
 	}
 	if (rc < 0) {
 		udp_ctr[UDP_C_DROP_SEND]++;
@@ -672,6 +732,31 @@ static void udp_lsn_resume(struct guest_waiter *gw, uint64_t now_ns)
 
 	(void)now_ns;
 	loop_mod(l->fd, EPOLLIN, &l->w);
+}
+
+/* The local address datagram @i was sent to, from its packet info */
+static void udp_local_from(const struct msghdr *mh, union inany *local)
+{
+	const struct cmsghdr *c;
+
+	memset(local, 0, sizeof(*local));
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh,
+						       (struct cmsghdr *)c)) {
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			inany_from_v4(local, pi.ipi_addr);
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			inany_from_v6(local, &pi.ipi6_addr);
+		}
+	}
 }
 
 /**
@@ -722,6 +807,7 @@ static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 		uf->lsn = (int)(l - udp_lsn);
 		uf->peer = peer;
 		uf->peer_port = pport;
+		udp_local_from(&m->msg_hdr, &uf->local);
 		if (udp_flow_start(id, now_ns))
 			return 0;
 		udp_ctr[UDP_C_FLOWS_INBOUND]++;
@@ -795,6 +881,14 @@ static int udp_listen(struct udp_listener *l, const struct fwd_rule *r,
 	if (r->bind_if[0] &&
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->bind_if,
 		       (socklen_t)strnlen(r->bind_if, IFNAMSIZ)))
+		goto out_errno;
+
+	/* Wildcard: learn each datagram's local address to reply from it */
+	if (inany_is_unspec(addr) &&
+	    (setsockopt(fd, SOL_IP, IP_PKTINFO, &one, sizeof(one)) ||
+	     (family == AF_INET6 &&
+	      setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+			 sizeof(one)))))
 		goto out_errno;
 
 	if (!inany_is_unspec(addr)) {

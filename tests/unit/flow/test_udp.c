@@ -747,6 +747,38 @@ static void udp_port_unreachable_reaches_guest(void **state)
 	assert_int_equal(stats_get("udp", "unreach_to_guest"), 2);
 }
 
+/* A peer that addressed 127.0.0.5 hears the guest's reply from 127.0.0.5 */
+static void udp_inbound_reply_from_addressed_local(void **state)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(FWD_PORT),
+	};
+	struct sockaddr_storage peer;
+	uint8_t buf[100];
+	uint16_t hport;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	expire_udp();
+	inet_pton(AF_INET, "127.0.0.5", &to.sin_addr);
+	h = host_sock("127.0.0.1", 0);
+	hport = sock_port(h);
+	nframes = 0;
+	assert_int_equal(sendto(h, "in", 2, 0, (struct sockaddr *)&to,
+				sizeof(to)), 2);
+	assert_int_equal(run_loop(1000), 0);
+	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", FWD_GUEST_PORT,
+			 "in", 2);
+	guest_udp("192.0.2.2", FWD_GUEST_PORT, "192.0.2.1", hport, "out", 3,
+		  clock_now_ns());
+	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 3);
+	peer_is(&peer, "127.0.0.5");
+	assert_int_equal(peer_port(&peer), FWD_PORT);
+	close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +794,7 @@ int main(void)
 		cmocka_unit_test(udp_inbound_forward_ipv6),
 		cmocka_unit_test(udp_no_room_waits_instead_of_dropping),
 		cmocka_unit_test(udp_port_unreachable_reaches_guest),
+		cmocka_unit_test(udp_inbound_reply_from_addressed_local),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
