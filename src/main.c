@@ -110,10 +110,9 @@ static void log_init(const struct conf *c)
 		dest = LOG_DEST_STDERR;
 	else
 		dest = LOG_DEST_SYSLOG;
-	if (log_open(dest, c->log_file)) {
-		errno = -errno;
+	if (log_open(dest, c->log_file))
 		fatal("-l %s", c->log_file);
-	}
+	log_set_file_max(c->log_size);
 }
 
 /* Open the guest link; errors name what the user gave us */
@@ -154,7 +153,8 @@ int main(int argc, char **argv)
 
 	conf_parse(argc, argv, &c);	/* bad option: one line, exit 1 */
 	log_init(&c);
-	/* conf_print(&c) here, unless --quiet, once conf/conf.c has it */
+	if (!c.quiet)
+		conf_print(&c);
 
 	max_flows = c.max_flows ? c.max_flows : MAX_FLOWS_FALLBACK;
 	ret = loop_init(max_flows * TIMERS_PER_FLOW + TIMERS_EXTRA);

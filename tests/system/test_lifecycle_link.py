@@ -9,8 +9,8 @@ import subprocess
 import time
 
 from harness import Gangway
-from lifecycle import (arp_request, connect_unix, framed, pid_alive,
-                       read_file, wait_for)
+from lifecycle import (GUEST_MAC, arp_request, connect_unix, framed,
+                       pid_alive, read_file, read_frames, wait_for)
 
 
 def test_socket_path_accepts_qemu_and_frames_flow(tmp_path):
@@ -151,3 +151,15 @@ def test_pid_of_a_foreground_daemon_is_its_own(tmp_path):
         assert g.pid == g.proc.pid
         assert open(g.pidfile).read().strip() == str(g.pid)
         assert pid_alive(g.pid)
+
+
+def test_arp_request_gets_a_reply_over_the_stream():
+    with Gangway() as g:
+        g.sock.sendall(framed(arp_request()))
+        frames = read_frames(g.sock, timeout=3)
+        assert frames, 'no reply to an ARP request for the gateway'
+        f = frames[0]
+        assert f[12:14] == b'\x08\x06'               # ARP
+        assert f[0:6] == GUEST_MAC                   # to the guest
+        assert struct.unpack('>H', f[20:22])[0] == 2  # reply
+        assert socket.inet_ntoa(f[28:32]) == '192.0.2.1'

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from harness import Gangway
-from lifecycle import arp_request, framed
+from lifecycle import arp_request, framed, read_frames
 
 
 def tcpdump(path):
@@ -28,6 +28,16 @@ def test_pcap_is_readable_by_tcpdump(tmp_path):
     asks = [ln for ln in lines if 'ARP, Request who-has 192.0.2.1' in ln]
     assert len(asks) == 5, lines
     assert 'tell 192.0.2.2' in asks[0]
+
+
+def test_pcap_has_both_directions(tmp_path):
+    cap = str(tmp_path / 'cap.pcap')
+    with Gangway(['--pcap', cap]) as g:
+        g.sock.sendall(framed(arp_request()))
+        assert read_frames(g.sock, timeout=3)       # the reply went out
+    lines = tcpdump(cap)
+    assert any('Request who-has 192.0.2.1' in ln for ln in lines), lines
+    assert any('Reply 192.0.2.1 is-at' in ln for ln in lines), lines
 
 
 def test_pcap_timestamps_are_wall_clock(tmp_path):
