@@ -13,10 +13,11 @@
  *     the user typed it (-m or --mtu), the value, and what is accepted.
  *     Conflicts between options are checked once every option was read,
  *     so they do not depend on the order given, and name both options.
- *  2. conf_discover(): host interface, addresses, gateway, MAC (netlink)
- *     and nameservers (resolv.conf), then conf_apply_host() derives every
- *     default as passt does (see there).
- *  3. The socket path default, probed only when there is no --fd.
+ *  2. conf_discover() (conf/host.c): host interface, addresses, gateway,
+ *     MAC (conf/netlink.c) and nameservers (conf/resolv.c), then
+ *     conf_apply_host() derives every default as passt does.
+ *
+ * Without -s or --fd, socket_path stays empty and link/ probes a default.
  *
  * Errors here print with conf_die() rather than fatalx(): nothing is set
  * up yet, stderr is the only place a message can go, and this keeps the
@@ -35,10 +36,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/conf_int.h"
 #include "conf/discover.h"
 
 #ifndef GANGWAY_VERSION
@@ -46,8 +47,6 @@
 #endif
 
 #define CONF_PROG	"gangway"
-#define OPTREF_MAX	320	/* "--option value" kept for messages */
-#define SOCKET_PROBE_MAX 64
 
 /* Long-only options: values past any short option character */
 enum conf_opt {
@@ -169,52 +168,10 @@ const struct option *conf_long_options(void)
 	return conf_options;
 }
 
-/**
- * struct conf_given - what the command line set explicitly
- *
- * Filled by conf_parse_args(), read by conf_apply_host() to know which
- * values are the user's and which are ours to derive. The option text is
- * kept ("--address 10.0.0.2") for conflict messages.
- */
-static struct conf_given {
-	char addr4[OPTREF_MAX];		/* -a, IPv4 */
-	char addr6[OPTREF_MAX];		/* -a, IPv6 */
-	bool addr4_cidr;
-	char netmask[OPTREF_MAX];
-	int netmask_len;
-	char gw4[OPTREF_MAX];
-	char gw6[OPTREF_MAX];
-	char out4[OPTREF_MAX];		/* -o */
-	char out6[OPTREF_MAX];
-	char out_if4[OPTREF_MAX];
-	char out_if6[OPTREF_MAX];
-	char iface[OPTREF_MAX];
-	char map_lo4[OPTREF_MAX];	/* --map-host-loopback addr */
-	char map_lo6[OPTREF_MAX];
-	bool map_lo_none;
-	char map_guest4[OPTREF_MAX];
-	char map_guest6[OPTREF_MAX];
-	char dns_fwd4[OPTREF_MAX];
-	char dns_fwd6[OPTREF_MAX];
-	char dns_host4[OPTREF_MAX];
-	char dns_host6[OPTREF_MAX];
-	bool dns;			/* any -D, "none" included */
-	bool search;			/* any -S, "none" included */
-	bool mtu;
-	char v4only[OPTREF_MAX];
-	char v6only[OPTREF_MAX];
-	char fd[OPTREF_MAX];
-	char socket[OPTREF_MAX];
-	char tcp[OPTREF_MAX];		/* last -t */
-	char udp[OPTREF_MAX];
-	char no_tcp[OPTREF_MAX];
-	char no_udp[OPTREF_MAX];
-} given;
+/* The only writer of conf_given (see conf/conf_int.h) */
+struct conf_given conf_given;
 
-/* Print "gangway: <message>" on stderr and exit with status 1 */
-static NORETURN void conf_die(const char *fmt, ...) PRINTF_FMT(1, 2);
-
-static NORETURN void conf_die(const char *fmt, ...)
+NORETURN void conf_die(const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -494,10 +451,10 @@ static void conf_address(struct conf *c, const char *name, const char *val)
 	if (slash && conf_uint(slash + 1, af == AF_INET ? 32 : 128, &plen))
 		conf_die("%s %s: prefix length must be a number from 0 to %d",
 			 name, val, af == AF_INET ? 32 : 128);
-	conf_addr_once(name, val, af, given.addr4, given.addr6);
+	conf_addr_once(name, val, af, conf_given.addr4, conf_given.addr6);
 	if (af == AF_INET) {
 		c->ip4.addr = a.v4mapped.a4;
-		given.addr4_cidr = slash != NULL;
+		conf_given.addr4_cidr = slash != NULL;
 		if (slash)
 			c->ip4.prefix_len = (int)plen;
 	} else {
@@ -511,11 +468,11 @@ static void conf_dns(struct conf *c, const char *name, const char *val)
 	union inany a;
 	int af;
 
-	if (!given.dns) {
+	if (!conf_given.dns) {
 		c->ip4.dns_count = 0;
 		c->ip6.dns_count = 0;
 	}
-	given.dns = true;
+	conf_given.dns = true;
 	if (!strcmp(val, "none")) {
 		c->ip4.dns_count = 0;
 		c->ip6.dns_count = 0;
@@ -546,7 +503,7 @@ static void conf_search(struct conf *c, const char *name, const char *val)
 	char *tok, *save = NULL;
 	int n = 0;
 
-	given.search = true;
+	conf_given.search = true;
 	if (!strcmp(val, "none")) {
 		c->search_count = 0;
 		return;
@@ -611,20 +568,22 @@ static void conf_map(const char *name, const char *val, struct in_addr *a4,
 
 static void conf_fd(struct conf *c, const char *name, const char *val)
 {
+	socklen_t tlen = sizeof(int);
 	unsigned long v;
 	struct stat st;
+	int type = 0;
 
 	if (conf_uint(val, INT_MAX, &v))
 		conf_die("%s %s: must be a file descriptor number", name, val);
-	if (v <= STDERR_FILENO)
-		conf_die("%s %s: must be a socket descriptor above 2 (0 to 2 are standard input and output)",
-			 name, val);
 	if (fcntl((int)v, F_GETFD) < 0)
 		conf_die("%s %s: not an open file descriptor", name, val);
 	if (fstat((int)v, &st) || !S_ISSOCK(st.st_mode))
 		conf_die("%s %s: not a socket", name, val);
+	if (getsockopt((int)v, SOL_SOCKET, SO_TYPE, &type, &tlen) ||
+	    type != SOCK_STREAM)
+		conf_die("%s %s: not a stream socket", name, val);
 	c->fd = (int)v;
-	conf_ref(given.fd, name, val);
+	conf_ref(conf_given.fd, name, val);
 }
 
 /* --runas UID|UID:GID|LOGIN|LOGIN:GROUP, resolved now */
@@ -708,7 +667,7 @@ static void conf_defaults(struct conf *c)
 	static const uint8_t mac[6] = { 0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55 };
 
 	memset(c, 0, sizeof(*c));
-	memset(&given, 0, sizeof(given));
+	memset(&conf_given, 0, sizeof(conf_given));
 	c->mode = LINK_STREAM;
 	c->fd = -1;
 	c->mtu = MTU_DEFAULT;
@@ -722,14 +681,14 @@ static void conf_defaults(struct conf *c)
 /* The v4/v6-specific option the user gave, if any, for conflict messages */
 static const char *conf_family_opt(bool v4)
 {
-	const char *refs4[] = { given.addr4, given.gw4, given.out4,
-				given.out_if4, given.map_lo4,
-				given.map_guest4, given.dns_fwd4,
-				given.dns_host4, given.netmask };
-	const char *refs6[] = { given.addr6, given.gw6, given.out6,
-				given.out_if6, given.map_lo6,
-				given.map_guest6, given.dns_fwd6,
-				given.dns_host6 };
+	const char *refs4[] = { conf_given.addr4, conf_given.gw4, conf_given.out4,
+				conf_given.out_if4, conf_given.map_lo4,
+				conf_given.map_guest4, conf_given.dns_fwd4,
+				conf_given.dns_host4, conf_given.netmask };
+	const char *refs6[] = { conf_given.addr6, conf_given.gw6, conf_given.out6,
+				conf_given.out_if6, conf_given.map_lo6,
+				conf_given.map_guest6, conf_given.dns_fwd6,
+				conf_given.dns_host6 };
 	size_t i;
 
 	if (v4) {
@@ -749,25 +708,25 @@ static void conf_check_conflicts(struct conf *c)
 {
 	const char *o;
 
-	if (*given.v4only && *given.v6only)
-		conf_die("%s and %s conflict; keep one", given.v4only,
-			 given.v6only);
-	if (given.addr4_cidr && *given.netmask)
+	if (*conf_given.v4only && *conf_given.v6only)
+		conf_die("%s and %s conflict; keep one", conf_given.v4only,
+			 conf_given.v6only);
+	if (conf_given.addr4_cidr && *conf_given.netmask)
 		conf_die("%s and %s conflict; give the prefix length once",
-			 given.addr4, given.netmask);
-	if (*given.fd && *given.socket)
-		conf_die("%s and %s conflict; keep one", given.fd,
-			 given.socket);
-	if (*given.v6only && (o = conf_family_opt(true)))
-		conf_die("%s and %s conflict; keep one", o, given.v6only);
-	if (*given.v4only && (o = conf_family_opt(false)))
-		conf_die("%s and %s conflict; keep one", o, given.v4only);
-	if (*given.no_tcp && *given.tcp)
-		conf_die("%s and %s conflict; keep one", given.tcp,
-			 given.no_tcp);
-	if (*given.no_udp && *given.udp)
-		conf_die("%s and %s conflict; keep one", given.udp,
-			 given.no_udp);
+			 conf_given.addr4, conf_given.netmask);
+	if (*conf_given.fd && *conf_given.socket)
+		conf_die("%s and %s conflict; keep one", conf_given.fd,
+			 conf_given.socket);
+	if (*conf_given.v6only && (o = conf_family_opt(true)))
+		conf_die("%s and %s conflict; keep one", o, conf_given.v6only);
+	if (*conf_given.v4only && (o = conf_family_opt(false)))
+		conf_die("%s and %s conflict; keep one", o, conf_given.v4only);
+	if (*conf_given.no_tcp && *conf_given.tcp)
+		conf_die("%s and %s conflict; keep one", conf_given.tcp,
+			 conf_given.no_tcp);
+	if (*conf_given.no_udp && *conf_given.udp)
+		conf_die("%s and %s conflict; keep one", conf_given.udp,
+			 conf_given.no_udp);
 
 	/* Exclusions split ranges: the result must fit the flow layer */
 	if (c->tcp_ports.count) {
@@ -775,14 +734,14 @@ static void conf_check_conflicts(struct conf *c)
 
 		if (ports_expand(&c->tcp_ports, tmp, PORT_EXPANDED_MAX) < 0)
 			conf_die("%s: more than %d ranges once exclusions are applied",
-				 given.tcp, PORT_EXPANDED_MAX);
+				 conf_given.tcp, PORT_EXPANDED_MAX);
 	}
 	if (c->udp_ports.count) {
 		struct port_rule tmp[PORT_EXPANDED_MAX];
 
 		if (ports_expand(&c->udp_ports, tmp, PORT_EXPANDED_MAX) < 0)
 			conf_die("%s: more than %d ranges once exclusions are applied",
-				 given.udp, PORT_EXPANDED_MAX);
+				 conf_given.udp, PORT_EXPANDED_MAX);
 	}
 }
 
@@ -836,16 +795,16 @@ static void conf_option(struct conf *c, int opt, const char *name,
 			conf_die("%s %s: must be a number from %d to %d, or 0 to not advertise one",
 				 name, val, MTU_MIN, MTU_MAX);
 		c->mtu = (int)v;
-		given.mtu = true;
+		conf_given.mtu = true;
 		break;
 	case 'a':
 		conf_address(c, name, val);
 		break;
 	case 'n':
-		if (conf_netmask(val, &given.netmask_len))
+		if (conf_netmask(val, &conf_given.netmask_len))
 			conf_die("%s %s: must be a netmask like 255.255.255.0 or a prefix length from 0 to 32",
 				 name, val);
-		conf_ref(given.netmask, name, val);
+		conf_ref(conf_given.netmask, name, val);
 		break;
 	case 'M':
 		if (conf_mac(val, c->our_mac))
@@ -855,7 +814,7 @@ static void conf_option(struct conf *c, int opt, const char *name,
 	case 'g':
 		af = conf_addr_opt(name, val, BAD_UNSPEC | BAD_LOOPBACK |
 				   BAD_MULTICAST, &a);
-		conf_addr_once(name, val, af, given.gw4, given.gw6);
+		conf_addr_once(name, val, af, conf_given.gw4, conf_given.gw6);
 		if (af == AF_INET)
 			c->ip4.gw = a.v4mapped.a4;
 		else
@@ -863,11 +822,11 @@ static void conf_option(struct conf *c, int opt, const char *name,
 		break;
 	case 'i':
 		conf_ifname(name, val, c->iface);
-		conf_ref(given.iface, name, val);
+		conf_ref(conf_given.iface, name, val);
 		break;
 	case 'o':
 		af = conf_addr_opt(name, val, BAD_UNSPEC | BAD_MULTICAST, &a);
-		conf_addr_once(name, val, af, given.out4, given.out6);
+		conf_addr_once(name, val, af, conf_given.out4, conf_given.out6);
 		if (af == AF_INET)
 			c->ip4.outbound = a.v4mapped.a4;
 		else
@@ -875,11 +834,11 @@ static void conf_option(struct conf *c, int opt, const char *name,
 		break;
 	case OPT_OUTBOUND_IF4:
 		conf_ifname(name, val, c->ip4.outbound_if);
-		conf_ref(given.out_if4, name, val);
+		conf_ref(conf_given.out_if4, name, val);
 		break;
 	case OPT_OUTBOUND_IF6:
 		conf_ifname(name, val, c->ip6.outbound_if);
-		conf_ref(given.out_if6, name, val);
+		conf_ref(conf_given.out_if6, name, val);
 		break;
 	case 'D':
 		conf_dns(c, name, val);
@@ -907,19 +866,19 @@ static void conf_option(struct conf *c, int opt, const char *name,
 		break;
 	case OPT_MAP_HOST_LO:
 		conf_map(name, val, &c->ip4.map_host_lo, &c->ip6.map_host_lo,
-			 given.map_lo4, given.map_lo6);
-		given.map_lo_none = !strcmp(val, "none");
+			 conf_given.map_lo4, conf_given.map_lo6);
+		conf_given.map_lo_none = !strcmp(val, "none");
 		break;
 	case OPT_NO_MAP_GW:
 		c->no_map_gw = true;
 		break;
 	case OPT_MAP_GUEST:
 		conf_map(name, val, &c->ip4.map_guest, &c->ip6.map_guest,
-			 given.map_guest4, given.map_guest6);
+			 conf_given.map_guest4, conf_given.map_guest6);
 		break;
 	case OPT_DNS_FORWARD:
 		af = conf_addr_opt(name, val, BAD_UNSPEC | BAD_MULTICAST, &a);
-		conf_addr_once(name, val, af, given.dns_fwd4, given.dns_fwd6);
+		conf_addr_once(name, val, af, conf_given.dns_fwd4, conf_given.dns_fwd6);
 		if (af == AF_INET)
 			c->ip4.dns_fwd = a.v4mapped.a4;
 		else
@@ -927,8 +886,8 @@ static void conf_option(struct conf *c, int opt, const char *name,
 		break;
 	case OPT_DNS_HOST:
 		af = conf_addr_opt(name, val, BAD_UNSPEC | BAD_MULTICAST, &a);
-		conf_addr_once(name, val, af, given.dns_host4,
-			       given.dns_host6);
+		conf_addr_once(name, val, af, conf_given.dns_host4,
+			       conf_given.dns_host6);
 		if (af == AF_INET)
 			c->ip4.dns_host = a.v4mapped.a4;
 		else
@@ -936,11 +895,11 @@ static void conf_option(struct conf *c, int opt, const char *name,
 		break;
 	case OPT_NO_TCP:
 		c->no_tcp = true;
-		conf_ref(given.no_tcp, name, NULL);
+		conf_ref(conf_given.no_tcp, name, NULL);
 		break;
 	case OPT_NO_UDP:
 		c->no_udp = true;
-		conf_ref(given.no_udp, name, NULL);
+		conf_ref(conf_given.no_udp, name, NULL);
 		break;
 	case OPT_NO_ICMP:
 		c->no_icmp = true;
@@ -962,16 +921,16 @@ static void conf_option(struct conf *c, int opt, const char *name,
 		c->freebind = true;
 		break;
 	case '4':
-		conf_ref(given.v4only, name, NULL);
+		conf_ref(conf_given.v4only, name, NULL);
 		break;
 	case '6':
-		conf_ref(given.v6only, name, NULL);
+		conf_ref(conf_given.v6only, name, NULL);
 		break;
 	case 't':
-		conf_ports(&c->tcp_ports, name, val, given.tcp);
+		conf_ports(&c->tcp_ports, name, val, conf_given.tcp);
 		break;
 	case 'u':
-		conf_ports(&c->udp_ports, name, val, given.udp);
+		conf_ports(&c->udp_ports, name, val, conf_given.udp);
 		break;
 	case 'P':
 		conf_path(name, val, c->pid_file, sizeof(c->pid_file));
@@ -985,7 +944,7 @@ static void conf_option(struct conf *c, int opt, const char *name,
 			conf_die("%s %s: must be a path of 1 to %zu characters",
 				 name, val, sizeof(c->socket_path) - 1);
 		conf_path(name, val, c->socket_path, sizeof(c->socket_path));
-		conf_ref(given.socket, name, val);
+		conf_ref(conf_given.socket, name, val);
 		break;
 	case '1':
 		c->one_off = true;
@@ -1092,303 +1051,19 @@ void conf_parse_args(int argc, char **argv, struct conf *c)
 			 argv[optind]);
 
 	/* Prefix length: /len on -a, else -n, else by class for a given -a */
-	if (*given.netmask)
-		c->ip4.prefix_len = given.netmask_len;
-	else if (*given.addr4 && !given.addr4_cidr)
+	if (*conf_given.netmask)
+		c->ip4.prefix_len = conf_given.netmask_len;
+	else if (*conf_given.addr4 && !conf_given.addr4_cidr)
 		c->ip4.prefix_len = conf_classful(c->ip4.addr);
 
 	conf_check_conflicts(c);
 
-	c->ip4.enabled = !*given.v6only;
-	c->ip6.enabled = !*given.v4only;
-}
-
-/* The MTU and prefix we give are fixed; derive everything else */
-
-/* Append @a to @list unless present; returns the new count */
-static int conf_add_dns4(struct in_addr *list, int n, struct in_addr a)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (list[i].s_addr == a.s_addr)
-			return n;
-	if (n < CONF_MAX_DNS)
-		list[n++] = a;
-	return n;
-}
-
-static int conf_add_dns6(struct in6_addr *list, int n,
-			 const struct in6_addr *a)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (IN6_ARE_ADDR_EQUAL(&list[i], a))
-			return n;
-	if (n < CONF_MAX_DNS)
-		list[n++] = *a;
-	return n;
-}
-
-static void conf_apply_ip4(struct conf *c, const struct host_net *h,
-			   const struct resolv_conf *rc)
-{
-	struct conf_ip4 *ip4 = &c->ip4;
-	bool host_ok = h->ifindex && h->has_addr &&
-		       (ntohl(h->addr.v4mapped.a4.s_addr) >> 24) != 127;
-	int i;
-
-	if (h->ifindex)
-		memcpy(ip4->host_if, h->ifname, sizeof(ip4->host_if));
-	if (host_ok)
-		ip4->host_addr = h->addr.v4mapped.a4;
-	ip4->local_mode = !host_ok;
-
-	if (!*given.addr4)
-		ip4->addr = host_ok ? h->addr.v4mapped.a4 :
-			    (struct in_addr){ htonl(0xa9fe0201) }; /* .2.1 */
-	if (ip4->prefix_len < 0)
-		ip4->prefix_len = host_ok ? h->prefix_len : 16;
-	if (!*given.gw4) {
-		if (host_ok && h->has_gw)
-			ip4->gw = h->gw.v4mapped.a4;
-		else if (!host_ok)
-			ip4->gw.s_addr = htonl(0xa9fe0202); /* 169.254.2.2 */
-	}
-
-	if (!*given.map_lo4 && !given.map_lo_none && !c->no_map_gw)
-		ip4->map_host_lo = ip4->gw;
-
-	if (!*given.dns_host4 && rc->dns4_count)
-		ip4->dns_host = rc->dns4[0];
-
-	if (given.dns)
-		return;		/* -D given: exactly what the user said */
-	if (ip4->dns_fwd.s_addr) {
-		ip4->dns[0] = ip4->dns_fwd;
-		ip4->dns_count = 1;
-		return;
-	}
-	ip4->dns_count = 0;
-	for (i = 0; i < rc->dns4_count; i++) {
-		struct in_addr a = rc->dns4[i];
-
-		if ((ntohl(a.s_addr) >> 24) == 127) {
-			/* A local resolver: reachable as the mapped address */
-			if (!ip4->map_host_lo.s_addr)
-				continue;
-			a = ip4->map_host_lo;
-		}
-		ip4->dns_count = conf_add_dns4(ip4->dns, ip4->dns_count, a);
-	}
-}
-
-static void conf_apply_ip6(struct conf *c, const struct host_net *h,
-			   const struct resolv_conf *rc)
-{
-	static const struct in6_addr fe80_1 = {
-		.s6_addr = { 0xfe, 0x80, [15] = 1 } };
-	struct conf_ip6 *ip6 = &c->ip6;
-	bool host_ok = h->ifindex && h->has_addr;
-	int i;
-
-	if (h->ifindex)
-		memcpy(ip6->host_if, h->ifname, sizeof(ip6->host_if));
-	if (host_ok)
-		ip6->host_addr = h->addr.a6;
-	if (!*given.addr6) {
-		if (!host_ok) {
-			ip6->enabled = false;
-			return;
-		}
-		ip6->addr = h->addr.a6;
-	}
-	ip6->prefix_len = 64;
-
-	if (!*given.gw6)
-		ip6->gw = (h->ifindex && h->has_gw) ? h->gw.a6 : fe80_1;
-	if (IN6_IS_ADDR_LINKLOCAL(&ip6->gw))
-		ip6->our_ll = ip6->gw;
-	else if (h->ifindex && h->has_ll)
-		ip6->our_ll = h->ll;
-	else
-		ip6->our_ll = fe80_1;
-
-	if (!*given.map_lo6 && !given.map_lo_none && !c->no_map_gw)
-		ip6->map_host_lo = ip6->gw;
-
-	if (!*given.dns_host6 && rc->dns6_count)
-		ip6->dns_host = rc->dns6[0];
-
-	if (given.dns)
-		return;
-	if (!IN6_IS_ADDR_UNSPECIFIED(&ip6->dns_fwd)) {
-		ip6->dns[0] = ip6->dns_fwd;
-		ip6->dns_count = 1;
-		return;
-	}
-	ip6->dns_count = 0;
-	for (i = 0; i < rc->dns6_count; i++) {
-		struct in6_addr a = rc->dns6[i];
-
-		if (IN6_IS_ADDR_LOOPBACK(&a)) {
-			if (IN6_IS_ADDR_UNSPECIFIED(&ip6->map_host_lo))
-				continue;
-			a = ip6->map_host_lo;
-		}
-		ip6->dns_count = conf_add_dns6(ip6->dns, ip6->dns_count, &a);
-	}
-}
-
-void conf_apply_host(struct conf *c, const struct host_net *h4,
-		     const struct host_net *h6, const struct resolv_conf *rc)
-{
-	if (c->ip4.enabled)
-		conf_apply_ip4(c, h4, rc);
-	if (c->ip6.enabled)
-		conf_apply_ip6(c, h6, rc);
-
-	if (!c->ip4.enabled && !c->ip6.enabled)
-		conf_die("%s: the host has no IPv6 address on %s and none was given with --address",
-			 given.v6only, *h6->ifname ? h6->ifname : "any interface");
-
-	if (!given.search && rc->search_count) {
-		memcpy(c->search, rc->search, sizeof(c->search));
-		c->search_count = rc->search_count;
-	}
-
-	/* Implied by a missing family or gateway (passt(1), --no-dhcp) */
-	if (!c->ip4.enabled || !c->ip4.gw.s_addr)
-		c->no_dhcp = true;
-	if (!c->ip6.enabled) {
-		c->no_ndp = true;
-		c->no_ra = true;
-		c->no_dhcpv6 = true;
-	}
-	if (c->no_icmp)
-		c->no_ndp = true;
-
-	if (c->ip4.enabled && h4->has_mac) {
-		c->has_host_mac = true;
-		memcpy(c->host_mac, h4->mac, sizeof(c->host_mac));
-	} else if (c->ip6.enabled && h6->has_mac) {
-		c->has_host_mac = true;
-		memcpy(c->host_mac, h6->mac, sizeof(c->host_mac));
-	}
-}
-
-/* ip_local_port_range: "all" stays out of the ephemeral ports */
-static void conf_ephemeral(struct conf *c)
-{
-	unsigned int lo = PORT_EPHEMERAL_FIRST, hi = PORT_EPHEMERAL_LAST;
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-
-	if (f) {
-		if (fscanf(f, "%u %u", &lo, &hi) != 2 || !lo || lo > hi ||
-		    hi > 65535) {
-			lo = PORT_EPHEMERAL_FIRST;
-			hi = PORT_EPHEMERAL_LAST;
-		}
-		fclose(f);
-	}
-	c->tcp_ports.ephemeral_first = (uint16_t)lo;
-	c->tcp_ports.ephemeral_last = (uint16_t)hi;
-	c->udp_ports.ephemeral_first = (uint16_t)lo;
-	c->udp_ports.ephemeral_last = (uint16_t)hi;
-}
-
-/* Interface name for @af and the option that named it, if any */
-static const char *conf_if_for(const struct conf *c, bool v4,
-			       const char **ref)
-{
-	if (*c->iface) {
-		*ref = given.iface;
-		return c->iface;
-	}
-	if (v4 && *c->ip4.outbound_if) {
-		*ref = given.out_if4;
-		return c->ip4.outbound_if;
-	}
-	if (!v4 && *c->ip6.outbound_if) {
-		*ref = given.out_if6;
-		return c->ip6.outbound_if;
-	}
-	*ref = NULL;
-	return "";
-}
-
-void conf_discover(struct conf *c)
-{
-	struct host_net h4 = { 0 }, h6 = { 0 };
-	static struct resolv_conf rc;
-	const char *ifname, *ref;
-	int rc_err;
-
-	/* A named interface must exist, even for a family we do not use */
-	if (*c->iface && !if_nametoindex(c->iface))
-		conf_die("%s: no such interface", given.iface);
-	if (*c->ip4.outbound_if && !if_nametoindex(c->ip4.outbound_if))
-		conf_die("%s: no such interface", given.out_if4);
-	if (*c->ip6.outbound_if && !if_nametoindex(c->ip6.outbound_if))
-		conf_die("%s: no such interface", given.out_if6);
-
-	if (c->ip4.enabled) {
-		ifname = conf_if_for(c, true, &ref);
-		rc_err = nl_discover(AF_INET, ifname, &h4);
-		if (rc_err)
-			conf_die("reading IPv4 routes and addresses%s%s: %s",
-				 ref ? " for " : "", ref ? ref : "",
-				 strerror(-rc_err));
-	}
-	if (c->ip6.enabled) {
-		ifname = conf_if_for(c, false, &ref);
-		rc_err = nl_discover(AF_INET6, ifname, &h6);
-		if (rc_err)
-			conf_die("reading IPv6 routes and addresses%s%s: %s",
-				 ref ? " for " : "", ref ? ref : "",
-				 strerror(-rc_err));
-	}
-	rc_err = resolv_read("/etc/resolv.conf", &rc);
-	if (rc_err)
-		memset(&rc, 0, sizeof(rc));	/* unreadable: no host DNS */
-
-	conf_apply_host(c, &h4, &h6, &rc);
-	conf_ephemeral(c);
-}
-
-/* Without --fd or -s: the first free /tmp/gangway_N.socket */
-static void conf_socket_default(struct conf *c)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int i, s;
-
-	if (c->fd >= 0 || *c->socket_path)
-		return;
-	for (i = 1; i <= SOCKET_PROBE_MAX; i++) {
-		snprintf(sa.sun_path, sizeof(sa.sun_path),
-			 "/tmp/" CONF_PROG "_%d.socket", i);
-		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s < 0)
-			conf_die("probing a socket path: socket: %s",
-				 strerror(errno));
-		/* Free if nothing exists there, or nobody listens (stale) */
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) &&
-		    (errno == ENOENT || errno == ECONNREFUSED)) {
-			close(s);
-			memcpy(c->socket_path, sa.sun_path,
-			       sizeof(c->socket_path));
-			return;
-		}
-		close(s);
-	}
-	conf_die("no free socket path from /tmp/" CONF_PROG "_1.socket to /tmp/" CONF_PROG "_%d.socket; give one with --socket",
-		 SOCKET_PROBE_MAX);
+	c->ip4.enabled = !*conf_given.v6only;
+	c->ip6.enabled = !*conf_given.v4only;
 }
 
 void conf_parse(int argc, char **argv, struct conf *c)
 {
 	conf_parse_args(argc, argv, c);
 	conf_discover(c);
-	conf_socket_default(c);
 }

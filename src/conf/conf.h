@@ -96,7 +96,7 @@ struct conf {
 	/* link and process */
 	enum link_mode mode;
 	int fd;				/* --fd, -1 if none */
-	char socket_path[108];		/* -s, or probed default */
+	char socket_path[108];		/* -s; "": link/ probes a default */
 	bool one_off;
 	bool foreground;
 	bool quiet;

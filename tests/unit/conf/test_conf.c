@@ -577,10 +577,16 @@ static void fd(void **state)
 	    "x", NULL);
 	bad("gangway: --fd 99999999999: must be a file descriptor number",
 	    "--fd", "99999999999", NULL);
-	bad("gangway: -F 1: must be a socket descriptor above 2 (0 to 2 are standard input and output)",
-	    "-F", "1", NULL);
+	bad("gangway: -F 1: not a socket", "-F", "1", NULL);	/* a pipe */
 	bad("gangway: --fd 1000: not an open file descriptor", "--fd",
 	    "1000", NULL);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	snprintf(num, sizeof(num), "%d", sv[0]);
+	snprintf(want, sizeof(want), "gangway: --fd %d: not a stream socket",
+		 sv[0]);
+	bad(want, "--fd", num, NULL);
+	close(sv[0]);
+	close(sv[1]);
 	f = open("/dev/null", O_RDONLY);
 	assert_true(f > 2);
 	snprintf(num, sizeof(num), "%d", f);
