@@ -63,3 +63,10 @@ arp_mac() {
 neigh_mac() {
 	ip neigh show "$1" dev eth0 | awk '/lladdr/ {print $3; exit}'
 }
+
+# http_get HOST PORT [PATH]: HTTP/1.0 GET over busybox nc; print the body.
+# (busybox-static's wget crashes in this initramfs: use this instead.)
+http_get() {
+	printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "${3:-/}" "$1" |
+		timeout 10 nc -w 5 "$1" "$2" | sed '1,/^\r*$/d'
+}

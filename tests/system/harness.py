@@ -37,7 +37,8 @@ UDHCPC_SCRIPT = os.path.join(GUEST_DIR, 'udhcpc.script')
 QEMU = os.environ.get('GANGWAY_QEMU', '/usr/bin/qemu-system-x86_64')
 BUSYBOX = '/bin/busybox'
 
-# Sanitizer options for the daemon, unless the caller set their own. Leak
+# Sanitizer options for the daemon, added to what the environment already
+# says (meson test sets some) unless it names the same option. Leak
 # checking needs ptrace at exit, which a sandboxed daemon cannot do; the
 # unit tests check leaks. Symbolizing would spawn a process: same problem.
 SAN_ENV = {
@@ -65,8 +66,11 @@ def build_dir():
 
 
 def gangway_path():
-    """Path of the gangway binary under test."""
-    return os.path.join(build_dir(), 'gangway')
+    """Path of the gangway binary under test: $GANGWAY_BINARY (to try the
+    tests or the demo on another daemon, e.g. /usr/bin/passt), else the
+    build directory's gangway."""
+    return os.environ.get('GANGWAY_BINARY') or os.path.join(build_dir(),
+                                                            'gangway')
 
 
 def relay_path():
@@ -87,6 +91,14 @@ def _become_subreaper():
 
 
 _become_subreaper()
+
+
+def _merge_san_options(have, add):
+    """'a=1:b=2' plus 'b=3:c=4' -> 'a=1:b=2:c=4' (existing values win)."""
+    opts = [o for o in have.split(':') if o]
+    keys = {o.split('=', 1)[0] for o in opts}
+    opts += [o for o in add.split(':') if o.split('=', 1)[0] not in keys]
+    return ':'.join(opts)
 
 
 def _describe_status(status):
@@ -148,7 +160,7 @@ class Gangway:
 
         penv = dict(os.environ)
         for k, v in SAN_ENV.items():
-            penv.setdefault(k, v)
+            penv[k] = _merge_san_options(penv.get(k, ''), v)
         if env:
             penv.update(env)
 
