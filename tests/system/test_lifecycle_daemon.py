@@ -122,3 +122,20 @@ def test_fifty_restarts_leave_nothing_behind(tmp_path):
             g.terminate()
         assert not os.path.exists(g.pidfile)
     assert os.listdir(tmp_path) == ['gangway.stderr']
+
+
+def test_closing_qemus_end_ends_a_vhost_user_fd_daemon():
+    with Gangway(['--vhost-user']) as g:
+        g.sock.close()
+        g.sock = None
+        assert wait_for(lambda: not g.alive(), timeout=5)
+        assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0
+        assert not os.path.exists(g.pidfile)
+
+
+def test_vhost_user_socket_path_removed_at_exit(tmp_path):
+    path = str(tmp_path / 'vu.socket')
+    with Gangway(['--vhost-user', '-s', path], fd=False) as g:
+        assert os.path.exists(path)
+        g.terminate()
+    assert not os.path.exists(path)
