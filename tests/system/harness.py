@@ -36,6 +36,9 @@ GUEST_DIR = os.path.join(SRC, 'tests', 'guest')
 UDHCPC_SCRIPT = os.path.join(GUEST_DIR, 'udhcpc.script')
 QEMU = os.environ.get('GANGWAY_QEMU', '/usr/bin/qemu-system-x86_64')
 BUSYBOX = '/bin/busybox'
+# Namespaces NsGuest created in this process (conftest cleans up leftovers
+# among these only: other test runs on the machine have their own)
+CREATED_NETNS = set()
 
 # Sanitizer options for the daemon, added to what the environment already
 # says (meson test sets some) unless it names the same option. Leak
@@ -410,6 +413,7 @@ class NsGuest:
         self.lease_file = os.path.join(self.workdir, 'lease4')
         subprocess.run(['ip', 'netns', 'add', self.name], check=True)
         self._ns_created = True
+        CREATED_NETNS.add(self.name)
         os.makedirs(self.etc, exist_ok=True)
         with open(self.resolv_conf, 'w'):
             pass
