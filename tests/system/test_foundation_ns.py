@@ -4,13 +4,7 @@
 The host here has 192.0.2.2/24 via 192.0.2.1, so by default the guest gets
 the host's address and the host's gateway.
 """
-import pytest
-
 from harness import NsGuest
-
-# Until the ARP/DHCP services and the main loop land on main
-pytestmark = pytest.mark.xfail(reason='needs ARP, DHCP and the main loop',
-                               strict=False)
 
 
 def test_ns_guest_gets_host_address_by_dhcp(gangway_bin):

@@ -14,10 +14,6 @@ result gwmac "$(arp_mac 192.0.2.1)"
 result mac "$(cat /sys/class/net/eth0/address)"
 '''
 
-# Until the ARP/DHCP services and the main loop land on main
-pytestmark = pytest.mark.xfail(reason='needs ARP, DHCP and the main loop',
-                               strict=False)
-
 
 @pytest.mark.qemu
 def test_qemu_guest_gets_lease_and_arp(gangway_bin):
