@@ -41,9 +41,6 @@
 #include "services/dhcpv6.h"
 #include "services/ndp.h"
 
-/* as main.c sizes its timers: used when --max-flows is not given */
-#define INGRESS_MAX_FLOWS_DEFAULT	4096
-
 enum ingress_ctr {
 	/* one per enum pkt_err, in the same order; PKT_OK is "frames" */
 	ING_C_FRAMES = PKT_OK,
@@ -161,49 +158,36 @@ static union inany ingress_v6(const struct in6_addr *a)
 }
 
 /**
- * ingress_fwd_rules() - turn -t/-u specs into the flow layer's rules
+ * ingress_fwd_rules() - turn a -t/-u spec into the flow layer's rules
  * @ps:		parsed spec
  * @out:	rules, at most FWD_RULES_MAX
  *
- * Excluded ports split a range in two.
+ * conf/ports.h expands "all" and splits ranges around excluded ports;
+ * the fields then carry over as that header describes.
  * Return: number of rules, or -ENOSPC if they do not fit
  */
 static int ingress_fwd_rules(const struct port_spec *ps, struct fwd_rule *out)
 {
-	int i, n = 0;
+	static struct port_rule exp[FWD_RULES_MAX];
+	int i, n;
 
-	for (i = 0; i < ps->count; i++) {
-		const struct port_rule *r = &ps->rules[i];
-		unsigned int p = r->first, start;
+	n = ports_expand(ps, exp, FWD_RULES_MAX);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		const struct port_rule *r = &exp[i];
+		struct fwd_rule *f = &out[i];
 
-		while (p <= r->last) {
-			struct fwd_rule *f;
-
-			while (p <= r->last && ports_excluded(ps, (uint16_t)p))
-				p++;
-			if (p > r->last)
-				break;
-			start = p;
-			while (p < r->last && !ports_excluded(ps,
-							      (uint16_t)(p + 1)))
-				p++;
-			if (n >= FWD_RULES_MAX)
-				return -ENOSPC;
-			f = &out[n++];
-			memset(f, 0, sizeof(*f));
-			f->first = (uint16_t)start;
-			f->last = (uint16_t)p;
-			f->to_first = (uint16_t)(r->to_first +
-						 (start - r->first));
-			if (r->has_bind && !inany_is_unspec(&r->bind_addr))
-				f->bind_addr = r->bind_addr;
-			f->bind_any4 = r->bind_v4only &&
-				       inany_is_unspec(&r->bind_addr);
-			memcpy(f->bind_if, r->bind_if, sizeof(f->bind_if));
-			if (r->has_to)
-				f->to_addr = r->to_addr;
-			p++;
-		}
+		memset(f, 0, sizeof(*f));
+		f->first = r->first;
+		f->last = r->last;
+		f->to_first = r->to_first;
+		f->bind_addr = r->bind_addr;
+		f->bind_any4 = port_rule_any4(r);
+		memcpy(f->bind_if, r->bind_if, sizeof(f->bind_if));
+		if (r->has_to)
+			f->to_addr = r->to_addr;
+		f->best_effort = r->best_effort;
 	}
 	return n;
 }
@@ -220,14 +204,14 @@ static int ingress_flow_conf(const struct conf *c, struct flow_conf *fc)
 	fc->no_udp = c->no_udp;
 	fc->no_icmp = c->no_icmp;
 	fc->freebind = c->freebind;
-	fc->max_flows = c->max_flows ? c->max_flows :
-					 INGRESS_MAX_FLOWS_DEFAULT;
+	fc->max_flows = c->max_flows;	/* conf sets the default */
 	fc->mtu = c->mtu;
 	if (c->ip4.enabled) {
 		fc->guest4 = ingress_v4(c->ip4.addr);
 		fc->gw4 = ingress_v4(c->ip4.gw);
 		fc->map_host_lo4 = ingress_v4(c->ip4.map_host_lo);
 		fc->map_guest4 = ingress_v4(c->ip4.map_guest);
+		fc->host_global4 = ingress_v4(c->ip4.host_addr);
 		fc->dns_fwd4 = ingress_v4(c->ip4.dns_fwd);
 		fc->dns_host4 = ingress_v4(c->ip4.dns_host);
 		fc->outbound4 = ingress_v4(c->ip4.outbound);
@@ -238,6 +222,7 @@ static int ingress_flow_conf(const struct conf *c, struct flow_conf *fc)
 		fc->gw6 = ingress_v6(&c->ip6.gw);
 		fc->map_host_lo6 = ingress_v6(&c->ip6.map_host_lo);
 		fc->map_guest6 = ingress_v6(&c->ip6.map_guest);
+		fc->host_global6 = ingress_v6(&c->ip6.host_addr);
 		fc->dns_fwd6 = ingress_v6(&c->ip6.dns_fwd);
 		fc->dns_host6 = ingress_v6(&c->ip6.dns_host);
 		fc->outbound6 = ingress_v6(&c->ip6.outbound);
