@@ -795,7 +795,7 @@ static void conf_option(struct conf *c, int opt, const char *name,
 			conf_die("%s %s: must be a number from %d to %d, or 0 to not advertise one",
 				 name, val, MTU_MIN, MTU_MAX);
 		c->mtu = (int)v;
-		conf_given.mtu = true;
+		conf_ref(conf_given.mtu, name, val);
 		break;
 	case 'a':
 		conf_address(c, name, val);

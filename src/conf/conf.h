@@ -27,6 +27,7 @@
 #define MTU_MIN			68
 #define MTU_MAX			65520
 #define MTU_DEFAULT		65520
+#define MTU_IPV6_MIN		1280	/* RFC 8200, section 5 */
 #define MAX_FLOWS_DEFAULT	8192
 #define MAX_FLOWS_MAX		16384	/* 20,000 open files per process */
 #define LOG_SIZE_DEFAULT	(1024 * 1024)
@@ -90,6 +91,7 @@ struct conf_ip6 {
 	char outbound_if[IFNAMSIZ];
 	char host_if[IFNAMSIZ];
 	struct in6_addr host_addr;	/* host's global address, or unspec */
+	const char *off_why;		/* why !enabled, for conf_print() */
 };
 
 struct conf {

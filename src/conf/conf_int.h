@@ -46,7 +46,7 @@ struct conf_given {
 	char dns_host6[OPTREF_MAX];
 	bool dns;			/* any -D, "none" included */
 	bool search;			/* any -S, "none" included */
-	bool mtu;
+	char mtu[OPTREF_MAX];
 	char v4only[OPTREF_MAX];
 	char v6only[OPTREF_MAX];
 	char fd[OPTREF_MAX];

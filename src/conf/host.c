@@ -120,6 +120,9 @@ static void conf_apply_ip6(struct conf *c, const struct host_net *h,
 	if (!*conf_given.addr6) {
 		if (!host_ok) {
 			ip6->enabled = false;
+			ip6->off_why = h->ifindex ?
+				       "no global address on the host interface" :
+				       "no host interface with IPv6 routes";
 			return;
 		}
 		ip6->addr = h->addr.a6;
@@ -168,6 +171,20 @@ void conf_apply_host(struct conf *c, const struct host_net *h4,
 		conf_apply_ip4(c, h4, rc);
 	if (c->ip6.enabled)
 		conf_apply_ip6(c, h6, rc);
+	else
+		c->ip6.off_why = conf_given.v4only;
+
+	if (c->ip6.enabled && c->mtu && c->mtu < MTU_IPV6_MIN) {
+		const char *v6 = *conf_given.addr6 ? conf_given.addr6 :
+				 conf_given.gw6;
+
+		if (*v6 || *conf_given.v6only)
+			conf_die("%s and %s conflict: IPv6 needs an MTU of at least %d",
+				 conf_given.mtu, *v6 ? v6 : conf_given.v6only,
+				 MTU_IPV6_MIN);
+		c->ip6.enabled = false;
+		c->ip6.off_why = "MTU below 1280";
+	}
 
 	if (!c->ip4.enabled && !c->ip6.enabled)
 		conf_die("%s: the host has no IPv6 address on %s and none was given with --address",
@@ -216,6 +233,14 @@ static void conf_ephemeral(struct conf *c)
 	c->tcp_ports.ephemeral_last = (uint16_t)hi;
 	c->udp_ports.ephemeral_first = (uint16_t)lo;
 	c->udp_ports.ephemeral_last = (uint16_t)hi;
+
+	/* Consumers then see real ranges; "all" rules stay best effort */
+	if (ports_split_all(&c->tcp_ports))
+		conf_die("%s: more than %d port ranges once 'all' is split around the ephemeral ports %u-%u",
+			 conf_given.tcp, PORT_RULES_MAX, lo, hi);
+	if (ports_split_all(&c->udp_ports))
+		conf_die("%s: more than %d port ranges once 'all' is split around the ephemeral ports %u-%u",
+			 conf_given.udp, PORT_RULES_MAX, lo, hi);
 }
 
 /* Interface name for @af and the option that named it, if any */

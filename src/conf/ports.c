@@ -559,3 +559,45 @@ int ports_expand(const struct port_spec *ps, struct port_rule *out, int max)
 	}
 	return n;
 }
+
+int ports_split_all(struct port_spec *ps)
+{
+	unsigned int ef = ps->ephemeral_first ? ps->ephemeral_first :
+						PORT_EPHEMERAL_FIRST;
+	unsigned int el = ps->ephemeral_last ? ps->ephemeral_last :
+					       PORT_EPHEMERAL_LAST;
+	struct port_rule out[PORT_RULES_MAX];
+	int i, n = 0;
+
+	if (el < ef)
+		el = ef;
+	for (i = 0; i < ps->count; i++) {
+		struct port_rule r = ps->rules[i];
+
+		if (!r.all) {
+			if (n >= PORT_RULES_MAX)
+				return -ENOSPC;
+			out[n++] = r;
+			continue;
+		}
+		r.all = false;
+		r.best_effort = true;
+		if (ef > 1) {
+			if (n >= PORT_RULES_MAX)
+				return -ENOSPC;
+			r.first = r.to_first = 1;
+			r.last = (uint16_t)(ef - 1);
+			out[n++] = r;
+		}
+		if (el < 65535) {
+			if (n >= PORT_RULES_MAX)
+				return -ENOSPC;
+			r.first = r.to_first = (uint16_t)(el + 1);
+			r.last = 65535;
+			out[n++] = r;
+		}
+	}
+	memcpy(ps->rules, out, sizeof(out[0]) * (size_t)n);
+	ps->count = n;
+	return 0;
+}

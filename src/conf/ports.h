@@ -101,6 +101,17 @@ int ports_parse(struct port_spec *ps, const char *arg, char *errbuf,
  */
 int ports_expand(const struct port_spec *ps, struct port_rule *out, int max);
 
+/**
+ * ports_split_all() - turn "all" rules into their non-ephemeral ranges
+ * @ps:		spec, with the ephemeral range filled in
+ *
+ * Each "all" rule becomes up to two ordinary rules (below and above the
+ * ephemeral range) still marked best effort, so a consumer that walks
+ * @ps->rules itself sees real ranges. Exclusions stay in @ps->excl.
+ * Return: 0, or -ENOSPC if the rules no longer fit PORT_RULES_MAX
+ */
+int ports_split_all(struct port_spec *ps);
+
 /* The rule listens on every IPv4 address and no IPv6 one (0.0.0.0/...) */
 static inline bool port_rule_any4(const struct port_rule *r)
 {

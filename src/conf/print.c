@@ -75,7 +75,8 @@ static void print_ip6(const struct conf *c)
 	int i;
 
 	if (!c->ip6.enabled) {
-		info("IPv6 disabled");
+		info("IPv6 disabled (%s)", c->ip6.off_why ? c->ip6.off_why :
+		     "not configured");
 		return;
 	}
 	inet_ntop(AF_INET6, &c->ip6.addr, a, sizeof(a));

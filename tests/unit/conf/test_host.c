@@ -349,6 +349,35 @@ static void families_disabled(void **state)
 	assert_true(c->ip6.enabled);
 }
 
+static void small_mtu_turns_ipv6_off(void **state)
+{
+	char *argv[] = { (char *)"gangway", (char *)"-m", (char *)"576",
+			 (char *)"-a", (char *)"2001:db8::99", NULL };
+	struct conf *c;
+	struct run r;
+
+	(void)state;
+	c = apply("-m", "1280", NULL);
+	assert_true(c->ip6.enabled);
+	c = apply("-m", "0", NULL);
+	assert_true(c->ip6.enabled);
+	c = apply("--mtu", "1279", NULL);
+	assert_false(c->ip6.enabled);
+	assert_string_equal(c->ip6.off_why, "MTU below 1280");
+	assert_true(c->no_ra && c->no_dhcpv6 && c->no_ndp);
+	assert_true(c->ip4.enabled);
+
+	run_conf(&r, conf_apply_wrapper_for_test, argv);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err,
+		"gangway: -m 576 and -a 2001:db8::99 conflict: IPv6 needs an MTU of at least 1280\n");
+	argv[3] = (char *)"--ipv6-only";
+	argv[4] = NULL;
+	run_conf(&r, conf_apply_wrapper_for_test, argv);
+	assert_string_equal(r.err,
+		"gangway: -m 576 and --ipv6-only conflict: IPv6 needs an MTU of at least 1280\n");
+}
+
 /* resolv.conf parsing */
 
 static void resolv_basic(void **state)
@@ -480,6 +509,7 @@ int main(void)
 				       host_setup),
 		cmocka_unit_test_setup(ip6_loopback_resolver, host_setup),
 		cmocka_unit_test_setup(families_disabled, host_setup),
+		cmocka_unit_test_setup(small_mtu_turns_ipv6_off, host_setup),
 		cmocka_unit_test(resolv_basic),
 		cmocka_unit_test(resolv_limits),
 		cmocka_unit_test(resolv_long_words),

@@ -194,6 +194,12 @@ static void whole_conf_in_namespace(void **state)
 	assert_true(IN6_IS_ADDR_LINKLOCAL(&c.ip6.our_ll));
 	assert_true(c.has_host_mac);
 	assert_true(c.tcp_ports.ephemeral_first > 0);
+	/* "all" is split around the host's ephemeral ports, best effort */
+	assert_int_equal(c.tcp_ports.rules[0].first, 1);
+	assert_int_equal(c.tcp_ports.rules[0].last,
+			 c.tcp_ports.ephemeral_first - 1);
+	assert_true(c.tcp_ports.rules[0].best_effort);
+	assert_false(c.tcp_ports.rules[0].all);
 	assert_string_equal(c.socket_path, "");
 
 	/* -i names an interface: its addresses, no gateway, no DHCP */

@@ -386,6 +386,48 @@ static void expand_keeps_bind_and_to(void **state)
 	assert_int_equal(out[1].to_first, 116);
 }
 
+static void split_all(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("22,all,~80"), 0);
+	ps.ephemeral_first = 40000;
+	ps.ephemeral_last = 50000;
+	assert_int_equal(ports_split_all(&ps), 0);
+	assert_int_equal(ps.count, 3);
+	assert_int_equal(ps.rules[0].first, 22);
+	assert_false(ps.rules[0].best_effort);
+	assert_int_equal(ps.rules[1].first, 1);
+	assert_int_equal(ps.rules[1].last, 39999);
+	assert_int_equal(ps.rules[1].to_first, 1);
+	assert_true(ps.rules[1].best_effort);
+	assert_false(ps.rules[1].all);
+	assert_int_equal(ps.rules[2].first, 50001);
+	assert_int_equal(ps.rules[2].last, 65535);
+	assert_int_equal(ps.rules[2].to_first, 50001);
+	assert_true(ports_excluded(&ps, 80));	/* exclusions kept */
+}
+
+static void split_all_range_at_top(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("all"), 0);
+	ps.ephemeral_first = 32768;
+	ps.ephemeral_last = 65535;
+	assert_int_equal(ports_split_all(&ps), 0);
+	assert_int_equal(ps.count, 1);
+	assert_int_equal(ps.rules[0].last, 32767);
+}
+
+static void split_all_overflow(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < PORT_RULES_MAX; i++)
+		assert_int_equal(parse("all"), 0);
+	assert_int_equal(ports_split_all(&ps), -ENOSPC);
+}
+
 static void too_many_rules(void **state)
 {
 	char buf[1024] = "";
@@ -482,6 +524,9 @@ int main(void)
 		cmocka_unit_test_setup(expand_default_ephemeral, setup),
 		cmocka_unit_test_setup(expand_overflow, setup),
 		cmocka_unit_test_setup(expand_keeps_bind_and_to, setup),
+		cmocka_unit_test_setup(split_all, setup),
+		cmocka_unit_test_setup(split_all_range_at_top, setup),
+		cmocka_unit_test_setup(split_all_overflow, setup),
 		cmocka_unit_test_setup(too_many_rules, setup),
 		cmocka_unit_test_setup(errors, setup),
 		cmocka_unit_test_setup(long_arg_refused, setup),
