@@ -454,9 +454,12 @@ static int vu_door_header(const struct vu_msg *m)
 	return 0;
 
 bad_size:
-	warn("vhost-user: %s: payload of %u bytes, expected %s%u; closing connection",
-	     r->name, size, r->size_kind == VU_SZ_EXACT ? "" : "at least ",
-	     r->size);
+	if (r->size_kind == VU_SZ_EXACT)
+		warn("vhost-user: %s: payload of %u bytes, expected %u; closing connection",
+		     r->name, size, r->size);
+	else
+		warn("vhost-user: %s: payload of %u bytes, expected %u to %u; closing connection",
+		     r->name, size, r->size, max);
 	return -EPROTO;
 }
 
@@ -1124,7 +1127,10 @@ int vu_conn_input(uint64_t now_ns)
 				if (n < 0)
 					warn("vhost-user: receive: %s",
 					     strerror((int)-n));
-				vu_disconnect(n < 0);
+				else if (m->have)
+					warn("vhost-user: connection closed after %zu bytes of a message",
+					     m->have);
+				vu_disconnect(n < 0 || m->have);
 				return -ENOTCONN;
 			}
 			m->have += n;

@@ -4,11 +4,13 @@
 ways, listening on -s PATH and started as QEMU 10.1 starts it (--fd 3)
 through tests/harness/vu_relay."""
 import os
+import subprocess
 import struct
+import time
 
 import pytest
 
-from harness import QemuGuest
+from harness import Gangway, HarnessError, QemuGuest, build_dir
 
 MAC = '52:54:00:12:34:56'
 
@@ -51,3 +53,64 @@ def test_vhost_user_guest_frames_reach_gangway(gangway_bin, tmp_path):
     frames = pcap_frames(pcap)
     assert any(is_dhcp_discover_from(f, MAC) for f in frames), \
         '%d frames, no DHCP discover from %s' % (len(frames), MAC)
+
+
+class RelayedGangway:
+    """gangway started as QEMU 10.1 starts it (socketpair, --vhost-user
+    --quiet --pid FILE --fd 3), reached by QEMU 7.2 through vu_relay."""
+
+    def __init__(self, sock_path, gangway_args, opts, timeout=10):
+        self.g = Gangway(list(gangway_args) + ['--vhost-user'], **opts)
+        relay = os.path.join(build_dir(), 'tests', 'harness', 'vu_relay')
+        fd = self.g.sock.fileno()
+        self.relay = subprocess.Popen([relay, sock_path, str(fd)],
+                                      pass_fds=[fd])
+        # Only the relay holds QEMU's end now: its exit is QEMU leaving
+        self.g.sock.close()
+        self.g.sock = None
+        end = time.monotonic() + timeout
+        while not os.path.exists(sock_path):
+            if time.monotonic() > end or self.relay.poll() is not None:
+                self.terminate()
+                raise HarnessError('vu_relay did not listen on %s' %
+                                   sock_path)
+            time.sleep(0.02)
+
+    def alive(self):
+        return self.g.alive()
+
+    def terminate(self):
+        if self.relay.poll() is None:
+            self.relay.kill()
+        self.relay.wait()
+        return self.g.terminate()
+
+    def crash_report(self):
+        return self.g.crash_report()
+
+    def logs(self):
+        return self.g.logs()
+
+    def cleanup(self):
+        self.g.cleanup()
+
+
+@pytest.mark.qemu
+def test_vhost_user_fd3_as_qemu_10_1_starts_it(gangway_bin, tmp_path):
+    """Through the relay, on fd 3: frames arrive, and gangway exits by
+    itself (status 0) once QEMU has gone."""
+    pcap = str(tmp_path / 'vu.pcap')
+    with QemuGuest(['--pcap', pcap], vhost_user=True, mac=MAC,
+                   vhost_user_launcher=RelayedGangway,
+                   script='dhcp4; result done yes\n') as q:
+        q.run()
+        assert q.results().get('done') == 'yes'
+        g = q.gangway.g
+        end = time.monotonic() + 10
+        while g.alive() and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not g.alive(), 'gangway still running after QEMU exited'
+        assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0, \
+            g.logs()
+    frames = pcap_frames(pcap)
+    assert any(is_dhcp_discover_from(f, MAC) for f in frames)
