@@ -315,12 +315,15 @@ static void stream_parse(struct stream *s, uint64_t now)
 		len = get_be32(s->in + pos);
 		if (!len) {
 			stream_stats[STREAM_RX_ZERO]++;
+			trace("link: drop: zero-length frame from the guest");
 			pos += STREAM_LEN_SIZE;
 			continue;
 		}
 		if (len < ETH_HLEN || len > s->max_frame) {
 			if (len < ETH_HLEN) {
 				stream_stats[STREAM_RX_SHORT]++;
+				trace("link: drop: %u-byte frame from the guest, shorter than an Ethernet header",
+				      len);
 			} else {
 				stream_stats[STREAM_RX_OVERSIZED]++;
 				log_ratelimited(&s->rl_oversized, now,
