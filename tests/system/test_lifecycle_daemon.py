@@ -6,6 +6,7 @@ file, and later sends SIGTERM to that pid. The process it started must
 exit 0 only once the daemon is ready, and non-zero on any start-up error.
 """
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -139,3 +140,38 @@ def test_vhost_user_socket_path_removed_at_exit(tmp_path):
         assert os.path.exists(path)
         g.terminate()
     assert not os.path.exists(path)
+
+
+SYSLOG_SCRIPT = r'''
+import os, socket, subprocess, sys
+# In a private mount namespace: a fresh /dev with null and our own log
+subprocess.run(['mount', '-t', 'tmpfs', 'none', '/dev'], check=True)
+os.mknod('/dev/null', 0o20666, os.makedev(1, 3))
+log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+log.bind('/dev/log')
+a, b = socket.socketpair()
+p = subprocess.Popen([sys.argv[1], '--fd', str(b.fileno()), '--pid',
+                      sys.argv[2]], pass_fds=(b.fileno(),))
+assert p.wait() == 0
+b.close()
+a.close()                                   # QEMU goes away
+log.settimeout(5)
+while True:
+    msg = log.recv(4096).decode()
+    print(msg)
+    if 'exiting' in msg:
+        break
+'''
+
+
+def test_daemon_logs_to_syslog_after_detaching(gangway_bin, tmp_path):
+    script = tmp_path / 'syslog.py'
+    script.write_text(SYSLOG_SCRIPT)
+    p = subprocess.run(['unshare', '-m', '--propagation', 'private',
+                        '/usr/bin/python3', str(script), gangway_bin,
+                        str(tmp_path / 'pid')],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout + p.stderr
+    # daemon facility, info severity: <30>; then tag with the daemon's pid
+    assert re.search(r'<30>\w+ +\d+ [\d:]+ gangway\[\d+\]: link: QEMU '
+                     r'closed the socket; exiting', p.stdout), p.stdout
