@@ -19,7 +19,9 @@
  * guest's address, mapped port) that looks like it comes from the peer as
  * flow/nat.c shows it (127.0.0.1 appears as the gateway). The guest's
  * replies on that flow are sent back to the peer with sendto() on the
- * listening socket.
+ * listening socket. Without a target address in the rule, the guest's
+ * address is the one it was last seen using (a guest may pick its own
+ * IPv6 address by SLAAC), else the configured one.
  *
  * Back-pressure: a socket is read only while the link has room; with no
  * room it is taken out of epoll and woken by guest_tx once room frees up,
@@ -175,6 +177,9 @@ static int closed_head = -1;
 static struct timer udp_idle_timer;
 static uint64_t udp_idle_ns = UDP_IDLE_NS;
 static struct ratelimit udp_full_rl;
+
+/* Last global source address the guest used, per family (unspec: none) */
+static union inany udp_seen4, udp_seen6;
 
 static struct udp_listener *udp_lsn;
 static unsigned int udp_lsn_count;
@@ -624,6 +629,20 @@ out_free:
 	return -1;
 }
 
+/* Remember the guest's source address: inbound flows go there */
+static void udp_guest_seen(const union inany *src)
+{
+	if (inany_is_unspec(src))
+		return;
+	if (inany_is_v4(src)) {
+		udp_seen4 = *src;
+		return;
+	}
+	if (!IN6_IS_ADDR_LINKLOCAL(&src->a6) &&
+	    !IN6_IS_ADDR_MULTICAST(&src->a6))
+		udp_seen6 = *src;
+}
+
 /* Send the guest's reply to the peer of inbound flow @uf, from ->local */
 static ssize_t udp_reply_inbound(int lfd, const struct udp_flow *uf,
 				 const void *data, size_t len,
@@ -682,6 +701,7 @@ void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 		udp_ctr[UDP_C_DROP_DISABLED]++;
 		return;
 	}
+	udp_guest_seen(&ip->src);
 	memset(&key, 0, sizeof(key));
 	key.gaddr = ip->src;
 	key.raddr = ip->dst;
@@ -785,9 +805,11 @@ static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	if (!inany_is_unspec(&l->to_addr))
 		key.gaddr = l->to_addr;
 	else if (inany_is_v4(&gsrc))
-		key.gaddr = udp_fc.guest4;
+		key.gaddr = inany_is_unspec(&udp_seen4) ? udp_fc.guest4 :
+							  udp_seen4;
 	else
-		key.gaddr = udp_fc.guest6;
+		key.gaddr = inany_is_unspec(&udp_seen6) ? udp_fc.guest6 :
+							  udp_seen6;
 	if (inany_is_unspec(&key.gaddr) ||
 	    inany_is_v4(&key.gaddr) != inany_is_v4(&gsrc)) {
 		udp_ctr[UDP_C_DROP_FAMILY]++;
@@ -1036,6 +1058,8 @@ int udp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	}
 	idle_head = idle_tail = closed_head = -1;
 	udp_open = 0;
+	memset(&udp_seen4, 0, sizeof(udp_seen4));
+	memset(&udp_seen6, 0, sizeof(udp_seen6));
 	if (fc->no_udp)
 		return 0;
 	return udp_listen_all();

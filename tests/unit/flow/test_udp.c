@@ -779,6 +779,34 @@ static void udp_inbound_reply_from_addressed_local(void **state)
 	close(h);
 }
 
+/* Inbound flows go to the address the guest was last seen using */
+static void udp_inbound_follows_observed_guest_address(void **state)
+{
+	struct sockaddr_in6 to = {
+		.sin6_family = AF_INET6,
+		.sin6_port = htons(FWD_PORT),
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT,
+	};
+	uint16_t hport;
+	int h;
+
+	(void)state;
+	NEED_NETNS();
+	expire_udp();
+	h = host_sock("::1", 0);
+	hport = sock_port(h);
+	/* The guest talks from a SLAAC address, not the configured one */
+	guest_udp("fd00::5054:ff:fe12:3456", 45000, "fd00::1", hport, "hi", 2,
+		  clock_now_ns());
+	nframes = 0;
+	assert_int_equal(sendto(h, "in", 2, 0, (struct sockaddr *)&to,
+				sizeof(to)), 2);
+	assert_int_equal(run_loop(1000), 0);
+	expect_udp_frame(0, "fd00::1", hport, "fd00::5054:ff:fe12:3456",
+			 FWD_GUEST_PORT, "in", 2);
+	close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -795,6 +823,7 @@ int main(void)
 		cmocka_unit_test(udp_no_room_waits_instead_of_dropping),
 		cmocka_unit_test(udp_port_unreachable_reaches_guest),
 		cmocka_unit_test(udp_inbound_reply_from_addressed_local),
+		cmocka_unit_test(udp_inbound_follows_observed_guest_address),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

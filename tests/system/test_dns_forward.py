@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""DNS redirection: --dns-forward ADDR --dns-host HOST.
+
+A fake DNS server of ours listens on a random loopback address, port 53, and
+answers every A query with FAKE_A. The guest asks ADDR (here the gateway
+address); gangway sends the query to HOST:53 instead and the answer must come
+back from ADDR:53. Without the redirection the query would go to 127.0.0.1:53,
+where our server is not, so the test cannot pass by accident. Nothing goes
+to the host's real resolver.
+"""
+import random
+import shlex
+import socket
+import struct
+import threading
+
+import pytest
+
+from harness import NsGuest
+
+PY = '/usr/bin/python3'
+GW4 = '192.0.2.1'
+FAKE_A = '198.51.100.77'
+
+
+def dns_answer(query):
+    """A response to @query: one A record FAKE_A for the first question."""
+    qid, flags, qd = struct.unpack('!HHH', query[:6])
+    pos = 12
+    while query[pos]:
+        pos += query[pos] + 1
+    qend = pos + 5
+    question = query[12:qend]
+    qtype = struct.unpack('!H', query[pos + 1:pos + 3])[0]
+    hdr = struct.pack('!HHHHHH', qid, 0x8180, 1, 1 if qtype == 1 else 0,
+                      0, 0)
+    ans = b''
+    if qtype == 1:
+        ans = struct.pack('!HHHIH', 0xc00c, 1, 1, 60, 4) + \
+            socket.inet_aton(FAKE_A)
+    return hdr + question + ans
+
+
+class FakeDns:
+    def __init__(self):
+        for _ in range(50):
+            self.addr = '127.%d.%d.%d' % (random.randint(1, 254),
+                                          random.randint(0, 255),
+                                          random.randint(2, 254))
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                self.sock.bind((self.addr, 53))
+                break
+            except OSError:
+                self.sock.close()
+        else:
+            raise AssertionError('cannot bind a fake DNS server')
+        self.queries = 0
+        self._stop = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.queries += 1
+            try:
+                self.sock.sendto(dns_answer(q), peer)
+            except (IndexError, struct.error):
+                pass
+
+    def close(self):
+        self._stop = True
+        self.t.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def fake_dns():
+    d = FakeDns()
+    yield d
+    d.close()
+
+
+# Query NAME (type A) at SERVER:53; print the source of the answer and the
+# address in it.
+QUERY = r'''
+import socket, struct, sys
+server, name = sys.argv[1], sys.argv[2]
+q = struct.pack('!HHHHHH', 0x4242, 0x0100, 1, 0, 0, 0)
+for label in name.split('.'):
+    q += bytes([len(label)]) + label.encode()
+q += b'\0' + struct.pack('!HH', 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for _ in range(3):
+    s.sendto(q, (server, 53))
+    try:
+        r, src = s.recvfrom(4096)
+    except socket.timeout:
+        continue
+    qid, flags, qd, an = struct.unpack('!HHHH', r[:8])
+    assert qid == 0x4242
+    print('from %s:%d answers %d addr %s' % (src[0], src[1], an,
+          socket.inet_ntoa(r[-4:])))
+    sys.exit(0)
+print('timeout')
+sys.exit(2)
+'''
+
+
+def test_dns_forward_answered_from_forward_address(fake_dns):
+    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
+    with NsGuest(gangway_args=args) as ns:
+        ns.dhcp4()
+        out = ns.sh('%s -c %s %s example.test' %
+                    (PY, shlex.quote(QUERY), GW4), check=False)
+        assert out.strip() == 'from %s:53 answers 1 addr %s' % (
+            GW4, FAKE_A), out + out.stderr
+        assert fake_dns.queries >= 1
+
+
+def test_dns_forward_busybox_nslookup(fake_dns):
+    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
+    with NsGuest(gangway_args=args) as ns:
+        ns.dhcp4()
+        out = ns.sh('/bin/busybox nslookup -type=a host.example.test %s' %
+                    GW4, check=False, timeout=30)
+        assert FAKE_A in out, out + out.stderr
+
+
+def test_dns_other_port_not_redirected(fake_dns):
+    """Only port 53 is redirected: port 5353 on the forward address is
+    plain gateway mapping (127.0.0.1:5353, where nothing answers)."""
+    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
+    with NsGuest(gangway_args=args) as ns:
+        ns.dhcp4()
+        q = QUERY.replace('(server, 53)', '(server, 5353)')
+        out = ns.sh('%s -c %s %s example.test' % (PY, shlex.quote(q), GW4),
+                    check=False)
+        assert 'timeout' in out, out
+        assert fake_dns.queries == 0
