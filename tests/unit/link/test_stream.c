@@ -107,8 +107,12 @@ static void write_all(const void *buf, size_t len)
 	const uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = write(peer, p, len);
+		ssize_t n = send(peer, p, len, MSG_DONTWAIT);
 
+		if (n < 0 && errno == EAGAIN) {
+			run_for(1);	/* let the link read */
+			continue;
+		}
 		assert_true(n > 0);
 		p += n;
 		len -= (size_t)n;
@@ -226,6 +230,61 @@ static void oversized_frames_skipped(void **state)
 	assert_int_equal(nseen, 2);
 	check_frame(1, 100, 4);
 	assert_int_equal(stat("rx_oversized") - over, 2);
+}
+
+/*
+ * Random mix of good, zero, short and oversized frames, written in random
+ * pieces: exactly the good ones arrive, in order, and every bad one is
+ * counted once.
+ */
+static void random_mix_in_random_pieces(void **state)
+{
+	static uint8_t buf[4 << 20];
+	static size_t want_len[MAX_SEEN];
+	uint64_t z0 = stat("rx_zero_length"), s0 = stat("rx_short");
+	uint64_t o0 = stat("rx_oversized");
+	int good = 0, zero = 0, shrt = 0, over = 0, i, round;
+	size_t off = 0, w;
+
+	(void)state;
+	open_pair(1500);
+	srand(7);
+	for (round = 0; round < 400 && good < MAX_SEEN; round++) {
+		int kind = rand() % 8;
+		uint32_t len;
+
+		if (kind == 0) {
+			len = 0;
+			zero++;
+		} else if (kind == 1) {
+			len = 1 + (uint32_t)(rand() % 13);
+			shrt++;
+		} else if (kind == 2) {
+			len = 1515 + (uint32_t)(rand() % 20000);
+			over++;
+		} else {
+			len = 14 + (uint32_t)(rand() % 1501);
+			want_len[good] = len;
+		}
+		off += put_frame(buf + off, len, (uint8_t)good);
+		if (kind > 2)
+			good++;
+	}
+	for (w = 0; w < off; ) {
+		size_t piece = MIN(off - w, 1 + (size_t)(rand() % 9000));
+
+		write_all(buf + w, piece);
+		w += piece;
+		if (rand() % 4 == 0)
+			run_for(1);
+	}
+	run_for(50);
+	assert_int_equal(nseen, good);
+	for (i = 0; i < good; i++)
+		check_frame(i, want_len[i], (uint8_t)i);
+	assert_int_equal(stat("rx_zero_length") - z0, zero);
+	assert_int_equal(stat("rx_short") - s0, shrt);
+	assert_int_equal(stat("rx_oversized") - o0, over);
 }
 
 /* Frames sent to the guest arrive length-prefixed, in order */
@@ -426,6 +485,8 @@ int main(void)
 		cmocka_unit_test_teardown(zero_and_short_frames_dropped,
 					  teardown),
 		cmocka_unit_test_teardown(oversized_frames_skipped, teardown),
+		cmocka_unit_test_teardown(random_mix_in_random_pieces,
+					  teardown),
 		cmocka_unit_test_teardown(frames_to_guest_are_length_prefixed,
 					  teardown),
 		cmocka_unit_test_teardown(queue_full_then_waiters_woken,
