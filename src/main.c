@@ -63,7 +63,8 @@ static void signal_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 			break;
 		}
 		default:
-			info("received %s; exiting", strsignal((int)si.ssi_signo));
+			info("received %s; exiting",
+			     si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			loop_stop(0);
 			break;
 		}
@@ -73,6 +74,7 @@ static void signal_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 static void signals_init(void)
 {
 	sigset_t set;
+	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -85,8 +87,9 @@ static void signals_init(void)
 	if (signal_fd < 0)
 		fatal("signalfd");
 	signal_w.fn = signal_ready;
-	if (loop_add(signal_fd, EPOLLIN, &signal_w)) {
-		errno = -errno;
+	ret = loop_add(signal_fd, EPOLLIN, &signal_w);
+	if (ret) {
+		errno = -ret;
 		fatal("watching signals");
 	}
 }
