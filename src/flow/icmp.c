@@ -118,6 +118,7 @@ static unsigned int icmp_open;
 static int idle_head = -1, idle_tail = -1;
 static int closed_head = -1;
 static struct timer icmp_idle_timer;
+static uint64_t icmp_idle_ns = ICMP_IDLE_NS;
 static struct ratelimit icmp_full_rl;
 static bool icmp_warned_perm;		/* ping_group_range warning given */
 
@@ -183,7 +184,7 @@ static void icmp_touch(int id, uint64_t now_ns)
 		idle_head = id;
 	idle_tail = id;
 	if (!timer_armed(&icmp_idle_timer))
-		timer_arm(&icmp_idle_timer, now_ns + ICMP_IDLE_NS);
+		timer_arm(&icmp_idle_timer, now_ns + icmp_idle_ns);
 }
 
 static void icmp_flow_close(int id)
@@ -221,7 +222,7 @@ static void icmp_idle_expire(struct timer *t, uint64_t now_ns)
 {
 	(void)t;
 	while (idle_head >= 0 &&
-	       icmp_flows[idle_head].last_ns + ICMP_IDLE_NS <= now_ns) {
+	       icmp_flows[idle_head].last_ns + icmp_idle_ns <= now_ns) {
 		int id = idle_head;
 
 		debug("flow %d icmp: idle, closing", id);
@@ -230,7 +231,7 @@ static void icmp_idle_expire(struct timer *t, uint64_t now_ns)
 	}
 	if (idle_head >= 0)
 		timer_arm(&icmp_idle_timer,
-			  icmp_flows[idle_head].last_ns + ICMP_IDLE_NS);
+			  icmp_flows[idle_head].last_ns + icmp_idle_ns);
 }
 
 /* One reply, already rewritten, to the guest; -EAGAIN if the link is full */
@@ -472,6 +473,19 @@ int icmp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	idle_head = idle_tail = closed_head = -1;
 	icmp_open = 0;
 	return 0;
+}
+
+/**
+ * icmp_set_idle() - change the idle timeout (tests)
+ * @idle_ns:	new timeout; the check is re-armed for the oldest flow
+ */
+void icmp_set_idle(uint64_t idle_ns)
+{
+	icmp_idle_ns = idle_ns;
+	timer_cancel(&icmp_idle_timer);
+	if (idle_head >= 0)
+		timer_arm(&icmp_idle_timer,
+			  icmp_flows[idle_head].last_ns + icmp_idle_ns);
 }
 
 unsigned int icmp_flow_count(void)

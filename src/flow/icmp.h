@@ -47,6 +47,9 @@ void icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
  */
 bool icmp_echo_rewrite(uint8_t *msg, size_t len, bool v6, uint16_t guest_id);
 
+/* Idle timeout, ICMP_IDLE_NS unless changed (tests) */
+void icmp_set_idle(uint64_t idle_ns);
+
 /* Echo flows open now (tests, stats) */
 unsigned int icmp_flow_count(void);
 

@@ -110,6 +110,7 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 s.connect((dst, port))
 seen = set()
 sent = 0
+start = time.monotonic()
 while sent < count:
     n = min(burst, count - sent)
     for i in range(sent, sent + n):
@@ -123,7 +124,8 @@ while sent < count:
         seen.add(int.from_bytes(s.recv(65535)[:4], 'big'))
 while select.select([s], [], [], 1)[0]:
     seen.add(int.from_bytes(s.recv(65535)[:4], 'big'))
-print('sent %d received %d' % (sent, len(seen)))
+print('sent %d received %d in %.2f s' % (sent, len(seen),
+                                        time.monotonic() - start))
 '''
 
 
@@ -182,8 +184,8 @@ def test_udp_10000_datagrams_no_loss(echo4):
         sent, received = int(words[1]), int(words[3])
         assert sent == 10000, out
         lost = sent - received
-        print('udp echo: %d sent, %d received, %d lost' %
-              (sent, received, lost))
+        print('udp echo: %d sent, %d received, %d lost, %s s' %
+              (sent, received, lost, words[5]))
         assert lost == 0, out
         assert echo4.count == 10000
 

@@ -172,6 +172,18 @@ def test_udp_forward_many_peers_keep_apart():
         b.close()
 
 
+def test_udp_forward_bound_address_only():
+    '''-u 127.0.0.1/PORT listens on that address only: ::1 gets nothing.'''
+    port = free_udp_ports(1)
+    with NsGuest(gangway_args=['-u', '127.0.0.1/%d' % port]) as ns:
+        ns.dhcp4()
+        start_guest_server(ns, [port])
+        res = host_ask('127.0.0.1', port)
+        check_reply(res, port, GW4, port)
+        assert host_ask('::1', port, family=socket.AF_INET6,
+                        tries=1) is None
+
+
 def test_udp_forward_unforwarded_port_silent():
     port = free_udp_ports(2)
     with NsGuest(gangway_args=['-u', str(port)]) as ns:

@@ -807,6 +807,25 @@ static void udp_inbound_follows_observed_guest_address(void **state)
 	close(h);
 }
 
+static void icmp_idle_flows_expire(void **state)
+{
+	(void)state;
+	NEED_NETNS();
+	assert_int_equal(icmp_flow_count(), 2);
+	icmp_set_idle(50 * NSEC_PER_MSEC);
+	nframes = 0;
+	assert_int_equal(run_loop(300), 1);
+	assert_int_equal(icmp_flow_count(), 0);
+	assert_int_equal(stats_get("icmp", "flows_expired"), 2);
+	icmp_set_idle(ICMP_IDLE_NS);
+
+	/* A new request after expiry opens a new flow and still works */
+	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 5, "back");
+	assert_int_equal(run_loop(1000), 0);
+	expect_echo_reply(0, "192.0.2.1", "192.0.2.2", 0x4242, 5, "back");
+	assert_int_equal(icmp_flow_count(), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +843,7 @@ int main(void)
 		cmocka_unit_test(udp_port_unreachable_reaches_guest),
 		cmocka_unit_test(udp_inbound_reply_from_addressed_local),
 		cmocka_unit_test(udp_inbound_follows_observed_guest_address),
+		cmocka_unit_test(icmp_idle_flows_expire),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
