@@ -155,6 +155,7 @@ int main(int argc, char **argv)
 	int ret, status;
 
 	conf_parse(argc, argv, &c);	/* bad option: one line, exit 1 */
+	daemon_close_stray_fds(c.fd);	/* nothing inherited but --fd */
 	log_init(&c);
 	if (!c.quiet)
 		conf_print(&c);

@@ -86,6 +86,33 @@ void daemon_ready(int keep_fd)
 	}
 }
 
+/* Close [@first, @last]; close_range() where the kernel has it */
+static void daemon_close_range(unsigned int first, unsigned int last)
+{
+	long max;
+	unsigned int fd;
+
+	if (first > last)
+		return;
+	if (!close_range(first, last, 0))
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1 << 20)
+		max = 1 << 20;
+	for (fd = first; fd <= last && fd < (unsigned int)max; fd++)
+		close((int)fd);
+}
+
+void daemon_close_stray_fds(int keep_fd)
+{
+	if (keep_fd > STDERR_FILENO) {
+		daemon_close_range(STDERR_FILENO + 1, (unsigned int)keep_fd - 1);
+		daemon_close_range((unsigned int)keep_fd + 1, ~0U);
+	} else {
+		daemon_close_range(STDERR_FILENO + 1, ~0U);
+	}
+}
+
 int pidfile_open(const char *path)
 {
 	if (strlen(path) >= sizeof(pidfile_path))

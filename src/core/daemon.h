@@ -33,6 +33,16 @@ int daemon_start(void);
  */
 void daemon_ready(int keep_fd);
 
+/**
+ * daemon_close_stray_fds() - close every inherited fd above stderr
+ * @keep_fd:	the --fd socket, kept open (-1: none)
+ *
+ * Whatever our launcher leaked to us (pipes, sockets, files) must not
+ * stay open for our lifetime: a pipe held open here can make the
+ * launcher wait forever. Call before opening anything of our own.
+ */
+void daemon_close_stray_fds(int keep_fd);
+
 /* Open (create) @path for the pid file before any fork: 0 or -errno */
 int pidfile_open(const char *path);
 

@@ -175,3 +175,28 @@ def test_daemon_logs_to_syslog_after_detaching(gangway_bin, tmp_path):
     # daemon facility, info severity: <30>; then tag with the daemon's pid
     assert re.search(r'<30>\w+ +\d+ [\d:]+ gangway\[\d+\]: link: QEMU '
                      r'closed the socket; exiting', p.stdout), p.stdout
+
+
+def test_inherited_fds_are_closed_so_the_launcher_never_waits():
+    r, w = os.pipe()
+    os.set_inheritable(w, True)              # leaked to gangway
+    try:
+        with Gangway() as g:
+            os.close(w)
+            w = -1
+            # Only the daemon could still hold the write end now
+            os.set_blocking(r, False)
+            assert wait_for(lambda: _eof(r), timeout=3), \
+                'daemon kept an inherited pipe open'
+            assert g.alive()
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+def _eof(fd):
+    try:
+        return os.read(fd, 1) == b''
+    except BlockingIOError:
+        return False
