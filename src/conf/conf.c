@@ -81,6 +81,7 @@ enum conf_opt {
 	OPT_REPAIR_PATH,
 	OPT_MIGRATE_EXIT,
 	OPT_MIGRATE_NO_LINGER,
+	OPT_STATS,
 	OPT_PASTA_ONLY,		/* pasta's options: refused with a reason */
 };
 
@@ -142,6 +143,7 @@ static const struct option conf_options[] = {
 	{ "repair-path",	required_argument,	NULL, OPT_REPAIR_PATH },
 	{ "migrate-exit",	no_argument,		NULL, OPT_MIGRATE_EXIT },
 	{ "migrate-no-linger",	no_argument,		NULL, OPT_MIGRATE_NO_LINGER },
+	{ "stats",		required_argument,	NULL, OPT_STATS },
 	/* pasta only: recognised so the message can say so */
 	{ "ns-ifname",		optional_argument,	NULL, 'I' },
 	{ "tcp-ns",		optional_argument,	NULL, 'T' },
@@ -986,6 +988,12 @@ static void conf_option(struct conf *c, int opt, const char *name,
 	case OPT_MIGRATE_EXIT:
 	case OPT_MIGRATE_NO_LINGER:
 		break;		/* deprecated in passt; no effect here */
+	case OPT_STATS:
+		/* Periodic statistics: we dump counters on SIGUSR1 instead */
+		if (conf_uint(val, 86400, &v) || !v)
+			conf_die("%s %s: must be a number of seconds from 1 to 86400",
+				 name, val);
+		break;
 	case 'I':
 	case 'T':
 	case 'U':

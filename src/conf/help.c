@@ -25,6 +25,8 @@ static const char conf_help[] =
 "      --runas USER[:GROUP]  drop to this user (UID, UID:GID, LOGIN or\n"
 "                            LOGIN:GROUP; default nobody when root)\n"
 "      --chroot-fallback     use chroot() if pivot_root() fails in the sandbox\n"
+"      --stats DELAY         accepted for passt compatibility; counters are\n"
+"                            logged on SIGUSR1 instead\n"
 "      --max-flows N         at most N TCP/UDP/ICMP flows, 1 to 16384\n"
 "                            (default 8192)\n"
 "  -h, --help                print this help and exit\n"

@@ -309,8 +309,22 @@ static int ports_parse_target(char *s, struct port_rule *r, char *errbuf,
 	return 0;
 }
 
+/* Field by field: struct port_rule has padding */
+static bool ports_rule_same(const struct port_rule *a,
+			    const struct port_rule *b)
+{
+	return a->first == b->first && a->last == b->last &&
+	       a->to_first == b->to_first && a->has_bind == b->has_bind &&
+	       inany_equal(&a->bind_addr, &b->bind_addr) &&
+	       a->bind_v4only == b->bind_v4only &&
+	       !strncmp(a->bind_if, b->bind_if, sizeof(a->bind_if)) &&
+	       a->has_to == b->has_to &&
+	       inany_equal(&a->to_addr, &b->to_addr) && a->all == b->all &&
+	       a->best_effort == b->best_effort;
+}
+
 /**
- * ports_add_rule() - append @r to @ps
+ * ports_add_rule() - append @r to @ps (nothing if it is already there)
  * @ps:		spec
  * @r:		rule
  * @errbuf:	reason on failure
@@ -320,6 +334,12 @@ static int ports_parse_target(char *s, struct port_rule *r, char *errbuf,
 static int ports_add_rule(struct port_spec *ps, const struct port_rule *r,
 			  char *errbuf, size_t errlen)
 {
+	int i;
+
+	/* The same rule twice ("-t all -t ~53") would bind twice */
+	for (i = 0; i < ps->count; i++)
+		if (ports_rule_same(&ps->rules[i], r))
+			return 0;
 	if (ps->count >= PORT_RULES_MAX)
 		return ports_err(errbuf, errlen,
 				 "more than %d port ranges; merge some into ranges",

@@ -31,7 +31,7 @@ LONG_OPTIONS = [
     'ipv4-only', 'ipv6-only', 'tcp-ports', 'udp-ports', 'pid', 'fd',
     'socket', 'socket-path', 'one-off', 'pcap', 'runas', 'chroot-fallback',
     'help', 'version', 'print-capabilities', 'max-flows', 'repair-path',
-    'migrate-exit', 'migrate-no-linger',
+    'migrate-exit', 'migrate-no-linger', 'stats',
 ]
 
 # (name the message must contain, extra arguments)
@@ -199,7 +199,7 @@ def test_every_documented_option_is_accepted():
         'tcp-ports': '2222:22', 'udp-ports': 'none', 'pid': '/tmp/gwt.pid',
         'socket': '/tmp/gwt.sock', 'socket-path': '/tmp/gwt.sock',
         'pcap': '/tmp/gwt.pcap', 'runas': 'nobody', 'max-flows': '100',
-        'repair-path': 'none',
+        'repair-path': 'none', 'stats': '5',
     }
     skip = {'help', 'version', 'print-capabilities', 'fd'}
     for o in LONG_OPTIONS:

@@ -264,6 +264,17 @@ static void repeated_options_add(void **state)
 	assert_false(ps.none);
 }
 
+static void duplicates_collapse(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("all"), 0);
+	assert_int_equal(parse("~53"), 0);	/* implies "all" again */
+	assert_int_equal(parse("22,22"), 0);
+	assert_int_equal(ps.count, 2);
+	assert_int_equal(parse("127.0.0.1/22"), 0);	/* differs: kept */
+	assert_int_equal(ps.count, 3);
+}
+
 static void exclusions_only_mean_all(void **state)
 {
 	(void)state;
@@ -423,8 +434,12 @@ static void split_all_overflow(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < PORT_RULES_MAX; i++)
-		assert_int_equal(parse("all"), 0);
+	char spec[32];
+
+	for (i = 1; i <= PORT_RULES_MAX / 2 + 1; i++) {
+		snprintf(spec, sizeof(spec), "127.0.0.%d/all", i);
+		assert_int_equal(parse(spec), 0);
+	}
 	assert_int_equal(ports_split_all(&ps), -ENOSPC);
 }
 
@@ -516,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup(none, setup),
 		cmocka_unit_test_setup(repeated_options_add, setup),
 		cmocka_unit_test_setup(exclusions_only_mean_all, setup),
+		cmocka_unit_test_setup(duplicates_collapse, setup),
 		cmocka_unit_test_setup(expand_splits_around_exclusions, setup),
 		cmocka_unit_test_setup(expand_exclusion_at_edges, setup),
 		cmocka_unit_test_setup(expand_fully_excluded, setup),
