@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""DHCPv4 and ARP for a QEMU guest (virtio-net, stream socket as QEMU 10.1
--netdev passt uses it): the kernel's own driver on the other side."""
+"""DHCPv4 and ARP for a QEMU guest (virtio-net on the stream socket, as
+QEMU 10.1 -netdev passt uses it, and on vhost-user): the kernel's own
+driver on the other side."""
 import pytest
 
 from harness import QemuGuest
@@ -18,10 +19,12 @@ result gwmac "$(arp_mac 192.0.2.1)"
 
 
 @pytest.mark.qemu
-def test_dhcp4_qemu_guest_lease(gangway_bin):
+@pytest.mark.parametrize('vhost_user', [False, True],
+                         ids=['stream', 'vhost_user'])
+def test_dhcp4_qemu_guest_lease(gangway_bin, vhost_user):
     args = ['-D', '198.51.100.53', '-S', 'example.com', '-H', 'vm1',
             '--mtu', '1500']
-    with QemuGuest(args, script=SCRIPT) as q:
+    with QemuGuest(args, script=SCRIPT, vhost_user=vhost_user) as q:
         q.run()
         r = q.results()
         assert q.gangway.alive()
