@@ -15,9 +15,11 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 
 #define LOOP_EVENTS_MAX	128	/* events taken per epoll_wait() */
@@ -277,6 +279,7 @@ int loop_run(void)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			err("loop: epoll_wait: %s", strerror(errno));
 			return 1;
 		}
 		for (i = 0; i < n && loop_running; i++) {
