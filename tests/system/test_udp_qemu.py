@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""UDP, ICMP echo and DNS redirection for a real QEMU guest, over the stream
+transport and over vhost-user.
+
+The guest (Debian kernel, busybox) pings the gateway, asks a DNS question of
+the --dns-forward address (answered by a fake server of ours on a loopback
+address, via --dns-host), and fetches a file over TFTP from a server of ours
+on the host's 127.0.0.1, reached through the gateway address.
+"""
+import hashlib
+import os
+import socket
+import struct
+import threading
+
+import pytest
+
+from harness import QemuGuest
+from test_dns_forward import FAKE_A, FakeDns
+
+GW4 = '192.0.2.1'
+TFTP_BLOCK = 512
+
+
+class TftpServer:
+    """Read-only TFTP (RFC 1350) for one file, answering from its own port
+    (the client follows whatever port answers its request)."""
+
+    def __init__(self, data):
+        self.data = data
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.5)
+        self.sent_blocks = 0
+        self._stop = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _send_file(self, peer):
+        nblocks = len(self.data) // TFTP_BLOCK + 1
+        for n in range(1, nblocks + 1):
+            chunk = self.data[(n - 1) * TFTP_BLOCK:n * TFTP_BLOCK]
+            pkt = struct.pack('!HH', 3, n & 0xffff) + chunk
+            for _ in range(10):
+                self.sock.sendto(pkt, peer)
+                self.sent_blocks += 1
+                try:
+                    ack, p = self.sock.recvfrom(100)
+                except socket.timeout:
+                    continue
+                if p == peer and ack[:4] == struct.pack('!HH', 4,
+                                                        n & 0xffff):
+                    break
+            else:
+                return
+
+    def _run(self):
+        while not self._stop:
+            try:
+                req, peer = self.sock.recvfrom(1000)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if req[:2] == b'\x00\x01':
+                self._send_file(peer)
+
+    def close(self):
+        self._stop = True
+        self.t.join(3)
+        self.sock.close()
+
+
+SCRIPT = r'''
+dhcp4 && result dhcp ok
+result ping "$(ping -c 3 -W 3 %(gw)s | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')"
+result dns "$(nslookup -type=a qemu.example.test %(gw)s 2>/dev/null | sed -n 's/^Address: *\([0-9.]*\)$/\1/p' | tail -n 1)"
+tftp -g -r file -l /tmp/file %(gw)s %(tftp_port)d && result tftp ok
+result sha "$(sha256sum /tmp/file | cut -d' ' -f1)"
+'''
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize('vhost_user', [False, True],
+                         ids=['stream', 'vhost-user'])
+def test_qemu_guest_ping_dns_tftp(gangway_bin, vhost_user):
+    dns = FakeDns()
+    data = os.urandom(300 * 1024 + 17)
+    tftp = TftpServer(data)
+    try:
+        args = ['--dns-forward', GW4, '--dns-host', dns.addr]
+        script = SCRIPT % {'gw': GW4, 'tftp_port': tftp.port}
+        with QemuGuest(args, script=script, vhost_user=vhost_user) as q:
+            q.run()
+            r = q.results()
+            assert q.gangway.alive()
+        assert r.get('dhcp') == 'ok', q.output[-3000:]
+        assert r.get('ping') == '3', r
+        assert r.get('dns') == FAKE_A, r
+        assert dns.queries >= 1
+        assert r.get('tftp') == 'ok', r
+        assert r.get('sha') == hashlib.sha256(data).hexdigest(), r
+    finally:
+        tftp.close()
+        dns.close()
