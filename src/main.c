@@ -35,7 +35,7 @@ static struct guest_tx guest_tx;
 static struct watch signal_w;
 static int signal_fd = -1;
 
-/* At exit: remove the socket path and pid file we created */
+/* At exit: remove the socket path and pid file we created; #syscalls: unlink */
 static void cleanup(void)
 {
 	link_close();
@@ -43,6 +43,7 @@ static void cleanup(void)
 	pidfile_remove();
 }
 
+/* SIGTERM, SIGINT: clean exit; SIGUSR1: counters; #syscalls: read */
 static void signal_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 {
 	struct signalfd_siginfo si;

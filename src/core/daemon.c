@@ -106,7 +106,8 @@ static void daemon_close_range(unsigned int first, unsigned int last)
 void daemon_close_stray_fds(int keep_fd)
 {
 	if (keep_fd > STDERR_FILENO) {
-		daemon_close_range(STDERR_FILENO + 1, (unsigned int)keep_fd - 1);
+		daemon_close_range(STDERR_FILENO + 1,
+				   (unsigned int)keep_fd - 1);
 		daemon_close_range((unsigned int)keep_fd + 1, ~0U);
 	} else {
 		daemon_close_range(STDERR_FILENO + 1, ~0U);

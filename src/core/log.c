@@ -115,7 +115,8 @@ int log_open(enum log_dest dest, const char *path)
 			return -errno;
 		struct stat st;
 
-		log_file_size = fstat(log_file_fd, &st) ? 0 : (size_t)st.st_size;
+		log_file_size = fstat(log_file_fd, &st) ? 0 :
+				(size_t)st.st_size;
 	} else if (dest == LOG_DEST_SYSLOG) {
 		tzset();	/* localtime_r() must not open files later */
 		log_syslog_fd = log_syslog_connect();
@@ -132,6 +133,7 @@ void log_set_file_max(size_t bytes)
  * Make room in a full log file: drop the oldest half, in whole filesystem
  * blocks, where the filesystem can collapse a range (ext4, xfs); else
  * start the file afresh. Either way the file never outgrows the limit.
+ * #syscalls: fstat fallocate ftruncate
  */
 static void log_file_trim(void)
 {
@@ -156,7 +158,10 @@ void log_daemonized(void)
 		log_to_stderr = false;
 }
 
-/* Send the message in log_buf (@len bytes, no newline) everywhere it goes */
+/*
+ * Send the message in log_buf (@len bytes, no newline) everywhere it goes
+ * #syscalls: writev sendmsg clock_gettime getpid
+ */
 static void log_emit(enum log_level lvl, size_t len)
 {
 	char head[96];
@@ -190,7 +195,8 @@ static void log_emit(enum log_level lvl, size_t len)
 			};
 			size_t total = (size_t)hlen + len + 1;
 
-			if (log_file_max && log_file_size + total > log_file_max)
+			if (log_file_max &&
+			    log_file_size + total > log_file_max)
 				log_file_trim();
 			if (writev(log_file_fd, iov, 3) > 0)
 				log_file_size += total;

@@ -258,6 +258,7 @@ static void loop_run_posts(void)
 /**
  * loop_run() - dispatch events until loop_stop()
  *
+ * #syscalls: epoll_wait epoll_ctl clock_gettime
  * Return: the status passed to loop_stop(), or 1 if epoll itself fails
  */
 int loop_run(void)

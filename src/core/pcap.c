@@ -110,6 +110,7 @@ void pcap_close(void)
 	pcap_fd = -1;
 }
 
+/* #syscalls: writev */
 void pcap_frame(const struct iovec *iov, size_t cnt, size_t offset,
 		uint64_t now_ns)
 {

@@ -204,6 +204,7 @@ static void stream_poll_out(struct stream *s, bool on)
  *
  * Never closes the connection (it may run inside a sender's call chain):
  * a failure only marks it @dead.
+ * #syscalls: sendmsg epoll_ctl
  */
 static void stream_flush(struct stream *s)
 {
@@ -350,7 +351,7 @@ static void stream_parse(struct stream *s, uint64_t now)
 		memmove(s->in, s->in + pos, s->in_len);
 }
 
-/* Read what the socket has, a bounded number of times */
+/* Read what the socket has, a bounded number of times; #syscalls: recvfrom */
 static void stream_read(struct stream *s, uint64_t now)
 {
 	int i;
@@ -393,7 +394,10 @@ static void stream_reset_buffers(struct stream *s)
 	s->dead_err = 0;
 }
 
-/* The connection ended: count what is lost, then exit or wait for more */
+/*
+ * The connection ended: count what is lost, then exit or wait for more
+ * #syscalls: epoll_ctl close
+ */
 static void stream_disconnect(struct stream *s)
 {
 	uint64_t lost = ring_frames(s);
@@ -435,7 +439,10 @@ static void stream_conn_ready(struct watch *w, uint32_t events, uint64_t now)
 		stream_disconnect(s);
 }
 
-/* Make @fd the connection: non-blocking, big buffers, watched */
+/*
+ * Make @fd the connection: non-blocking, big buffers, watched
+ * #syscalls: fcntl setsockopt epoll_ctl
+ */
 static int stream_adopt(struct stream *s, int fd)
 {
 	int flags = fcntl(fd, F_GETFL), sz = STREAM_SOCKBUF, ret;
@@ -455,6 +462,7 @@ static int stream_adopt(struct stream *s, int fd)
 	return 0;
 }
 
+/* A guest knocks on the listening socket; #syscalls: accept4 close */
 static void stream_listen_ready(struct watch *w, uint32_t events,
 				uint64_t now)
 {
