@@ -290,8 +290,9 @@ class Dhclient:
                     'env | grep -E "^(reason|new_|interface)" | sort '
                     '> %s/env.$reason\n'
                     'case "$reason" in BOUND6|RENEW6|REBIND6|REBOOT6)\n'
-                    '  ip -6 addr add "$new_ip6_address/128" '
-                    'dev "$interface" nodad ;;\nesac\nexit 0\n' % self.dir)
+                    '  [ -z "$new_ip6_address" ] || ip -6 addr add '
+                    '"$new_ip6_address/128" dev "$interface" nodad ;;\n'
+                    'esac\nexit 0\n' % self.dir)
         os.chmod(self.script, 0o755)
         conf = os.path.join(self.dir, 'dhclient.conf')
         with open(conf, 'w') as f:
@@ -346,8 +347,10 @@ def test_dhcpv6_address_dns_domains_fqdn():
                      env['new_dhcp6_domain_search'].split()]
             assert names == SEARCH, env
             if not DAEMON:
-                assert env.get('new_dhcp6_fqdn', '').rstrip('.') == FQDN \
-                    or FQDN in str(env), env
+                assert env['new_fqdn_fqdn'].rstrip('.') == FQDN, env
+            assert 0 < int(env['new_renew']) <= int(env['new_rebind']), env
+            assert int(env['new_rebind']) < int(env['new_preferred_life'])
+            assert int(env['new_preferred_life']) <= int(env['new_max_life'])
             assert re.search(r'inet6 %s/128' % HOST_ADDR6,
                              addrs6(ns)), addrs6(ns)
         finally:
@@ -360,7 +363,8 @@ def test_dhcpv6_information_request():
         link_local(ns)
         d = Dhclient(ns, stateless=True).run()
         try:
-            env = d.env('STATELESS6') or d.env('BOUND6')
+            # dhclient 4.4 reports an Information-request reply as RENEW6
+            env = d.env('RENEW6') or d.env('STATELESS6')
             assert env, d.log
             assert env['new_dhcp6_name_servers'].split() == [DNS6], env
             assert 'new_ip6_address' not in env, env
