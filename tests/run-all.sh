@@ -110,7 +110,7 @@ for f in "$logdir"/build-unit.txt "$logdir"/build-system.txt \
 	echo "--- $(basename "$f" .txt)"
 	sed -n '/^Ok:/,/^Timeout:/p' "$f"
 	grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)' \
-		"$f" || true
+		"$f" | awk '!seen[$0]++' || true
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	echo
