@@ -177,10 +177,15 @@ NORETURN void conf_die(const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Values are echoed as typed: keep the message on one line */
+	for (p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	fprintf(stderr, CONF_PROG ": %s\n", msg);
 	exit(EXIT_FAILURE);
 }
@@ -705,6 +710,49 @@ static const char *conf_family_opt(bool v4)
 	return NULL;
 }
 
+/* One address given two roles that cannot share it */
+static void conf_check_same_addr(const struct conf *c)
+{
+	const struct conf_ip4 *a4 = &c->ip4;
+	const struct conf_ip6 *a6 = &c->ip6;
+	const char *why_gw = "the guest and its gateway need different addresses";
+	const char *why_map = "one address cannot be mapped two ways";
+	const char *why_guest = "the guest's own address cannot be mapped";
+
+	if (*conf_given.addr4 && *conf_given.gw4 &&
+	    a4->addr.s_addr == a4->gw.s_addr)
+		conf_die("%s and %s conflict: %s", conf_given.addr4,
+			 conf_given.gw4, why_gw);
+	if (*conf_given.addr6 && *conf_given.gw6 &&
+	    IN6_ARE_ADDR_EQUAL(&a6->addr, &a6->gw))
+		conf_die("%s and %s conflict: %s", conf_given.addr6,
+			 conf_given.gw6, why_gw);
+	if (*conf_given.map_lo4 && *conf_given.map_guest4 &&
+	    a4->map_host_lo.s_addr == a4->map_guest.s_addr)
+		conf_die("%s and %s conflict: %s", conf_given.map_lo4,
+			 conf_given.map_guest4, why_map);
+	if (*conf_given.map_lo6 && *conf_given.map_guest6 &&
+	    IN6_ARE_ADDR_EQUAL(&a6->map_host_lo, &a6->map_guest))
+		conf_die("%s and %s conflict: %s", conf_given.map_lo6,
+			 conf_given.map_guest6, why_map);
+	if (*conf_given.addr4 && *conf_given.map_lo4 &&
+	    a4->addr.s_addr == a4->map_host_lo.s_addr)
+		conf_die("%s and %s conflict: %s", conf_given.addr4,
+			 conf_given.map_lo4, why_guest);
+	if (*conf_given.addr4 && *conf_given.map_guest4 &&
+	    a4->addr.s_addr == a4->map_guest.s_addr)
+		conf_die("%s and %s conflict: %s", conf_given.addr4,
+			 conf_given.map_guest4, why_guest);
+	if (*conf_given.addr6 && *conf_given.map_lo6 &&
+	    IN6_ARE_ADDR_EQUAL(&a6->addr, &a6->map_host_lo))
+		conf_die("%s and %s conflict: %s", conf_given.addr6,
+			 conf_given.map_lo6, why_guest);
+	if (*conf_given.addr6 && *conf_given.map_guest6 &&
+	    IN6_ARE_ADDR_EQUAL(&a6->addr, &a6->map_guest))
+		conf_die("%s and %s conflict: %s", conf_given.addr6,
+			 conf_given.map_guest6, why_guest);
+}
+
 /* Conflicts between options: checked after all are read, order-free */
 static void conf_check_conflicts(struct conf *c)
 {
@@ -729,6 +777,8 @@ static void conf_check_conflicts(struct conf *c)
 	if (*conf_given.no_udp && *conf_given.udp)
 		conf_die("%s and %s conflict; keep one", conf_given.udp,
 			 conf_given.no_udp);
+
+	conf_check_same_addr(c);
 
 	/* Exclusions split ranges: the result must fit the flow layer */
 	if (c->tcp_ports.count) {

@@ -84,6 +84,9 @@ BAD = [
     ('--quiet', ['--quiet=1']),
     ('--socket /tmp/gwt-conf.sock', ['--socket', '/tmp/gwt-conf.sock']),
     ("'stray'", ['stray']),
+    ('--mtu 7?0', ['--mtu', '7\n0']),
+    ('-a 10.0.0.1 and -g 10.0.0.1', ['-a', '10.0.0.1', '-g', '10.0.0.1']),
+    ('--stats 0', ['--stats', '0']),
 ]
 
 

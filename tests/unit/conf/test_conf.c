@@ -655,6 +655,22 @@ static void conflicts(void **state)
 	    "-4", "--dns-forward", "fd00::3", NULL);
 	bad("gangway: -n 24 and -6 conflict; keep one", "-n", "24", "-6",
 	    NULL);
+	bad("gangway: -a 10.0.0.1 and -g 10.0.0.1 conflict: the guest and its gateway need different addresses",
+	    "-g", "10.0.0.1", "-a", "10.0.0.1", NULL);
+	bad("gangway: -a fd00::1 and -g fd00::1 conflict: the guest and its gateway need different addresses",
+	    "-a", "fd00::1", "-g", "fd00::1", NULL);
+	bad("gangway: --map-host-loopback 10.0.0.9 and --map-guest-addr 10.0.0.9 conflict: one address cannot be mapped two ways",
+	    "--map-guest-addr", "10.0.0.9", "--map-host-loopback",
+	    "10.0.0.9", NULL);
+	bad("gangway: --map-host-loopback fd00::9 and --map-guest-addr fd00::9 conflict: one address cannot be mapped two ways",
+	    "--map-host-loopback", "fd00::9", "--map-guest-addr", "fd00::9",
+	    NULL);
+	bad("gangway: -a 10.0.0.2 and --map-host-loopback 10.0.0.2 conflict: the guest's own address cannot be mapped",
+	    "-a", "10.0.0.2", "--map-host-loopback", "10.0.0.2", NULL);
+	bad("gangway: -a fd00::2 and --map-guest-addr fd00::2 conflict: the guest's own address cannot be mapped",
+	    "-a", "fd00::2", "--map-guest-addr", "fd00::2", NULL);
+	ok("-a", "10.0.0.2", "-g", "10.0.0.1", "--map-host-loopback",
+	   "10.0.0.1", "--map-guest-addr", "10.0.0.3", NULL);
 	/* Nameserver lists are filtered, not refused */
 	ok("-4", "-D", "fd00::53", NULL);
 }
@@ -683,6 +699,11 @@ static void usage_errors(void **state)
 	    "--netns", "/run/netns/x", NULL);
 	bad("gangway: -T: pasta-only option; gangway is passt-compatible (see gangway --help)",
 	    "-T", "auto", NULL);
+	/* Control characters in a value cannot break the one line */
+	bad("gangway: --mtu 7?0: must be a number from 68 to 65520, or 0 to not advertise one",
+	    "--mtu", "7\n0", NULL);
+	bad("gangway: -H a?b: must be a name of at most 253 characters, labels of 1 to 63 letters, digits, '-' or '_'",
+	    "-H", "a\rb", NULL);
 	/* Bad value found before a later --help: still an error */
 	bad("gangway: --mtu 1: must be a number from 68 to 65520, or 0 to not advertise one",
 	    "--mtu", "1", "--help", NULL);
