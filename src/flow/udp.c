@@ -68,6 +68,9 @@
 /* Ethernet + IPv6 + UDP headers: the most a frame adds to a datagram */
 #define UDP_FRAME_HDR	(ETH_HLEN + IPV6_HLEN + UDP_HLEN)
 #define UDP_LISTEN_MAX	(2 * 65536)	/* sockets over all -u rules */
+/* Receive buffer asked for each socket (capped by net.core.rmem_max):
+ * room for host bursts while the link is busy; costs nothing when empty */
+#define UDP_RCVBUF	(1 << 20)
 
 enum udp_ctr {
 	UDP_C_FLOWS_OPENED,
@@ -212,6 +215,14 @@ static bool udp_is_loopback(const union inany *a)
 	if (inany_is_v4(a))
 		return (ntohl(a->v4mapped.a4.s_addr) >> 24) == 127;
 	return IN6_IS_ADDR_LOOPBACK(&a->a6);
+}
+
+/* Best effort: a larger receive buffer only absorbs bursts better */
+static void udp_set_rcvbuf(int fd)
+{
+	int sz = UDP_RCVBUF;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
 /* Fill a sockaddr for @a:@port in the family of @a; returns its length */
@@ -599,6 +610,7 @@ static int udp_flow_open_out(const struct flow_key *key, uint64_t now_ns)
 		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (fd < 0)
 		goto out_free;
+	udp_set_rcvbuf(fd);
 	if (!udp_is_loopback(&host) && nat_bind_outbound(fd, v4))
 		goto out_close_fd;
 	sl = udp_sockaddr(&host, key->rport, &ss);
@@ -894,6 +906,7 @@ static int udp_listen(struct udp_listener *l, const struct fwd_rule *r,
 		    IPPROTO_UDP);
 	if (fd < 0)
 		return -errno;
+	udp_set_rcvbuf(fd);
 	if (family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6o, sizeof(v6o)))
 		goto out_errno;
