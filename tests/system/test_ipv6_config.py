@@ -40,7 +40,7 @@ def opts():
     return {'binary': DAEMON} if DAEMON else {}
 
 
-def guest(args, mtu=None):
+def guest(args, mtu=None, sysctls=''):
     """An NsGuest with IPv6 on eth0, accepting RAs, not forwarding."""
     ns = NsGuest(gangway_args=['-M', OUR_MAC] + list(args),
                  gangway_opts=opts(), up=False, mtu=mtu)
@@ -49,7 +49,7 @@ def guest(args, mtu=None):
         ns.sh('sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 '
               'net.ipv6.conf.eth0.forwarding=0 '
               'net.ipv6.conf.eth0.accept_ra=1 '
-              'net.ipv6.conf.eth0.autoconf=1')
+              'net.ipv6.conf.eth0.autoconf=1 ' + sysctls)
         ns.sh('ip link set eth0 up')
     except BaseException:
         ns.__exit__(None, None, None)
@@ -60,13 +60,14 @@ def guest(args, mtu=None):
 class Guest:
     """Context manager around guest(): the with block gets the NsGuest."""
 
-    def __init__(self, args=(), mtu=None):
+    def __init__(self, args=(), mtu=None, sysctls=''):
         self.args = list(args)
         self.mtu = mtu
+        self.sysctls = sysctls
         self.ns = None
 
     def __enter__(self):
-        self.ns = guest(self.args, self.mtu)
+        self.ns = guest(self.args, self.mtu, self.sysctls)
         return self.ns
 
     def __exit__(self, et, ev, tb):
@@ -195,6 +196,17 @@ def test_slaac_address_default_route_and_dad():
         out = ns.sh('ip -6 addr show dev eth0')
         assert 'dadfailed' not in out and 'tentative' not in out, out
         assert re.search(r'inet6 fe80::\S+ scope link', out), out
+
+
+def test_unsolicited_ra_configures_guest_that_never_solicits():
+    """With router solicitations off in the guest, only our own periodic
+    (initial burst) RAs can configure it: the timer path."""
+    with Guest(sysctls='net.ipv6.conf.eth0.router_solicitations=0') as ns:
+        t0 = time.monotonic()
+        addr = ns.slaac6(timeout=10)
+        assert addr.startswith(HOST_PREFIX), addr
+        assert time.monotonic() - t0 < 8
+        assert 'proto ra' in default_route6(ns)
 
 
 def test_kernel_resolves_gateway_through_ns():
@@ -368,6 +380,23 @@ def test_dhcpv6_information_request():
             assert env, d.log
             assert env['new_dhcp6_name_servers'].split() == [DNS6], env
             assert 'new_ip6_address' not in env, env
+        finally:
+            d.close()
+
+
+@pytest.mark.skipif(not DHCLIENT, reason='isc-dhcp-client not installed')
+def test_dhcpv6_without_dns_and_search():
+    args = ['-D', DNS6, '--search', SEARCH[0], '--no-dhcp-dns',
+            '--no-dhcp-search']
+    with Guest(args) as ns:
+        link_local(ns)
+        d = Dhclient(ns).run()
+        try:
+            env = d.env('BOUND6')
+            assert d.rc == 0 and env, d.log
+            assert env['new_ip6_address'] == HOST_ADDR6, env
+            assert 'new_dhcp6_name_servers' not in env, env
+            assert 'new_dhcp6_domain_search' not in env, env
         finally:
             d.close()
 

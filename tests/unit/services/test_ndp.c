@@ -8,6 +8,7 @@
 
 #include "core/loop.h"
 #include "core/stats.h"
+#include "services/dns_name.h"
 #include "services/ndp.h"
 
 #define GUEST_LL	"fe80::5054:ff:fe12:3456"
@@ -731,6 +732,80 @@ static void random_messages_do_no_harm(void **state)
 	assert_true(ctr("rs_answered") > 0);
 }
 
+/* Wire format of configured names: what DNSSL and DHCPv6 options carry */
+static void dns_name_encoding(void **state)
+{
+	static const uint8_t want[] = {
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0
+	};
+	char label64[70], long_name[300];
+	uint8_t buf[300];
+	struct pkt_builder b;
+	int i;
+
+	(void)state;
+	pb_init(&b, buf, sizeof(buf));
+	assert_true(dns_name_put(&b, "example.com"));
+	assert_int_equal(b.len, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	pb_init(&b, buf, sizeof(buf));
+	assert_true(dns_name_put(&b, "example.com."));	/* same name */
+	assert_int_equal(b.len, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_int_equal(dns_name_wire_len("a"), 3);
+
+	/* refused: root, empty labels, a 64-byte label, over 255 bytes */
+	assert_int_equal(dns_name_wire_len(""), -EINVAL);
+	assert_int_equal(dns_name_wire_len("."), -EINVAL);
+	assert_int_equal(dns_name_wire_len("a..b"), -EINVAL);
+	assert_int_equal(dns_name_wire_len(".a"), -EINVAL);
+	assert_int_equal(dns_name_wire_len("a.."), -EINVAL);
+	memset(label64, 'x', 64);
+	label64[64] = 0;
+	assert_int_equal(dns_name_wire_len(label64), -EINVAL);
+	label64[63] = 0;
+	assert_int_equal(dns_name_wire_len(label64), 65);
+	for (i = 0; i < 4; i++) {		/* 4 x 63 + 3 dots = 255 */
+		memset(long_name + i * 64, 'a' + i, 63);
+		long_name[i * 64 + 63] = '.';
+	}
+	long_name[255] = 0;
+	assert_int_equal(dns_name_wire_len(long_name), -EINVAL);
+	long_name[253] = 0;			/* 253 characters: 255 wire */
+	assert_int_equal(dns_name_wire_len(long_name), 255);
+
+	/* nothing written for an invalid name; overflow marks the builder */
+	pb_init(&b, buf, sizeof(buf));
+	assert_false(dns_name_put(&b, "a..b"));
+	assert_int_equal(b.len, 0);
+	assert_false(b.overflow);
+	pb_init(&b, buf, 5);
+	assert_false(dns_name_put(&b, "example.com"));
+	assert_true(b.overflow);
+}
+
+/* A name the wire cannot carry is left out of DNSSL, the rest stays */
+static void ra_dnssl_skips_invalid_names(void **state)
+{
+	const uint8_t *o;
+	char names[256];
+	uint8_t m[64];
+	size_t olen;
+	struct ra ra;
+
+	(void)state;
+	strcpy(nc.search[0], "bad..name");
+	strcpy(nc.search[1], "good.example");
+	nc.search_count = 2;
+	reinit();
+	feed(GUEST_LL, "ff02::2", 255, m, rs_msg(m, sizeof(m), false));
+	parse_ra(0, &ra);
+	o = find_opt(ra.opts, 31, &olen);
+	assert_non_null(o);
+	dnssl_names(o, olen, names);
+	assert_string_equal(names, "good.example");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +837,8 @@ int main(void)
 		T(periodic_ra_waits_for_guest_then_bursts),
 		T(send_failure_is_counted),
 		T(random_messages_do_no_harm),
+		T(dns_name_encoding),
+		T(ra_dnssl_skips_invalid_names),
 #undef T
 	};
 
