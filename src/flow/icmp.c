@@ -187,6 +187,7 @@ static void icmp_touch(int id, uint64_t now_ns)
 		timer_arm(&icmp_idle_timer, now_ns + icmp_idle_ns);
 }
 
+/* #syscalls: epoll_ctl close */
 static void icmp_flow_close(int id)
 {
 	struct icmp_flow *f = &icmp_flows[id];
@@ -264,7 +265,8 @@ static int icmp_to_guest(struct icmp_flow *f, size_t len)
 	return 0;
 }
 
-/* Replies on a ping socket; a reply dropped for lack of room is lost */
+/* Replies on a ping socket; a reply dropped for lack of room is lost
+ * #syscalls: recvfrom */
 static void icmp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 {
 	struct icmp_flow *f = container_of(w, struct icmp_flow, w);
@@ -292,7 +294,8 @@ static void icmp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 	}
 }
 
-/* Open the ping socket for a new flow; flow id, or -1 (counted) */
+/* Open the ping socket for a new flow; flow id, or -1 (counted)
+ * #syscalls: socket setsockopt bind connect epoll_ctl close getgid */
 static int icmp_flow_open(const struct flow_key *key, uint64_t now_ns)
 {
 	struct sockaddr_storage ss;
@@ -386,6 +389,7 @@ out_close_fd:
 	return -1;
 }
 
+/* An echo request: find or open its flow, send it on; #syscalls: sendmsg */
 void icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
 		struct pkt_cursor payload, uint64_t now_ns)
 {

@@ -304,6 +304,7 @@ static void udp_touch(int id, uint64_t now_ns)
 /**
  * udp_flow_close() - release a flow's socket and key now, its id later
  * @id:		an open flow
+ * #syscalls: epoll_ctl close
  */
 static void udp_flow_close(int id)
 {
@@ -455,7 +456,8 @@ static unsigned int udp_batch_size(void)
 	return (unsigned int)MIN(room / frame_max, UDP_BATCH);
 }
 
-/* recvmmsg() into the batch buffers; names only if @names */
+/* recvmmsg() into the batch buffers; names only if @names
+ * #syscalls: recvmmsg */
 static int udp_recv_batch(int fd, unsigned int n, bool names)
 {
 	unsigned int i;
@@ -478,7 +480,7 @@ static int udp_recv_batch(int fd, unsigned int n, bool names)
 	return recvmmsg(fd, udp_rxmsg, n, MSG_DONTWAIT, NULL);
 }
 
-/* Link full: stop reading @fd until guest_tx wakes @gw */
+/* Link full: stop reading @fd until guest_tx wakes @gw; #syscalls: epoll_ctl */
 static void udp_pause(int fd, struct watch *w, struct guest_waiter *gw)
 {
 	loop_mod(fd, 0, w);
@@ -585,6 +587,7 @@ static int udp_flow_start(int id, uint64_t now_ns)
 /**
  * udp_flow_open_out() - a guest datagram to a new destination: connect
  * @key:	the guest's view of the flow
+ * #syscalls: socket setsockopt bind connect epoll_ctl close
  * Return: flow id, or -1 (counted)
  */
 static int udp_flow_open_out(const struct flow_key *key, uint64_t now_ns)
@@ -655,7 +658,8 @@ static void udp_guest_seen(const union inany *src)
 		udp_seen6 = *src;
 }
 
-/* Send the guest's reply to the peer of inbound flow @uf, from ->local */
+/* Send the guest's reply to the peer of inbound flow @uf, from ->local
+ * #syscalls: sendmsg */
 static ssize_t udp_reply_inbound(int lfd, const struct udp_flow *uf,
 				 const void *data, size_t len,
 				 struct sockaddr_storage *ss, socklen_t sl)
@@ -699,6 +703,7 @@ static ssize_t udp_reply_inbound(int lfd, const struct udp_flow *uf,
 	return sendmsg(lfd, &mh, MSG_DONTWAIT);
 }
 
+/* A guest datagram: find or open its flow, send it on; #syscalls: sendto */
 void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 	       struct pkt_cursor payload, uint64_t now_ns)
 {
@@ -888,6 +893,7 @@ static void udp_lsn_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 
 /**
  * udp_listen() - open and register one bound socket of rule @r
+ * #syscalls: socket setsockopt bind epoll_ctl close
  * @l:		the listener to fill (port fields already set)
  * @family:	AF_INET or AF_INET6
  * @v6only:	for AF_INET6: refuse IPv4 (false: dual-stack)
