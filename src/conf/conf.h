@@ -79,8 +79,10 @@ struct conf_ip6 {
 	bool enabled;
 	struct in6_addr addr;		/* global address for the guest */
 	int prefix_len;			/* always 64 for SLAAC */
-	struct in6_addr gw;		/* router address (link-local) */
-	struct in6_addr our_ll;		/* our link-local, RA source */
+	struct in6_addr gw;		/* -g, host's gateway, else fe80::1 */
+	struct in6_addr our_ll;		/* RA/NDP/DHCPv6 source: gw if it is
+					 * link-local, else the host's, else
+					 * fe80::1 */
 	struct in6_addr map_host_lo;
 	struct in6_addr map_guest;
 	struct in6_addr dns[CONF_MAX_DNS];

@@ -75,7 +75,7 @@ static int nl_request(uint16_t type, uint16_t flags, const void *body,
 /**
  * nl_for_each() - receive replies to one request, call @fn on each message
  * @s:		socket from nl_request(), closed here
- * @fn:		handler; returns nonzero to stop early (not an error)
+ * @fn:		handler, called for every message of the reply
  * @arg:	handler argument
  * Return: 0, or -errno (including an NLMSG_ERROR from the kernel)
  */
