@@ -12,7 +12,9 @@
  * else fe80::1. No address, given or found: IPv6 is off.
  * Both: --map-host-loopback defaults to the gateway unless --no-map-gw;
  * nameservers come from resolv.conf unless -D is given, a loopback one
- * (127.0.0.53, ::1) being advertised as the mapped host-loopback address;
+ * (127.0.0.53, ::1) being advertised as the mapped host-loopback address,
+ * which then also acts as --dns-forward towards that resolver (unless
+ * --dns-forward is given), so DNS reaches 127.0.0.53 and not 127.0.0.1;
  * with --dns-forward and no -D, the guest is told the forward address;
  * --dns-host defaults to the host's first nameserver of the family.
  */
@@ -95,10 +97,19 @@ static void conf_apply_ip4(struct conf *c, const struct host_net *h,
 		struct in_addr a = rc->dns4[i];
 
 		if ((ntohl(a.s_addr) >> 24) == 127) {
-			/* A local resolver: reachable as the mapped address */
+			/*
+			 * A local resolver (127.0.0.53): the guest asks the
+			 * mapped address, and DNS to it goes to this resolver
+			 * rather than to 127.0.0.1, as --dns-forward would do
+			 */
 			if (!ip4->map_host_lo.s_addr)
 				continue;
 			a = ip4->map_host_lo;
+			if (!*conf_given.dns_fwd4 && !ip4->dns_fwd.s_addr) {
+				ip4->dns_fwd = a;
+				if (!*conf_given.dns_host4)
+					ip4->dns_host = rc->dns4[i];
+			}
 		}
 		ip4->dns_count = conf_add_dns4(ip4->dns, ip4->dns_count, a);
 	}
@@ -156,9 +167,16 @@ static void conf_apply_ip6(struct conf *c, const struct host_net *h,
 		struct in6_addr a = rc->dns6[i];
 
 		if (IN6_IS_ADDR_LOOPBACK(&a)) {
+			/* As for IPv4: ::1 is asked through the mapping */
 			if (IN6_IS_ADDR_UNSPECIFIED(&ip6->map_host_lo))
 				continue;
 			a = ip6->map_host_lo;
+			if (!*conf_given.dns_fwd6 &&
+			    IN6_IS_ADDR_UNSPECIFIED(&ip6->dns_fwd)) {
+				ip6->dns_fwd = a;
+				if (!*conf_given.dns_host6)
+					ip6->dns_host = rc->dns6[i];
+			}
 		}
 		ip6->dns_count = conf_add_dns6(ip6->dns, ip6->dns_count, &a);
 	}

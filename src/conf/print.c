@@ -64,6 +64,12 @@ static void print_ip4(const struct conf *c)
 	}
 	if (!c->ip4.dns_count)
 		cat(line, sizeof(line), " none");
+	if (c->ip4.dns_fwd.s_addr && c->ip4.dns_host.s_addr) {
+		inet_ntop(AF_INET, &c->ip4.dns_fwd, a, sizeof(a));
+		cat(line, sizeof(line), "; DNS to %s goes to ", a);
+		inet_ntop(AF_INET, &c->ip4.dns_host, a, sizeof(a));
+		cat(line, sizeof(line), "%s", a);
+	}
 	if (c->ip4.map_host_lo.s_addr) {
 		inet_ntop(AF_INET, &c->ip4.map_host_lo, a, sizeof(a));
 		cat(line, sizeof(line), "; %s reaches host loopback", a);
@@ -96,6 +102,13 @@ static void print_ip6(const struct conf *c)
 	}
 	if (!c->ip6.dns_count)
 		cat(line, sizeof(line), " none");
+	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_fwd) &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host)) {
+		inet_ntop(AF_INET6, &c->ip6.dns_fwd, a, sizeof(a));
+		cat(line, sizeof(line), "; DNS to %s goes to ", a);
+		inet_ntop(AF_INET6, &c->ip6.dns_host, a, sizeof(a));
+		cat(line, sizeof(line), "%s", a);
+	}
 	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo)) {
 		inet_ntop(AF_INET6, &c->ip6.map_host_lo, a, sizeof(a));
 		cat(line, sizeof(line), "; %s reaches host loopback", a);

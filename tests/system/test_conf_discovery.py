@@ -97,6 +97,7 @@ def test_guest_gets_the_host_addresses_and_gateway(dual_stack):
                          '198.51.100.1 (host v0)')
     # The local resolver is advertised as the mapped gateway address
     assert '; DNS 198.51.100.1, 203.0.113.9;' in v4
+    assert '; DNS to 198.51.100.1 goes to 127.0.0.53;' in v4
     assert v4.endswith('198.51.100.1 reaches host loopback')
     v6 = line(lines, 'guest IPv6 ')
     assert v6.startswith('gangway: guest IPv6 2001:db8::7/64 via '
@@ -129,8 +130,8 @@ def test_no_default_route_is_local_mode():
         h.close()
     assert line(lines, 'guest IPv4 ') == (
         'gangway: guest IPv4 169.254.2.1/16 via 169.254.2.2 (local mode: '
-        'no host address); DNS 169.254.2.2; 169.254.2.2 reaches host '
-        'loopback')
+        'no host address); DNS 169.254.2.2; DNS to 169.254.2.2 goes to '
+        '127.0.0.1; 169.254.2.2 reaches host loopback')
     assert line(lines, 'IPv6 disabled').startswith('gangway: IPv6 disabled')
 
 

@@ -134,6 +134,8 @@ static void ip4_from_host(void **state)
 	addr4_is(c->ip4.dns[0], "198.51.100.1");
 	addr4_is(c->ip4.dns[1], "203.0.113.9");
 	addr4_is(c->ip4.dns_host, "127.0.0.53");
+	/* DNS to the mapped address goes to 127.0.0.53, not 127.0.0.1 */
+	addr4_is(c->ip4.dns_fwd, "198.51.100.1");
 	assert_int_equal(c->search_count, 1);
 	assert_string_equal(c->search[0], "corp.example");
 	assert_true(c->has_host_mac);
@@ -166,6 +168,7 @@ static void ip4_no_map_gw(void **state)
 	/* The loopback resolver cannot be reached: left out */
 	assert_int_equal(c->ip4.dns_count, 1);
 	addr4_is(c->ip4.dns[0], "203.0.113.9");
+	assert_int_equal(c->ip4.dns_fwd.s_addr, 0);
 
 	c = apply("--map-host-loopback", "none", NULL);
 	assert_int_equal(c->ip4.map_host_lo.s_addr, 0);
@@ -320,6 +323,28 @@ static void ipv6_only_without_ipv6_fails(void **state)
 		"gangway: -6: the host has no IPv6 address on any interface and none was given with --address\n");
 }
 
+static void loopback_resolver_not_first(void **state)
+{
+	static const char resolv[] = "nameserver 203.0.113.9\n"
+				     "nameserver 127.0.0.53\n";
+	struct conf *c;
+
+	(void)state;
+	resolv_parse(resolv, sizeof(resolv) - 1, &rc);
+	c = apply(NULL);
+	addr4_is(c->ip4.dns[0], "203.0.113.9");
+	addr4_is(c->ip4.dns[1], "198.51.100.1");
+	addr4_is(c->ip4.dns_fwd, "198.51.100.1");
+	addr4_is(c->ip4.dns_host, "127.0.0.53");
+
+	c = apply("--dns-host", "127.0.0.1", NULL);
+	addr4_is(c->ip4.dns_host, "127.0.0.1");		/* given: kept */
+	c = apply("--dns-forward", "198.51.100.53", NULL);
+	addr4_is(c->ip4.dns_fwd, "198.51.100.53");
+	addr4_is(c->ip4.dns[0], "198.51.100.53");
+	addr4_is(c->ip4.dns_host, "203.0.113.9");
+}
+
 static void ip6_loopback_resolver(void **state)
 {
 	static const char resolv[] = "nameserver ::1\nnameserver 2001:db8::53\n";
@@ -332,6 +357,7 @@ static void ip6_loopback_resolver(void **state)
 	addr6_is(&c->ip6.dns[0], "fe80::1");
 	addr6_is(&c->ip6.dns[1], "2001:db8::53");
 	addr6_is(&c->ip6.dns_host, "::1");
+	addr6_is(&c->ip6.dns_fwd, "fe80::1");
 	assert_int_equal(c->ip4.dns_count, 0);
 }
 
@@ -508,6 +534,7 @@ int main(void)
 		cmocka_unit_test_setup(ipv6_only_without_ipv6_fails,
 				       host_setup),
 		cmocka_unit_test_setup(ip6_loopback_resolver, host_setup),
+		cmocka_unit_test_setup(loopback_resolver_not_first, host_setup),
 		cmocka_unit_test_setup(families_disabled, host_setup),
 		cmocka_unit_test_setup(small_mtu_turns_ipv6_off, host_setup),
 		cmocka_unit_test(resolv_basic),

@@ -87,7 +87,7 @@ static void summary(const char *expect, const char *first, ...)
 static void defaults(void **state)
 {
 	(void)state;
-	summary("gangway: guest IPv4 198.51.100.7/25 via 198.51.100.1 (host uplink); DNS 198.51.100.1, 203.0.113.9; 198.51.100.1 reaches host loopback\n"
+	summary("gangway: guest IPv4 198.51.100.7/25 via 198.51.100.1 (host uplink); DNS 198.51.100.1, 203.0.113.9; DNS to 198.51.100.1 goes to 127.0.0.53; 198.51.100.1 reaches host loopback\n"
 		"gangway: guest IPv6 2001:db8::7/64 via fe80::1, router fe80::1 (host uplink); DNS none; fe80::1 reaches host loopback\n"
 		"gangway: MTU 65520; our MAC 9a:55:9a:55:9a:55; search corp.example\n"
 		"gangway: forwarding TCP none; UDP none\n", NULL);
@@ -113,7 +113,7 @@ static void local_mode_and_all(void **state)
 	(void)state;
 	memset(&h4, 0, sizeof(h4));
 	memset(&h6, 0, sizeof(h6));
-	summary("gangway: guest IPv4 169.254.2.1/16 via 169.254.2.2 (local mode: no host address); DNS 169.254.2.2, 203.0.113.9; 169.254.2.2 reaches host loopback\n"
+	summary("gangway: guest IPv4 169.254.2.1/16 via 169.254.2.2 (local mode: no host address); DNS 169.254.2.2, 203.0.113.9; DNS to 169.254.2.2 goes to 127.0.0.53; 169.254.2.2 reaches host loopback\n"
 		"gangway: IPv6 disabled (no host interface with IPv6 routes)\n"
 		"gangway: MTU 65520; our MAC 9a:55:9a:55:9a:55; search corp.example\n"
 		"gangway: forwarding TCP 1-21, 23-32767, 61000-65535 (best effort); UDP none\n",
