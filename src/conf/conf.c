@@ -1057,6 +1057,7 @@ static void conf_option(struct conf *c, int opt, const char *name,
 
 void conf_parse_args(int argc, char **argv, struct conf *c)
 {
+	bool in_cluster = false;
 	int i, opt;
 
 	conf_defaults(c);
@@ -1071,16 +1072,24 @@ void conf_parse_args(int argc, char **argv, struct conf *c)
 	for (;;) {
 		char name[64];
 		int prev = optind ? optind : 1, longidx = -1;
+		const char *tok;
+		bool islong;
 
 		opt = getopt_long(argc, argv, conf_optstring, conf_options,
 				  &longidx);
 		if (opt == -1)
 			break;
 
-		if (opt == '?' || opt == ':') {
-			const char *tok = argv[optind - 1];
-			bool islong = !strncmp(tok, "--", 2);
+		/*
+		 * The element this call read: argv[prev], unless we are
+		 * inside a cluster of short options ("-fq"), where getopt
+		 * has not moved on; a long option always starts an element.
+		 */
+		tok = !in_cluster && prev < argc ? argv[prev] : "";
+		islong = !strncmp(tok, "--", 2);
+		in_cluster = !islong && optind == prev;
 
+		if (opt == '?' || opt == ':') {
 			if (islong)
 				conf_typed_long(tok, name, sizeof(name));
 			else
@@ -1094,9 +1103,8 @@ void conf_parse_args(int argc, char **argv, struct conf *c)
 			conf_die("unrecognized option '%s'; see gangway --help",
 				 name);
 		}
-		if (longidx >= 0 && prev < argc &&
-		    !strncmp(argv[prev], "--", 2))
-			conf_typed_long(argv[prev], name, sizeof(name));
+		if (longidx >= 0 && islong)
+			conf_typed_long(tok, name, sizeof(name));
 		else if (longidx >= 0)
 			snprintf(name, sizeof(name), "--%s",
 				 conf_options[longidx].name);

@@ -686,8 +686,20 @@ static void usage_errors(void **state)
 	    NULL);
 	bad("gangway: unrecognized option '-z'; see gangway --help", "-fz",
 	    NULL);
+	bad("gangway: unrecognized option '-z'; see gangway --help",
+	    "--quiet", "-zq", NULL);
+	bad("gangway: unrecognized option '-z'; see gangway --help",
+	    "--quiet", "-qz", NULL);
+	bad("gangway: unrecognized option '-z'; see gangway --help",
+	    "--mtu", "1500", "-fzq", NULL);
+	bad("gangway: -m 5: must be a number from 68 to 65520, or 0 to not advertise one",
+	    "--quiet", "-qfm5", NULL);
+	bad("gangway: -m 5: must be a number from 68 to 65520, or 0 to not advertise one",
+	    "--quiet", "-qf", "-m", "5", NULL);
 	bad("gangway: --mtu: missing argument; see gangway --help", "--mtu",
 	    NULL);
+	bad("gangway: --mtu: missing argument; see gangway --help", "-qf",
+	    "--mtu", NULL);
 	bad("gangway: -m: missing argument; see gangway --help", "-m", NULL);
 	bad("gangway: -m: missing argument; see gangway --help", "-qm",
 	    NULL);
