@@ -51,6 +51,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,6 +70,9 @@
 /* Ethernet + IPv6 + UDP headers: the most a frame adds to a datagram */
 #define UDP_FRAME_HDR	(ETH_HLEN + IPV6_HLEN + UDP_HLEN)
 #define UDP_LISTEN_MAX	(2 * 65536)	/* sockets over all -u rules */
+/* File descriptors kept free beyond one per flow (each flow has one host
+ * socket), so that "all" cannot take every descriptor for listeners */
+#define UDP_FD_SPARE	256
 /* Receive buffer asked for each socket (capped by net.core.rmem_max):
  * room for host bursts while the link is busy; costs nothing when empty */
 #define UDP_RCVBUF	(1 << 20)
@@ -999,10 +1004,45 @@ static int udp_listen_port(const struct fwd_rule *r, uint16_t port)
 	return rc;
 }
 
+/* Descriptors open in this process now (before the sandbox: reads /proc) */
+static unsigned int udp_fds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+	struct dirent *e;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * How many listening sockets we may open: the descriptor limit, less what
+ * is open already, less one per flow and some spare, so that "-u all"
+ * cannot leave nothing for the flows themselves.
+ */
+static size_t udp_listen_budget(void)
+{
+	size_t reserve = (size_t)flow_table_size() + UDP_FD_SPARE;
+	size_t open_now = udp_fds_open();
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return UDP_LISTEN_MAX;
+	if (rl.rlim_cur <= reserve + open_now)
+		return 0;
+	return MIN((size_t)(rl.rlim_cur - reserve - open_now),
+		   (size_t)UDP_LISTEN_MAX);
+}
+
 /* Bind every port of every -u rule; 0, or -errno for a required port */
 static int udp_listen_all(void)
 {
-	size_t total = 0;
+	size_t total = 0, budget;
 	bool warned = false;
 	int i;
 
@@ -1015,13 +1055,28 @@ static int udp_listen_all(void)
 	udp_lsn = calloc(total, sizeof(*udp_lsn));
 	if (!udp_lsn)
 		return -ENOMEM;
+	budget = udp_listen_budget();
 
 	for (i = 0; i < udp_fc.udp_fwd_count; i++) {
 		const struct fwd_rule *r = &udp_fc.udp_fwd[i];
 		unsigned int p;
 
 		for (p = r->first; p <= r->last; p++) {
-			int rc = udp_listen_port(r, (uint16_t)p);
+			int rc;
+
+			if (udp_lsn_count >= budget) {
+				if (!r->best_effort) {
+					err("udp: cannot listen on host port %u: would leave too few file descriptors for %u flows; raise the limit (ulimit -n) or lower --max-flows",
+					    p, flow_table_size());
+					return -EMFILE;
+				}
+				if (!warned)
+					warn("udp: forwarding only %u ports, up to host port %u: file descriptor limit; raise it (ulimit -n) or lower --max-flows",
+					     udp_lsn_count, p - 1);
+				warned = true;
+				break;
+			}
+			rc = udp_listen_port(r, (uint16_t)p);
 
 			if (!rc)
 				continue;

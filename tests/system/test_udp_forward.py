@@ -184,6 +184,39 @@ def test_udp_forward_bound_address_only():
                         tries=1) is None
 
 
+def test_udp_forward_all_leaves_descriptors_for_flows(tmp_path):
+    '''-u all under a low descriptor limit: gangway forwards what it can
+    (from port 1 up), says so once, and keeps descriptors for flows: the
+    guest can still ping and use UDP, and a low forwarded port works.'''
+    from harness import gangway_path
+    wrapper = tmp_path / 'gangway-nofile'
+    wrapper.write_text('#!/bin/sh\nulimit -n 9000\nexec %s "$@"\n' %
+                       gangway_path())
+    wrapper.chmod(0o755)
+    port = 500
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.bind(('127.0.0.1', port))
+    except OSError:
+        pytest.skip('host port %d busy' % port)
+    finally:
+        probe.close()
+    with NsGuest(gangway_args=['-u', 'all'],
+                 gangway_opts={'foreground': True,
+                               'binary': str(wrapper)}) as ns:
+        ns.dhcp4()
+        start_guest_server(ns, [port])
+        res = host_ask('127.0.0.1', port)
+        check_reply(res, port, GW4, port)
+        subprocess.run(['sysctl', '-qw',
+                        'net.ipv4.ping_group_range=0 2147483647'])
+        out = ns.sh('/bin/busybox ping -c 1 -W 2 %s' % GW4, check=False)
+        assert ' 1 packets received' in out, out
+        logs = ns.gangway.logs()
+        assert logs.count('udp: forwarding only') == 1, logs
+        assert 'file descriptor limit' in logs
+
+
 def test_udp_forward_unforwarded_port_silent():
     port = free_udp_ports(2)
     with NsGuest(gangway_args=['-u', str(port)]) as ns:
