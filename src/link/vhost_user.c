@@ -358,6 +358,7 @@ static_assert(sizeof(struct vu_region_msg) == VU_REGION_MSG_LEN,
 	      "memory region is 32 bytes");
 
 static void vu_queue_stop(struct vu_queue *q);
+static void vu_post(void *arg, uint64_t now);
 static void vu_kick_ready(struct watch *w, uint32_t events, uint64_t now);
 
 static const char *vu_req_name(uint32_t req)
@@ -886,6 +887,14 @@ static int vu_queue_start(struct vu_queue *q, unsigned int idx)
 		warn("vhost-user: SET_VRING_KICK: queue %u has no ring addresses; closing connection",
 		     idx);
 		return -EPROTO;
+	}
+	/* Registered now rather than at vu_open(), so that it runs after
+	 * the post hooks of modules set up later (TCP sends from its own):
+	 * their frames then go out in this pass, without vu_arm_flush() */
+	if (loop_add_post(vu_post, NULL)) {
+		warn("vhost-user: queue %u: no room for a loop hook; closing connection",
+		     idx);
+		return -ENOSPC;
 	}
 	vq_start(&q->vq);
 	q->started = true;
@@ -1551,8 +1560,6 @@ int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx)
 	if (!vu.opened)
 		stats_register("link", vu_stat_names, vu.stats, VU_ST__COUNT);
 	vu.opened = true;
-	if (loop_add_post(vu_post, NULL))
-		return -ENOSPC;
 
 	vu.flush_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vu.flush_fd < 0)
