@@ -5,8 +5,9 @@
  * Walks hop-by-hop (first only, RFC 8200 section 4.1), routing (only with
  * no segments left: we are the final destination, we do not forward) and
  * destination options headers, at most IPV6_EXT_MAX of them. Fragments are
- * refused like IPv4 ones. Jumbograms (payload length 0 with a jumbo
- * option) are not supported: payload length 0 means no payload.
+ * refused like IPv4 ones, and so are IPv4-mapped source or destination
+ * addresses. Jumbograms (payload length 0 with a jumbo option) are not
+ * supported: payload length 0 means no payload.
  */
 #include "packet/packet.h"
 
@@ -46,6 +47,10 @@ enum pkt_err ipv6_parse(struct pkt_cursor *cur, struct ip_view *v)
 	v->ttl = h[7];
 	memcpy(&v->src.a6, h + 8, 16);
 	memcpy(&v->dst.a6, h + 24, 16);
+	/* IPv4-mapped addresses never appear on the wire (RFC 4291 section
+	 * 2.5.5.2), and union inany would take them for IPv4 ones */
+	if (inany_is_v4(&v->src) || inany_is_v4(&v->dst))
+		return PKT_E_BAD_HEADER;
 
 	cur_trim(cur, IPV6_HLEN + (size_t)plen);
 	cur_skip(cur, IPV6_HLEN);

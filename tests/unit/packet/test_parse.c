@@ -325,6 +325,18 @@ static void ipv6_bad(void **state)
 	assert_int_equal(tu_parse_l3(fb, n, &eth, &ip, &l4),
 			 PKT_E_BAD_LENGTH);
 
+	/* IPv4-mapped source or destination: would pass for IPv4 */
+	n = udp6_frame(4);
+	memset(fb + ETH_HLEN + 8, 0, 10);
+	memset(fb + ETH_HLEN + 18, 0xff, 2);
+	assert_int_equal(tu_parse_l3(fb, n, &eth, &ip, &l4),
+			 PKT_E_BAD_HEADER);
+	n = udp6_frame(4);
+	memset(fb + ETH_HLEN + 24, 0, 10);
+	memset(fb + ETH_HLEN + 34, 0xff, 2);
+	assert_int_equal(tu_parse_l3(fb, n, &eth, &ip, &l4),
+			 PKT_E_BAD_HEADER);
+
 	n = udp6_frame(4);		/* padding trimmed */
 	assert_int_equal(tu_parse_l3(fb, n + 6, &eth, &ip, &l4), PKT_OK);
 	assert_int_equal(cur_len(&l4), 12);
