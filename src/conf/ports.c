@@ -191,47 +191,54 @@ struct ports_bind {
 
 /**
  * ports_parse_bind() - "addr", "addr%iface" or "%iface" before a '/'
- * @s:		NUL-terminated text (modified: the '%' is cut)
- * @b:		result
+ * @s:		NUL-terminated text (not modified)
+ * @b:		result, written only on success
  * @errbuf:	reason on failure (only for a bad interface name)
  * @errlen:	size of @errbuf
  * Return: 0 on success, -1 if not a listening prefix, -2 with a reason
  */
-static int ports_parse_bind(char *s, struct ports_bind *b, char *errbuf,
-			    size_t errlen)
+static int ports_parse_bind(const char *s, struct ports_bind *b,
+			    char *errbuf, size_t errlen)
 {
-	char *pct = strchr(s, '%');
+	char addr[INET6_ADDRSTRLEN + 2];
+	const char *pct = strchr(s, '%');
+	size_t alen = pct ? (size_t)(pct - s) : strlen(s);
+	struct ports_bind r;
 	bool v4 = false;
 
-	memset(b, 0, sizeof(*b));
+	memset(&r, 0, sizeof(r));
+	if (alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (alen && ports_parse_addr(addr, &r.addr, &v4))
+		return -1;
+	if (!alen && !pct)
+		return -1;
 	if (pct) {
 		size_t iflen = strlen(pct + 1);
 
-		if (!iflen || iflen >= IFNAMSIZ || strchr(pct + 1, '/')) {
+		if (!iflen || iflen >= IFNAMSIZ) {
 			ports_err(errbuf, errlen,
 				  "interface name '%s' must be 1 to %d characters",
 				  pct + 1, IFNAMSIZ - 1);
 			return -2;
 		}
-		memcpy(b->ifname, pct + 1, iflen + 1);
-		*pct = '\0';
+		memcpy(r.ifname, pct + 1, iflen + 1);
 	}
-	if (*s) {
-		if (ports_parse_addr(s, &b->addr, &v4))
-			return -1;
-		if (ports_addr_is_multi(&b->addr, v4)) {
+	if (alen) {
+		if (ports_addr_is_multi(&r.addr, v4)) {
 			ports_err(errbuf, errlen,
 				  "cannot listen on multicast or broadcast address %s",
-				  s);
+				  addr);
 			return -2;
 		}
-		b->v4only = v4;
-		if (v4 && !b->addr.v4mapped.a4.s_addr)
-			memset(&b->addr, 0, sizeof(b->addr));
-	} else if (!pct) {
-		return -1;
+		r.v4only = v4;
+		if (v4 && !r.addr.v4mapped.a4.s_addr)
+			memset(&r.addr, 0, sizeof(r.addr));
 	}
-	b->set = true;
+	r.set = true;
+	*b = r;
 	return 0;
 }
 
@@ -469,21 +476,34 @@ int ports_parse(struct port_spec *ps, const char *arg, char *errbuf,
 			*next++ = '\0';
 
 		slash = strchr(e, '/');
-		if (slash && !ports_starts_with_mapping(e)) {
+		if (slash) {
+			struct ports_bind b;
 			int rc;
 
+			/*
+			 * As passt reads it: what precedes the first '/' is a
+			 * listening address if it parses as one, so
+			 * "2001:db8::1/22" binds; otherwise it may be
+			 * "first:toaddr/tofirst" (write a bare IPv6 target
+			 * in brackets: "22:[fe80::1]/80").
+			 */
 			*slash = '\0';
-			rc = ports_parse_bind(e, &bind, errbuf, errlen);
+			rc = ports_parse_bind(e, &b, errbuf, errlen);
 			if (rc == -2)
 				return -1;
-			if (rc)
+			if (!rc) {
+				bind = b;
+				e = slash + 1;
+				if (!*e)
+					return ports_err(errbuf, errlen,
+							 "no ports after the listening address; give ports, ranges or 'all'");
+			} else if (ports_starts_with_mapping(e)) {
+				*slash = '/';
+			} else {
 				return ports_err(errbuf, errlen,
 						 "'%s' is not a listening address; write addr/ports, addr%%iface/ports or %%iface/ports",
 						 e);
-			e = slash + 1;
-			if (!*e)
-				return ports_err(errbuf, errlen,
-						 "no ports after the listening address; give ports, ranges or 'all'");
+			}
 		}
 		if (ports_parse_entry(ps, e, &bind, &includes, &excludes,
 				      errbuf, errlen))

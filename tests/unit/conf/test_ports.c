@@ -221,6 +221,29 @@ static void to_addr_v6_bare(void **state)
 	assert_true(inany_equal(&ps.rules[0].to_addr, &to));
 }
 
+static void bind_v6_starting_with_digits(void **state)
+{
+	union inany a = v6("2001:db8::1");
+
+	(void)state;
+	assert_int_equal(parse("2001:db8::1/22"), 0);
+	assert_true(inany_equal(&ps.rules[0].bind_addr, &a));
+	assert_int_equal(ps.rules[0].first, 22);
+	assert_false(ps.rules[0].has_to);
+}
+
+static void mapping_to_v4_keeps_earlier_prefix(void **state)
+{
+	union inany a = v4("127.0.0.1"), to = v4("192.0.2.5");
+
+	(void)state;
+	assert_int_equal(parse("127.0.0.1/22,5000:192.0.2.5/6000"), 0);
+	assert_int_equal(ps.count, 2);
+	assert_true(inany_equal(&ps.rules[1].bind_addr, &a));
+	assert_true(inany_equal(&ps.rules[1].to_addr, &to));
+	assert_int_equal(ps.rules[1].to_first, 6000);
+}
+
 static void prefix_carries_to_later_entries(void **state)
 {
 	union inany a = v4("192.0.2.1");
@@ -526,6 +549,9 @@ int main(void)
 		cmocka_unit_test_setup(to_addr_same_ports, setup),
 		cmocka_unit_test_setup(to_addr_v6_bracketed, setup),
 		cmocka_unit_test_setup(to_addr_v6_bare, setup),
+		cmocka_unit_test_setup(bind_v6_starting_with_digits, setup),
+		cmocka_unit_test_setup(mapping_to_v4_keeps_earlier_prefix,
+				       setup),
 		cmocka_unit_test_setup(prefix_carries_to_later_entries, setup),
 		cmocka_unit_test_setup(prefix_per_entry, setup),
 		cmocka_unit_test_setup(none, setup),
