@@ -198,6 +198,49 @@ def test_udp6_echo_via_gateway(echo6):
         assert all(p[0] == '::1' for p in echo6.peers), echo6.peers
 
 
+# Send to a port nobody listens on, from a connected socket: the host
+# answers port unreachable, and the guest's socket must see it.
+REFUSED = r'''
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect((sys.argv[1], int(sys.argv[2])))
+for _ in range(3):
+    s.send(b'anyone?')
+    try:
+        s.recv(100)
+        print('answered')
+        break
+    except ConnectionRefusedError:
+        print('refused')
+        break
+    except socket.timeout:
+        continue
+else:
+    print('timeout')
+'''
+
+
+def closed_port(addr, family):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.bind((addr, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_udp_port_unreachable_reaches_guest():
+    with NsGuest() as ns:
+        ns.dhcp4()
+        ns.slaac6()
+        out = guest_py(ns, REFUSED, GW4,
+                       closed_port('127.0.0.1', socket.AF_INET))
+        assert out.strip() == 'refused', out
+        out = guest_py(ns, REFUSED, GW6, closed_port('::1', socket.AF_INET6))
+        assert out.strip() == 'refused', out
+
+
 def test_no_udp_drops_guest_datagrams(echo4):
     with NsGuest(gangway_args=['--no-udp']) as ns:
         ns.dhcp4()
