@@ -592,7 +592,7 @@ def guest_images():
         SRC, 'tests', 'cache', 'guest')
     subprocess.run(['sh', os.path.join(GUEST_DIR, 'build.sh'), cache],
                    check=True)
-    return (os.path.join(cache, 'vmlinuz'),
+    return (os.path.join(cache, 'kernel'),
             os.path.join(cache, 'initramfs.gz'))
 
 
