@@ -21,8 +21,8 @@ static bool ipv6_is_ext(uint8_t nh)
  * ipv6_parse() - validate an IPv6 header, walk extension headers
  * @cur:	at the IPv6 header; left on the upper-layer header, trimmed to
  *		the payload length
- * @v:		filled in; @proto is the upper-layer protocol, @hlen includes
- *		the extension headers
+ * @v:		filled in; @proto is the upper-layer protocol, @hlen
+ *		includes the extension headers
  *
  * Return: PKT_OK or the reason the packet must be dropped
  */

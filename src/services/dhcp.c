@@ -39,12 +39,12 @@
 #include "services/dhcp.h"
 #include "services/dns_name.h"
 
-#define BOOTP_FIXED_LEN		236	/* up to and without the cookie */
+#define BOOTP_FIXED_LEN		236	/* up to the cookie */
 #define DHCP_COOKIE		0x63825363
 #define DHCP_OPTS_OFF		(BOOTP_FIXED_LEN + 4)
 #define BOOTP_MIN_LEN		300	/* RFC 1542 section 2.1 */
-#define DHCP_MSG_DEFAULT_MAX	576	/* IP datagram, RFC 2131 section 2 */
-#define DHCP_MSG_BUF		1500	/* largest DHCP message we build */
+#define DHCP_MSG_DEFAULT_MAX	576	/* RFC 2131 section 2 */
+#define DHCP_MSG_BUF		1500	/* our largest message */
 #define DHCP_FLAG_BROADCAST	0x8000
 #define BOOTP_CHADDR_LEN	16
 #define IPV4_UDP_HLEN		(IPV4_HLEN_MIN + UDP_HLEN)
@@ -216,7 +216,7 @@ static struct ratelimit dhcp_log_rl;
 
 #define DNS_PTR_FLAG		0xc0	/* RFC 1035 section 4.1.4 */
 #define DNS_PTR_MAX		0x3fff	/* 14-bit offset */
-#define DHCP_SUFFIX_MAX		(DHCP_SEARCH_MAX * (DNS_NAME_WIRE_MAX / 2))
+#define DHCP_SUFFIX_MAX	(DHCP_SEARCH_MAX * (DNS_NAME_WIRE_MAX / 2))
 
 /**
  * struct dns_suffix - a name suffix already written to the search list
@@ -423,7 +423,7 @@ static enum dhcp_ctr dhcp_parse(struct pkt_cursor cur, struct dhcp_req *r)
 		uint8_t code, len;
 
 		if (!cur_u8(&cur, &code))
-			break;		/* no END: tolerated, as most servers */
+			break;	/* no END: tolerated, as by most servers */
 		if (code == DHCP_OPT_PAD)
 			continue;
 		if (code == DHCP_OPT_END)

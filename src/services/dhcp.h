@@ -29,7 +29,7 @@
 #define DHCP_CLIENT_PORT	68
 #define DHCP_DNS_MAX		4
 #define DHCP_SEARCH_MAX		8
-#define DHCP_NAME_MAX		253	/* longest domain name, as text */
+#define DHCP_NAME_MAX		253	/* longest name, as text */
 #define DHCP_LEASE_S		(24 * 3600)
 #define MTU_MIN_DHCP		68	/* RFC 2132 section 5.1 */
 

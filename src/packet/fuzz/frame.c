@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size || size > FRAME_MAX + 1)
 		return 0;
 	len = size - 1;
-	f = malloc(len ? len : 1);	/* exactly sized: ASan sees overreads */
+	f = malloc(len ? len : 1);	/* exact size: ASan sees overreads */
 	if (!f)
 		return 0;
 	memcpy(f, data + 1, len);
@@ -197,7 +197,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (eth.type) {
 	case ETH_P_ARP_:
 		if (!arp_parse(&cur, &arp))
-			check(arp.op == ARP_OP_REQUEST || arp.op == ARP_OP_REPLY);
+			check(arp.op == ARP_OP_REQUEST ||
+			      arp.op == ARP_OP_REPLY);
 		break;
 	case ETH_P_IP_:
 		if (ipv4_parse(&cur, &ip))
