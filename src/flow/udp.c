@@ -18,10 +18,13 @@
  * host peer opens a flow towards the guest (rule target address or the
  * guest's address, mapped port) that looks like it comes from the peer as
  * flow/nat.c shows it (127.0.0.1 appears as the gateway). The guest's
- * replies on that flow are sent back to the peer with sendto() on the
- * listening socket. Without a target address in the rule, the guest's
- * address is the one it was last seen using (a guest may pick its own
- * IPv6 address by SLAAC), else the configured one.
+ * replies on that flow are sent back to the peer through the listening
+ * socket. Listeners bound to a wildcard address ask for each datagram's
+ * local address (IP_PKTINFO, IPV6_RECVPKTINFO) and reply from it, so a
+ * peer that addressed one of several host addresses hears back from that
+ * one. Without a target address in the rule, the guest's address is the
+ * one it was last seen using (a guest may pick its own IPv6 address by
+ * SLAAC), else the configured one.
  *
  * Back-pressure: a socket is read only while the link has room; with no
  * room it is taken out of epoll and woken by guest_tx once room frees up,
@@ -33,25 +36,25 @@
  * the index at once, the id returned in the end-of-iteration hook so an
  * event already fetched for it finds a closed flow, not a new one.
  *
- * Limits: frames larger than the link MTU are dropped, never fragmented;
- * new flows past --max-flows are refused and counted.
  * Errors: a connected socket reports an ICMP port unreachable from the
  * host side as ECONNREFUSED; we tell the guest with a port unreachable of
  * its own (ICMP type 3 code 3, ICMPv6 type 1 code 4) from the address it
  * addressed, quoting the headers of a datagram of that flow.
- * Listeners bound to a wildcard address ask for each datagram's local
- * address (IP_PKTINFO, IPV6_RECVPKTINFO) and send the guest's replies from
- * it, so a peer that addressed one of several host addresses hears back
- * from that one.
- * Not done: other ICMP errors.
+ *
+ * Limits: frames larger than the link MTU are dropped and counted, never
+ * fragmented (with the default MTU of 65520 every IPv4 datagram up to
+ * 65492 bytes fits). New flows past --max-flows are refused and counted,
+ * with a rate-limited warning. Listeners take at most the descriptor limit
+ * less one per flow and UDP_FD_SPARE ("-u all" is best effort).
+ * Not done: ICMP errors other than port unreachable.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -578,6 +581,7 @@ static int udp_flow_start(int id, uint64_t now_ns)
 		if (uf->fd >= 0) {
 			loop_del(uf->fd);
 			close(uf->fd);
+			uf->fd = -1;
 		}
 		flow_free(id);
 		udp_ctr[UDP_C_DROP_SOCKET]++;
