@@ -23,8 +23,9 @@ TFTP_BLOCK = 512
 
 
 class TftpServer:
-    """Read-only TFTP (RFC 1350) for one file, answering from its own port
-    (the client follows whatever port answers its request)."""
+    """Read-only TFTP (RFC 1350, blksize option of RFC 2348) for one file,
+    answering from its own port (the client follows whatever port answers
+    its request)."""
 
     def __init__(self, data):
         self.data = data
@@ -33,38 +34,51 @@ class TftpServer:
         self.port = self.sock.getsockname()[1]
         self.sock.settimeout(0.5)
         self.sent_blocks = 0
+        self.blksize = TFTP_BLOCK
         self._stop = False
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
 
-    def _send_file(self, peer):
-        nblocks = len(self.data) // TFTP_BLOCK + 1
+    def _exchange(self, pkt, peer, n):
+        """Send pkt until the client acknowledges block n."""
+        for _ in range(10):
+            self.sock.sendto(pkt, peer)
+            self.sent_blocks += 1
+            try:
+                ack, p = self.sock.recvfrom(100)
+            except socket.timeout:
+                continue
+            if p == peer and ack[:4] == struct.pack('!HH', 4, n & 0xffff):
+                return True
+        return False
+
+    def _send_file(self, peer, req):
+        fields = req[2:].split(b'\0')
+        opts = dict(zip(fields[2::2], fields[3::2]))
+        block = TFTP_BLOCK
+        if b'blksize' in opts:
+            block = int(opts[b'blksize'])
+            self.blksize = block
+            oack = struct.pack('!H', 6) + b'blksize\0%d\0' % block
+            if not self._exchange(oack, peer, 0):
+                return
+        nblocks = len(self.data) // block + 1
         for n in range(1, nblocks + 1):
-            chunk = self.data[(n - 1) * TFTP_BLOCK:n * TFTP_BLOCK]
-            pkt = struct.pack('!HH', 3, n & 0xffff) + chunk
-            for _ in range(10):
-                self.sock.sendto(pkt, peer)
-                self.sent_blocks += 1
-                try:
-                    ack, p = self.sock.recvfrom(100)
-                except socket.timeout:
-                    continue
-                if p == peer and ack[:4] == struct.pack('!HH', 4,
-                                                        n & 0xffff):
-                    break
-            else:
+            chunk = self.data[(n - 1) * block:n * block]
+            if not self._exchange(struct.pack('!HH', 3, n & 0xffff) + chunk,
+                                  peer, n):
                 return
 
     def _run(self):
         while not self._stop:
             try:
-                req, peer = self.sock.recvfrom(1000)
+                req, peer = self.sock.recvfrom(65535)
             except socket.timeout:
                 continue
             except OSError:
                 return
             if req[:2] == b'\x00\x01':
-                self._send_file(peer)
+                self._send_file(peer, req)
 
     def close(self):
         self._stop = True
@@ -78,6 +92,9 @@ result ping "$(ping -c 3 -W 3 %(gw)s | sed -n 's/.* \([0-9]*\) packets received.
 result dns "$(nslookup -type=a qemu.example.test %(gw)s 2>/dev/null | sed -n 's/^Address: *\([0-9.]*\)$/\1/p' | tail -n 1)"
 tftp -g -r file -l /tmp/file %(gw)s %(tftp_port)d && result tftp ok
 result sha "$(sha256sum /tmp/file | cut -d' ' -f1)"
+result mtu "$(cat /sys/class/net/eth0/mtu)"
+tftp -b 65464 -g -r file -l /tmp/big %(gw)s %(tftp_port)d && result tftp_big ok
+result sha_big "$(sha256sum /tmp/big | cut -d' ' -f1)"
 '''
 
 
@@ -101,6 +118,11 @@ def test_qemu_guest_ping_dns_tftp(gangway_bin, vhost_user):
         assert dns.queries >= 1
         assert r.get('tftp') == 'ok', r
         assert r.get('sha') == hashlib.sha256(data).hexdigest(), r
+        # 65464-byte blocks: one 65496-byte IPv4 packet per frame
+        assert r.get('mtu') == '65520', r
+        assert tftp.blksize == 65464
+        assert r.get('tftp_big') == 'ok', r
+        assert r.get('sha_big') == hashlib.sha256(data).hexdigest(), r
     finally:
         tftp.close()
         dns.close()
