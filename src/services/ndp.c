@@ -7,6 +7,7 @@
  * addresses that are not ours; router advertisements go out from our
  * link-local address to all nodes, on solicitation and on a timer.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -373,6 +374,26 @@ static size_t ndp_build_ra(void)
 	return b.overflow ? 0 : b.len;
 }
 
+/* Once, at info level: what the guest is being told */
+static void ndp_log_first_ra(void)
+{
+	char pfx[INET6_ADDRSTRLEN] = "no prefix";
+	char src[INET6_ADDRSTRLEN];
+	struct in6_addr p;
+
+	if (!IN6_IS_ADDR_UNSPECIFIED(&ndp.conf.addr)) {
+		memset(&p, 0, sizeof(p));
+		memcpy(&p, &ndp.conf.addr, NDP_PREFIX_LEN / 8);
+		inet_ntop(AF_INET6, &p, pfx, sizeof(pfx));
+	}
+	inet_ntop(AF_INET6, &ndp.conf.our_ll, src, sizeof(src));
+	info("ndp: router advertisement from %s: prefix %s%s, MTU %u, %d DNS, %d search domains, DHCPv6 %s",
+	     src, pfx, IN6_IS_ADDR_UNSPECIFIED(&ndp.conf.addr) ? "" : "/64",
+	     ndp.conf.mtu >= NDP_MTU_MIN ? ndp.conf.mtu : 0,
+	     ndp.conf.dns_count, ndp.conf.search_count,
+	     ndp.conf.managed ? "on (M, O)" : "off");
+}
+
 /* Send an RA to all nodes from our link-local address */
 static int ndp_send_ra(void)
 {
@@ -390,9 +411,7 @@ static int ndp_send_ra(void)
 	ndp_count(NDP_C_RA_SENT);
 	if (!ndp.announced) {
 		ndp.announced = true;
-		info("ndp: advertising router, %s",
-		     IN6_IS_ADDR_UNSPECIFIED(&ndp.conf.addr) ?
-		     "no prefix" : "guest prefix /64");
+		ndp_log_first_ra();
 	}
 	return 0;
 }
