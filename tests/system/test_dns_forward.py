@@ -71,9 +71,43 @@ class FakeDns:
 
     def _start(self):
         self.queries = 0
+        self.tcp_queries = 0
         self._stop = False
+        # The same service over TCP (length-prefixed messages)
+        fam = socket.AF_INET6 if ':' in self.addr else socket.AF_INET
+        self.tsock = socket.socket(fam, socket.SOCK_STREAM)
+        self.tsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tt = None
+        try:
+            self.tsock.bind((self.addr, 53))
+            self.tsock.listen(8)
+            self.tsock.settimeout(0.2)
+            self.tt = threading.Thread(target=self._run_tcp, daemon=True)
+            self.tt.start()
+        except OSError:
+            pass        # TCP is optional: only test_dns_forward_tcp needs it
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
+
+    def _run_tcp(self):
+        while not self._stop:
+            try:
+                c, _ = self.tsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            c.settimeout(2)
+            try:
+                ln = struct.unpack('!H', c.recv(2, socket.MSG_WAITALL))[0]
+                q = c.recv(ln, socket.MSG_WAITALL)
+                self.tcp_queries += 1
+                a = dns_answer(q)
+                c.sendall(struct.pack('!H', len(a)) + a)
+            except (OSError, struct.error, IndexError):
+                pass
+            finally:
+                c.close()
 
     def _run(self):
         self.sock.settimeout(0.2)
@@ -93,7 +127,10 @@ class FakeDns:
     def close(self):
         self._stop = True
         self.t.join(2)
+        if self.tt:
+            self.tt.join(2)
         self.sock.close()
+        self.tsock.close()
 
 
 @pytest.fixture
@@ -140,6 +177,37 @@ def test_dns_forward_answered_from_forward_address(fake_dns):
         assert out.strip() == 'from %s:53 answers 1 addr %s' % (
             GW4, FAKE_A), out + out.stderr
         assert fake_dns.queries >= 1
+
+
+# The same question over TCP: print the peer we reached and the answer
+QUERY_TCP = r'''
+import socket, struct, sys
+server, name = sys.argv[1], sys.argv[2]
+q = struct.pack('!HHHHHH', 0x4343, 0x0100, 1, 0, 0, 0)
+for label in name.split('.'):
+    q += bytes([len(label)]) + label.encode()
+q += b'\0' + struct.pack('!HH', 1, 1)
+s = socket.create_connection((server, 53), timeout=5)
+s.sendall(struct.pack('!H', len(q)) + q)
+ln = struct.unpack('!H', s.recv(2, socket.MSG_WAITALL))[0]
+r = s.recv(ln, socket.MSG_WAITALL)
+assert struct.unpack('!H', r[:2])[0] == 0x4343
+peer = s.getpeername()
+print('tcp %s:%d answers %d addr %s' % (peer[0], peer[1],
+      struct.unpack('!H', r[6:8])[0], socket.inet_ntoa(r[-4:])))
+'''
+
+
+def test_dns_forward_tcp(fake_dns):
+    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
+    with NsGuest(gangway_args=args) as ns:
+        ns.dhcp4()
+        out = ns.sh('%s -c %s %s example.test' %
+                    (PY, shlex.quote(QUERY_TCP), GW4), check=False)
+        assert out.strip() == 'tcp %s:53 answers 1 addr %s' % (
+            GW4, FAKE_A), out + out.stderr
+        assert fake_dns.tt, 'could not listen on TCP port 53'
+        assert fake_dns.tcp_queries == 1
 
 
 def test_dns_forward_busybox_nslookup(fake_dns):
