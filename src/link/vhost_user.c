@@ -22,15 +22,8 @@
  * also needs SET_VRING_ENABLE; a disabled TX ring is drained and its
  * frames discarded, a disabled RX ring gets nothing.
  *
- * Data path. A kick on queue 1 pops chains, skips the virtio-net header,
- * gathers the frame into one static buffer and hands it to the rx
- * callback. guest_tx send() pops chains from queue 0, merging buffers
- * (MRG_RXBUF) until the frame fits; if the guest has not posted enough it
- * gives the chains back and returns -EAGAIN, and the next kick on queue 0
- * wakes the waiters. Used entries are published, and the guest
- * interrupted (unless it suppressed that), once per loop iteration in the
- * post hook; a send() after our hook ran arms a private eventfd so that
- * another iteration comes.
+ * Data path: link/vu_net.c runs the rings once they are started; this
+ * file only sets them up, hands over their eventfds, and maps memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,13 +44,13 @@
 #include "core/stats.h"
 #include "link/vhost_user.h"
 #include "link/virtio.h"
+#include "link/vu_net.h"
 
 #define VU_FDS_MAX		VQ_REGIONS_MAX
 #define VU_REGION_MSG_LEN	32
 #define VU_MEMTAB_HDR_LEN	8
 #define VU_PAYLOAD_MAX		(VU_MEMTAB_HDR_LEN + \
 				 VQ_REGIONS_MAX * VU_REGION_MSG_LEN)
-#define VU_ROOM_PEEK		64	/* chains room() looks at */
 
 #define VU_FEATURES	(1ULL << VIRTIO_F_VERSION_1 |			\
 			 1ULL << VIRTIO_NET_F_MRG_RXBUF |		\
@@ -66,22 +59,11 @@
 			 1ULL << VHOST_USER_F_PROTOCOL_FEATURES)
 #define VU_PROTOCOL_FEATURES	(1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)
 
-/* Counters */
+/* Counters (the data path has its own, link/vu_net.c) */
 enum vu_stat {
 	VU_ST_MSGS,
 	VU_ST_MSG_REJECTS,
 	VU_ST_CONNECTIONS,
-	VU_ST_FROM_GUEST,
-	VU_ST_FROM_GUEST_BYTES,
-	VU_ST_FROM_GUEST_DROP_SIZE,
-	VU_ST_FROM_GUEST_DROP_DISABLED,
-	VU_ST_TO_GUEST,
-	VU_ST_TO_GUEST_BYTES,
-	VU_ST_TO_GUEST_EAGAIN,
-	VU_ST_TO_GUEST_DROP_SIZE,
-	VU_ST_KICKS,
-	VU_ST_CALLS,
-	VU_ST_RING_BROKEN,
 	VU_ST__COUNT,
 };
 
@@ -89,17 +71,6 @@ static const char *const vu_stat_names[VU_ST__COUNT] = {
 	[VU_ST_MSGS]			= "vu_msgs",
 	[VU_ST_MSG_REJECTS]		= "vu_msg_rejects",
 	[VU_ST_CONNECTIONS]		= "vu_connections",
-	[VU_ST_FROM_GUEST]		= "vu_from_guest",
-	[VU_ST_FROM_GUEST_BYTES]	= "vu_from_guest_bytes",
-	[VU_ST_FROM_GUEST_DROP_SIZE]	= "vu_from_guest_drop_size",
-	[VU_ST_FROM_GUEST_DROP_DISABLED] = "vu_from_guest_drop_disabled",
-	[VU_ST_TO_GUEST]		= "vu_to_guest",
-	[VU_ST_TO_GUEST_BYTES]		= "vu_to_guest_bytes",
-	[VU_ST_TO_GUEST_EAGAIN]		= "vu_to_guest_eagain",
-	[VU_ST_TO_GUEST_DROP_SIZE]	= "vu_to_guest_drop_size",
-	[VU_ST_KICKS]			= "vu_kicks",
-	[VU_ST_CALLS]			= "vu_calls",
-	[VU_ST_RING_BROKEN]		= "vu_ring_broken",
 };
 
 static_assert(ARRAY_SIZE(vu_stat_names) == VU_ST__COUNT, "stat names");
@@ -177,31 +148,15 @@ static_assert(sizeof(((struct vu_msg *)0)->hdr) == VHOST_USER_HDR_LEN,
 	      "vhost-user header is 12 bytes");
 
 /**
- * struct vu_queue - one virtqueue and its eventfds
- * @vq:		ring state (link/virtio.c)
- * @kick_w:	watch on @kick_fd
- * @kick_fd:	guest added buffers (ours: received, closed here), or -1
- * @call_fd:	we used buffers, or -1
- * @err_fd:	we found the ring broken, or -1
+ * struct vu_ring - what vhost-user knows of a ring (link/vu_net.c runs it)
  * @desc_uva, @avail_uva, @used_uva: ring addresses, QEMU's space
- * @addr_set:	SET_VRING_ADDR was accepted (@vq points at the rings)
- * @started:	between SET_VRING_KICK and GET_VRING_BASE
- * @enabled:	SET_VRING_ENABLE (or no PROTOCOL_FEATURES)
- * @broken_logged: the warn line for @vq.broken was printed
+ * @addr_set:	SET_VRING_ADDR was accepted (the vq points at the rings)
  */
-struct vu_queue {
-	struct vq vq;
-	struct watch kick_w;
-	int kick_fd;
-	int call_fd;
-	int err_fd;
+struct vu_ring {
 	uint64_t desc_uva;
 	uint64_t avail_uva;
 	uint64_t used_uva;
 	bool addr_set;
-	bool started;
-	bool enabled;
-	bool broken_logged;
 };
 
 /**
@@ -216,44 +171,27 @@ struct vu_map {
 
 /* Module state: one device, set up by vu_open() */
 static struct {
-	link_rx_fn rx;
-	struct guest_tx *tx;
 	bool one_off;
 	bool opened;
+	struct guest_tx *tx;
 
 	int listen_fd;
 	struct watch listen_w;
 	int conn_fd;
 	struct watch conn_w;
-	int flush_fd;			/* eventfd: run one more iteration */
-	struct watch flush_w;
-	bool flush_armed;
-	uint64_t post_ns;		/* wakeup time our post hook last ran */
 
 	struct vu_msg msg;
 	uint64_t features;		/* acked by SET_FEATURES */
 	uint64_t protocol;		/* acked by SET_PROTOCOL_FEATURES */
-	size_t hdr_len;			/* virtio-net header, 10 or 12 */
 
 	struct vq_mem mem;
 	struct vu_map map[VQ_REGIONS_MAX];
-	struct vu_queue q[VU_QUEUES];
+	struct vu_ring ring[VU_QUEUES];
 
-	bool rx_starved;		/* send() said -EAGAIN */
-	struct vq_elem tx_elem;		/* chain from the guest at hand */
-	struct vq_elem rx_elem;		/* chain to the guest at hand */
-	struct iovec first_in[VQ_SEG_MAX];	/* first buffer of a frame */
-	unsigned int first_in_cnt;
-	uint16_t rx_heads[VU_RX_BUFS_MAX];
-	uint32_t rx_lens[VU_RX_BUFS_MAX];
-	uint8_t frame[VU_FRAME_MAX];
-
-	struct ratelimit rl_drop;
 	uint64_t stats[VU_ST__COUNT];
 } vu = {
 	.listen_fd = -1,
 	.conn_fd = -1,
-	.flush_fd = -1,
 };
 
 static int vu_get_features(struct vu_msg *m);
@@ -357,9 +295,6 @@ static_assert(sizeof(struct vu_addr) == 40, "vring address is 40 bytes");
 static_assert(sizeof(struct vu_region_msg) == VU_REGION_MSG_LEN,
 	      "memory region is 32 bytes");
 
-static void vu_queue_stop(struct vu_queue *q);
-static void vu_post(void *arg, uint64_t now);
-static void vu_kick_ready(struct watch *w, uint32_t events, uint64_t now);
 
 static const char *vu_req_name(uint32_t req)
 {
@@ -384,11 +319,12 @@ static uint32_t vu_payload_u32(const struct vu_msg *m)
 	return v;
 }
 
-static struct vu_queue *vu_msg_queue(const struct vu_msg *m)
+/* Queue index of a message the door let in (checked below VU_QUEUES) */
+static unsigned int vu_msg_queue(const struct vu_msg *m)
 {
 	if (vu_rules[m->hdr.request].idx == VU_IDX_U64)
-		return &vu.q[vu_payload_u64(m) & VHOST_USER_VRING_IDX_MASK];
-	return &vu.q[vu_payload_u32(m)];
+		return vu_payload_u64(m) & VHOST_USER_VRING_IDX_MASK;
+	return vu_payload_u32(m);
 }
 
 static void vu_msg_close_fds(struct vu_msg *m)
@@ -589,13 +525,13 @@ static int vu_queues_remap(void)
 	unsigned int i;
 
 	for (i = 0; i < VU_QUEUES; i++) {
-		struct vu_queue *q = &vu.q[i];
+		struct vu_ring *r = &vu.ring[i];
 		enum vq_err e;
 
-		if (!q->addr_set)
+		if (!r->addr_set)
 			continue;
-		e = vq_setup(&q->vq, &vu.mem, q->desc_uva, q->avail_uva,
-			     q->used_uva);
+		e = vq_setup(vu_net_vq(i), &vu.mem, r->desc_uva, r->avail_uva,
+			     r->used_uva);
 		if (e) {
 			warn("vhost-user: SET_MEM_TABLE: queue %u: %s; closing connection",
 			     i, vq_err_str[e]);
@@ -686,22 +622,6 @@ static int vu_get_features(struct vu_msg *m)
 	return 0;
 }
 
-static void vu_apply_features(void)
-{
-	bool version1 = vu.features & (1ULL << VIRTIO_F_VERSION_1);
-	bool mrg = vu.features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-	unsigned int i;
-
-	/* virtio 1.x 5.1.6: num_buffers is there with either feature */
-	vu.hdr_len = (version1 || mrg) ? VIRTIO_NET_HDR_LEN : 10;
-	for (i = 0; i < VU_QUEUES; i++) {
-		vu.q[i].vq.event_idx =
-			vu.features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
-		vu.q[i].vq.indirect =
-			vu.features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
-	}
-}
-
 static int vu_set_features(struct vu_msg *m)
 {
 	uint64_t f = vu_payload_u64(m);
@@ -713,12 +633,12 @@ static int vu_set_features(struct vu_msg *m)
 		return -EPROTO;
 	}
 	vu.features = f;
-	vu_apply_features();
+	vu_net_set_features(f);
 	/* vhost-user.rst "Ring states": without PROTOCOL_FEATURES, rings
 	 * are enabled right away */
 	if (!(f & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES)))
 		for (i = 0; i < VU_QUEUES; i++)
-			vu.q[i].enabled = true;
+			vu_net_enable(i, true);
 	debug("vhost-user: features 0x%llx", (unsigned long long)f);
 	return 0;
 }
@@ -757,8 +677,8 @@ static int vu_reset_owner(struct vu_msg *m)
 
 	(void)m;
 	for (i = 0; i < VU_QUEUES; i++) {
-		vu_queue_stop(&vu.q[i]);
-		vu.q[i].enabled = false;
+		vu_net_stop(i);
+		vu_net_enable(i, false);
 	}
 	return 0;
 }
@@ -779,153 +699,95 @@ static int vu_set_log(struct vu_msg *m)
 
 /* ---- rings ------------------------------------------------------------ */
 
-/* Flush, then stop watching and processing @q (GET_VRING_BASE, reset) */
-static void vu_queue_stop(struct vu_queue *q)
-{
-	if (q->started && !q->vq.broken)
-		vq_flush(&q->vq);
-	if (q->kick_fd >= 0) {
-		loop_del(q->kick_fd);
-		close(q->kick_fd);
-		q->kick_fd = -1;
-	}
-	q->started = false;
-}
-
-static void vu_queue_close(struct vu_queue *q)
-{
-	vu_queue_stop(q);
-	if (q->call_fd >= 0)
-		close(q->call_fd);
-	if (q->err_fd >= 0)
-		close(q->err_fd);
-	q->call_fd = q->err_fd = -1;
-	memset(&q->vq, 0, sizeof(q->vq));
-	q->addr_set = q->enabled = q->broken_logged = false;
-}
-
 static int vu_set_vring_num(struct vu_msg *m)
 {
-	struct vu_queue *q = vu_msg_queue(m);
+	unsigned int idx = vu_msg_queue(m);
 	struct vu_state s;
 
 	memcpy(&s, m->payload, sizeof(s));
-	if (q->started) {
+	if (vu_net_started(idx)) {
 		warn("vhost-user: SET_VRING_NUM: queue %u is running; closing connection",
-		     s.index);
+		     idx);
 		return -EPROTO;
 	}
 	if (!vq_size_ok(s.num)) {
 		warn("vhost-user: SET_VRING_NUM: queue %u: size %u is not a power of two from 1 to %u; closing connection",
-		     s.index, s.num, VQ_SIZE_MAX);
+		     idx, s.num, VQ_SIZE_MAX);
 		return -EPROTO;
 	}
-	q->vq.num = s.num;
-	q->addr_set = false;	/* addresses are checked against the size */
+	vu_net_vq(idx)->num = s.num;
+	vu.ring[idx].addr_set = false;	/* addresses are checked with it */
 	return 0;
 }
 
 static int vu_set_vring_addr(struct vu_msg *m)
 {
-	struct vu_queue *q = vu_msg_queue(m);
+	unsigned int idx = vu_msg_queue(m);
+	struct vu_ring *r = &vu.ring[idx];
+	struct vq *vq = vu_net_vq(idx);
 	struct vu_addr a;
 	enum vq_err e;
 
 	memcpy(&a, m->payload, sizeof(a));
-	if (!q->vq.num || !vu.mem.n) {
+	if (!vq->num || !vu.mem.n) {
 		warn("vhost-user: SET_VRING_ADDR: queue %u: before SET_VRING_NUM or SET_MEM_TABLE; closing connection",
-		     a.index);
+		     idx);
 		return -EPROTO;
 	}
-	e = vq_setup(&q->vq, &vu.mem, a.desc, a.avail, a.used);
+	e = vq_setup(vq, &vu.mem, a.desc, a.avail, a.used);
 	if (e) {
 		warn("vhost-user: SET_VRING_ADDR: queue %u: %s (desc 0x%llx avail 0x%llx used 0x%llx); closing connection",
-		     a.index, vq_err_str[e], (unsigned long long)a.desc,
+		     idx, vq_err_str[e], (unsigned long long)a.desc,
 		     (unsigned long long)a.avail, (unsigned long long)a.used);
-		q->addr_set = false;
+		r->addr_set = false;
 		return -EPROTO;
 	}
-	q->desc_uva = a.desc;
-	q->avail_uva = a.avail;
-	q->used_uva = a.used;
-	q->addr_set = true;
-	q->broken_logged = false;
+	r->desc_uva = a.desc;
+	r->avail_uva = a.avail;
+	r->used_uva = a.used;
+	r->addr_set = true;
 	return 0;
 }
 
 static int vu_set_vring_base(struct vu_msg *m)
 {
-	struct vu_queue *q = vu_msg_queue(m);
+	unsigned int idx = vu_msg_queue(m);
 	struct vu_state s;
 
 	memcpy(&s, m->payload, sizeof(s));
-	if (q->started || s.num > UINT16_MAX) {
+	if (vu_net_started(idx) || s.num > UINT16_MAX) {
 		warn("vhost-user: SET_VRING_BASE: queue %u: %s; closing connection",
-		     s.index, q->started ? "queue is running" :
+		     idx, vu_net_started(idx) ? "queue is running" :
 		     "index above 65535");
 		return -EPROTO;
 	}
-	q->vq.last_avail = s.num;
+	vu_net_vq(idx)->last_avail = s.num;
 	return 0;
 }
 
 static int vu_get_vring_base(struct vu_msg *m)
 {
-	struct vu_queue *q = vu_msg_queue(m);
-	uint32_t idx = vu_payload_u32(m);
+	unsigned int idx = vu_msg_queue(m);
+	uint16_t base = vu_net_stop(idx);
 
-	vu_queue_stop(q);
-	m->reply = (uint64_t)q->vq.last_avail << 32 | idx;
+	m->reply = (uint64_t)base << 32 | idx;
 	m->reply_len = 8;
-	return 0;
-}
-
-/* Start @q: SET_VRING_KICK received, rings checked */
-static int vu_queue_start(struct vu_queue *q, unsigned int idx)
-{
-	if (!q->addr_set) {
-		warn("vhost-user: SET_VRING_KICK: queue %u has no ring addresses; closing connection",
-		     idx);
-		return -EPROTO;
-	}
-	/* Registered now rather than at vu_open(), so that it runs after
-	 * the post hooks of modules set up later (TCP sends from its own):
-	 * their frames then go out in this pass, without vu_arm_flush() */
-	if (loop_add_post(vu_post, NULL)) {
-		warn("vhost-user: queue %u: no room for a loop hook; closing connection",
-		     idx);
-		return -ENOSPC;
-	}
-	vq_start(&q->vq);
-	q->started = true;
-	if (q->kick_fd >= 0) {
-		q->kick_w.fn = vu_kick_ready;
-		if (loop_add(q->kick_fd, EPOLLIN, &q->kick_w)) {
-			warn("vhost-user: queue %u: cannot watch kick fd; closing connection",
-			     idx);
-			return -EIO;
-		}
-		/* A kick sent before we watched is already counted */
-	}
-	debug("vhost-user: queue %u started, size %u, avail %u, used %u",
-	      idx, q->vq.num, q->vq.last_avail, q->vq.used_idx);
 	return 0;
 }
 
 static int vu_set_vring_fd(struct vu_msg *m)
 {
 	uint64_t u = vu_payload_u64(m);
-	unsigned int idx = u & VHOST_USER_VRING_IDX_MASK;
-	struct vu_queue *q = &vu.q[idx];
-	int fd = -1;
+	unsigned int idx = vu_msg_queue(m);
+	const char *name = vu_rules[m->hdr.request].name;
+	int fd = -1, rc;
 
 	if (!(u & VHOST_USER_VRING_NOFD_MASK)) {
 		fd = vu_msg_take_fd(m, 0);
 		/* Never block on a peer's fd, whatever it is */
 		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 			warn("vhost-user: %s: queue %u: fd unusable: %s; closing connection",
-			     vu_rules[m->hdr.request].name, idx,
-			     strerror(errno));
+			     name, idx, strerror(errno));
 			close(fd);
 			return -EPROTO;
 		}
@@ -933,38 +795,40 @@ static int vu_set_vring_fd(struct vu_msg *m)
 
 	switch (m->hdr.request) {
 	case VHOST_USER_SET_VRING_KICK:
-		vu_queue_stop(q);
-		q->kick_fd = fd;
-		return vu_queue_start(q, idx);
+		if (!vu.ring[idx].addr_set) {
+			warn("vhost-user: SET_VRING_KICK: queue %u has no ring addresses; closing connection",
+			     idx);
+			if (fd >= 0)
+				close(fd);
+			return -EPROTO;
+		}
+		rc = vu_net_start(idx, fd);
+		if (rc)
+			warn("vhost-user: SET_VRING_KICK: queue %u: cannot start: %s; closing connection",
+			     idx, strerror(-rc));
+		return rc;
 	case VHOST_USER_SET_VRING_CALL:
-		if (q->call_fd >= 0)
-			close(q->call_fd);
-		q->call_fd = fd;
+		vu_net_set_call(idx, fd);
 		return 0;
 	default:
-		if (q->err_fd >= 0)
-			close(q->err_fd);
-		q->err_fd = fd;
+		vu_net_set_err(idx, fd);
 		return 0;
 	}
 }
 
 static int vu_set_vring_enable(struct vu_msg *m)
 {
-	struct vu_queue *q = vu_msg_queue(m);
+	unsigned int idx = vu_msg_queue(m);
 	struct vu_state s;
 
 	memcpy(&s, m->payload, sizeof(s));
 	if (s.num > 1) {
 		warn("vhost-user: SET_VRING_ENABLE: queue %u: %u is not 0 or 1; closing connection",
-		     s.index, s.num);
+		     idx, s.num);
 		return -EPROTO;
 	}
-	q->enabled = s.num;
-	debug("vhost-user: queue %u %s", s.index,
-	      s.num ? "enabled" : "disabled");
-	if (s.index == VU_QUEUE_RX && q->enabled)
-		vu.rx_starved = true;	/* let waiters try again */
+	vu_net_enable(idx, s.num);
+	debug("vhost-user: queue %u %s", idx, s.num ? "enabled" : "disabled");
 	return 0;
 }
 
@@ -972,18 +836,14 @@ static int vu_set_vring_enable(struct vu_msg *m)
 
 static void vu_reset_device(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < VU_QUEUES; i++)
-		vu_queue_close(&vu.q[i]);
+	vu_net_reset();
+	memset(vu.ring, 0, sizeof(vu.ring));
 	vu_mem_drop();
 	vu_msg_close_fds(&vu.msg);
 	memset(&vu.msg.hdr, 0, sizeof(vu.msg.hdr));
 	vu.msg.have = 0;
 	vu.msg.fd_excess = false;
 	vu.features = vu.protocol = 0;
-	vu_apply_features();
-	vu.rx_starved = false;
 }
 
 static void vu_conn_close(void)
@@ -1008,11 +868,7 @@ void vu_close(void)
 		close(vu.listen_fd);
 		vu.listen_fd = -1;
 	}
-	if (vu.flush_fd >= 0) {
-		loop_del(vu.flush_fd);
-		close(vu.flush_fd);
-		vu.flush_fd = -1;
-	}
+	vu_net_close();
 }
 
 /* The front-end is gone (or was thrown out): exit or wait for another */
@@ -1208,389 +1064,42 @@ static void vu_listen_ready(struct watch *w, uint32_t events, uint64_t now)
 	info("vhost-user: front-end connected");
 }
 
-/* ---- data path ------------------------------------------------------- */
-
-/* A ring turned out broken: log once, tell the front-end, stop it */
-static void vu_queue_broken(struct vu_queue *q, unsigned int idx)
-{
-	uint64_t one = 1;
-
-	if (q->broken_logged)
-		return;
-	q->broken_logged = true;
-	vu.stats[VU_ST_RING_BROKEN]++;
-	warn("vhost-user: queue %u: guest error: %s; queue stopped",
-	     idx, vq_err_str[q->vq.broken]);
-	if (q->err_fd >= 0 && write(q->err_fd, &one, sizeof(one)) < 0)
-		debug("vhost-user: queue %u: err eventfd: %s", idx,
-		      strerror(errno));
-}
-
-static bool vu_queue_usable(const struct vu_queue *q)
-{
-	return q->started && !q->vq.broken && vu.mem.n;
-}
-
-/*
- * Make sure our post hook runs after this send() to publish the used
- * entries. Post hooks run together before the loop sleeps; if ours
- * already ran in this pass (same wakeup time), wake the loop once more.
- */
-static void vu_arm_flush(void)
-{
-	uint64_t one = 1;
-
-	if (vu.flush_armed || vu.flush_fd < 0 || loop_now() != vu.post_ns)
-		return;
-	vu.flush_armed = true;
-	if (write(vu.flush_fd, &one, sizeof(one)) < 0)
-		vu.flush_armed = false;
-}
-
-/**
- * vu_tx_process() - hand frames the guest queued on queue 1 to ingress
- * @now:	time of this wakeup
- *
- * At most one ring's worth per call, so that a busy guest cannot starve
- * the rest of the loop; if more is left, the kick eventfd is re-armed.
- */
-static void vu_tx_process(uint64_t now)
-{
-	struct vu_queue *q = &vu.q[VU_QUEUE_TX];
-	unsigned int budget;
-	enum vq_err e;
-
-	if (!vu_queue_usable(q))
-		return;
-	budget = q->vq.num;
-	for (;;) {
-		struct vq_elem *el = &vu.tx_elem;
-		size_t len;
-
-		e = vq_pop(&q->vq, &vu.mem, el);
-		if (e == VQ_EMPTY) {
-			if (vq_kick_enable(&q->vq))
-				continue;
-			break;
-		}
-		if (e) {
-			vu_queue_broken(q, VU_QUEUE_TX);
-			break;
-		}
-
-		len = el->out_len;
-		if (len < vu.hdr_len || len - vu.hdr_len > sizeof(vu.frame)) {
-			vu.stats[VU_ST_FROM_GUEST_DROP_SIZE]++;
-			log_ratelimited(&vu.rl_drop, now, LOG_LVL_WARN,
-					"vhost-user: dropped a %zu-byte frame from the guest (limit %zu)",
-					len, sizeof(vu.frame));
-		} else if (!q->enabled) {
-			vu.stats[VU_ST_FROM_GUEST_DROP_DISABLED]++;
-		} else {
-			len = vq_iov_to_buf(el->out, el->out_cnt, vu.hdr_len,
-					    vu.frame, len - vu.hdr_len);
-			vu.stats[VU_ST_FROM_GUEST]++;
-			vu.stats[VU_ST_FROM_GUEST_BYTES] += len;
-			pcap_buf(vu.frame, len, now);
-			vu.rx(vu.frame, len, now);
-		}
-		vq_push(&q->vq, el->head, 0);
-
-		/* vu.rx may have closed the connection */
-		if (!vu_queue_usable(q))
-			break;
-		if (!--budget) {
-			uint64_t one = 1;
-
-			if (q->kick_fd >= 0 &&
-			    write(q->kick_fd, &one, sizeof(one)) < 0)
-				debug("vhost-user: re-arm kick: %s",
-				      strerror(errno));
-			break;
-		}
-	}
-}
-
-/* Read and discard an eventfd's counter; false if the fd is unusable */
-static bool vu_eventfd_drain(int fd)
-{
-	uint64_t v;
-
-	return read(fd, &v, sizeof(v)) >= 0 || errno == EAGAIN;
-}
-
-static void vu_kick_ready(struct watch *w, uint32_t events, uint64_t now)
-{
-	struct vu_queue *q = container_of(w, struct vu_queue, kick_w);
-	unsigned int idx = q == &vu.q[VU_QUEUE_RX] ? VU_QUEUE_RX :
-						      VU_QUEUE_TX;
-
-	vu.stats[VU_ST_KICKS]++;
-	if ((events & (EPOLLERR | EPOLLHUP)) || !vu_eventfd_drain(q->kick_fd)) {
-		warn("vhost-user: queue %u: kick fd failed; no longer watched",
-		     idx);
-		loop_del(q->kick_fd);
-		close(q->kick_fd);
-		q->kick_fd = -1;
-		return;
-	}
-	if (idx == VU_QUEUE_TX)
-		vu_tx_process(now);
-	else
-		vu.rx_starved = true;	/* the post hook wakes the senders */
-}
-
-/**
- * vu_send() - guest_tx send(): copy one frame into guest RX buffers
- * @tx:		our guest_tx
- * @iov:	frame, starting with the Ethernet header
- * @cnt:	entries in @iov
- *
- * Return: 0, -EAGAIN (not enough buffers: retry after a wake),
- * -EMSGSIZE (never fits), -ENOTCONN (no usable RX queue)
- */
-static int vu_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
-{
-	struct vu_queue *q = &vu.q[VU_QUEUE_RX];
-	bool mrg = vu.features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-	uint8_t hdr[VIRTIO_NET_HDR_LEN] = { 0 };
-	size_t flen = 0, total, done = 0, fdone = 0;
-	unsigned int nbufs = 0, max_bufs, i;
-	uint16_t nb;
-
-	(void)tx;
-	if (!vu_queue_usable(q) || !q->enabled)
-		return -ENOTCONN;
-	for (i = 0; i < cnt; i++)
-		flen += iov[i].iov_len;
-	if (flen > VU_FRAME_MAX) {
-		vu.stats[VU_ST_TO_GUEST_DROP_SIZE]++;
-		return -EMSGSIZE;
-	}
-	total = vu.hdr_len + flen;
-	max_bufs = mrg ? MIN(VU_RX_BUFS_MAX, q->vq.num) : 1;
-
-	while (done < total) {
-		struct vq_elem *el = &vu.rx_elem;
-		enum vq_err e;
-		size_t room, n, k;
-
-		if (nbufs == max_bufs) {
-			vq_unpop(&q->vq, nbufs);
-			vu.stats[VU_ST_TO_GUEST_DROP_SIZE]++;
-			return -EMSGSIZE;
-		}
-		e = vq_pop(&q->vq, &vu.mem, el);
-		if (e == VQ_EMPTY) {
-			vq_unpop(&q->vq, nbufs);
-			vu.stats[VU_ST_TO_GUEST_EAGAIN]++;
-			vu.rx_starved = true;
-			vq_kick_enable(&q->vq);	/* post hook rechecks */
-			return -EAGAIN;
-		}
-		if (e) {
-			vq_unpop(&q->vq, nbufs);
-			vu_queue_broken(q, VU_QUEUE_RX);
-			return -ENOTCONN;
-		}
-		room = el->in_len;
-		if (!nbufs) {
-			if (room < vu.hdr_len) {
-				/* Cannot even hold the header: refuse the
-				 * guest's buffer as we would a bad chain */
-				vq_unpop(&q->vq, 1);
-				q->vq.broken = VQ_E_ZERO_LEN;
-				vu_queue_broken(q, VU_QUEUE_RX);
-				return -ENOTCONN;
-			}
-			memcpy(vu.first_in, el->in,
-			       sizeof(el->in[0]) * el->in_cnt);
-			vu.first_in_cnt = el->in_cnt;
-			vq_iov_from_buf(el->in, el->in_cnt, 0, hdr,
-					vu.hdr_len);
-			n = vu.hdr_len;
-		} else {
-			n = 0;
-		}
-
-		/* Frame bytes from the caller's iov into this chain */
-		for (i = 0, k = 0; i < cnt && n < room && fdone < flen; i++) {
-			size_t seg = iov[i].iov_len, skip, c;
-
-			if (k + seg <= fdone) {
-				k += seg;
-				continue;
-			}
-			skip = fdone - k;
-			c = MIN(seg - skip, room - n);
-			vq_iov_from_buf(el->in, el->in_cnt, n,
-					(const uint8_t *)iov[i].iov_base + skip,
-					c);
-			n += c;
-			fdone += c;
-			k += seg;
-		}
-		vu.rx_heads[nbufs] = el->head;
-		vu.rx_lens[nbufs] = n;
-		nbufs++;
-		done += n;
-	}
-
-	if (vu.hdr_len == VIRTIO_NET_HDR_LEN) {
-		uint8_t le[2];
-
-		nb = nbufs;
-		le[0] = nb & 0xff;
-		le[1] = nb >> 8;
-		vq_iov_from_buf(vu.first_in, vu.first_in_cnt,
-				VIRTIO_NET_HDR_NUM_BUFFERS_OFF, le, 2);
-	}
-	for (i = 0; i < nbufs; i++)
-		vq_push(&q->vq, vu.rx_heads[i], vu.rx_lens[i]);
-	vu.stats[VU_ST_TO_GUEST]++;
-	vu.stats[VU_ST_TO_GUEST_BYTES] += flen;
-	pcap_frame(iov, cnt, 0, loop_now());
-	vu_arm_flush();
-	return 0;
-}
-
-/**
- * vu_room() - guest_tx room(): frame bytes the guest has buffers for
- * @tx:		our guest_tx
- *
- * A lower bound from the next VU_ROOM_PEEK chains, each counted without
- * its virtio-net header.
- */
-static size_t vu_room(struct guest_tx *tx)
-{
-	struct vu_queue *q = &vu.q[VU_QUEUE_RX];
-	uint16_t i, n;
-	size_t sum = 0;
-
-	(void)tx;
-	if (!vu_queue_usable(q) || !q->enabled)
-		return 0;
-	n = MIN(vq_avail_count(&q->vq), VU_ROOM_PEEK);
-	for (i = 0; i < n; i++) {
-		size_t l = vq_peek_in_len(&q->vq, &vu.mem, i);
-
-		if (l > vu.hdr_len)
-			sum += l - vu.hdr_len;
-	}
-	return sum;
-}
-
-void vu_poll(uint64_t now)
-{
-	unsigned int i;
-
-	for (i = 0; i < VU_QUEUES; i++) {
-		struct vu_queue *q = &vu.q[i];
-
-		/* Polling mode (nofd kick): look at the ring every time */
-		if (i == VU_QUEUE_TX && q->kick_fd < 0)
-			vu_tx_process(now);
-	}
-
-	/* Senders first, so their frames go out in this flush */
-	if (vu.rx_starved && vu_queue_usable(&vu.q[VU_QUEUE_RX]) &&
-	    vu.q[VU_QUEUE_RX].enabled &&
-	    vq_avail_count(&vu.q[VU_QUEUE_RX].vq)) {
-		vu.rx_starved = false;
-		guest_tx_wake(vu.tx, now);
-	}
-
-	for (i = 0; i < VU_QUEUES; i++) {
-		struct vu_queue *q = &vu.q[i];
-		uint64_t one = 1;
-
-		if (!vu_queue_usable(q)) {
-			if (q->started && q->vq.broken)
-				vu_queue_broken(q, i);
-			continue;
-		}
-		if (!vq_flush(&q->vq) || q->call_fd < 0)
-			continue;
-		vu.stats[VU_ST_CALLS]++;
-		if (write(q->call_fd, &one, sizeof(one)) < 0 &&
-		    errno != EAGAIN)
-			debug("vhost-user: queue %u: call eventfd: %s", i,
-			      strerror(errno));
-	}
-	vu.flush_armed = false;
-}
-
-static void vu_post(void *arg, uint64_t now)
-{
-	(void)arg;
-	vu_poll(now);
-	vu.post_ns = now;
-}
-
-static void vu_flush_ready(struct watch *w, uint32_t events, uint64_t now)
-{
-	(void)w;
-	(void)events;
-	(void)now;
-	vu_eventfd_drain(vu.flush_fd);
-}
-
 /* ---- setup ------------------------------------------------------------ */
 
 int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx)
 {
-	unsigned int i;
 	int rc;
 
-	for (i = 0; i < VU_QUEUES; i++) {
-		vu.q[i].kick_fd = vu.q[i].call_fd = vu.q[i].err_fd = -1;
-		vu.q[i].vq.num = 0;
-	}
-	vu.rx = rx;
-	vu.tx = tx;
 	vu.one_off = lc->fd >= 0 || lc->one_off;
-	vu_apply_features();
-
-	tx->send = vu_send;
-	tx->room = vu_room;
-	tx->link = &vu;
+	vu.tx = tx;
 	memset(tx->guest_mac, 0xff, sizeof(tx->guest_mac));
 	tx->guest_seen = 0;
-
 	if (!vu.opened)
 		stats_register("link", vu_stat_names, vu.stats, VU_ST__COUNT);
 	vu.opened = true;
 
-	vu.flush_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (vu.flush_fd < 0)
-		return -errno;
-	vu.flush_w.fn = vu_flush_ready;
-	if (loop_add(vu.flush_fd, EPOLLIN, &vu.flush_w)) {
-		rc = -EIO;
-		goto out_close_flush;
-	}
+	rc = vu_net_open(&vu.mem, rx, tx);
+	if (rc)
+		return rc;
 
 	if (lc->fd >= 0) {
 		rc = vu_conn_adopt(lc->fd);
 		if (rc)
-			goto out_del_flush;
+			goto out_net;
 		return 0;
 	}
 	if (lc->listen_fd < 0) {
 		rc = -EINVAL;
-		goto out_del_flush;
+		goto out_net;
 	}
 	vu.listen_w.fn = vu_listen_ready;
 	rc = loop_add(lc->listen_fd, EPOLLIN, &vu.listen_w);
 	if (rc)
-		goto out_del_flush;
+		goto out_net;
 	vu.listen_fd = lc->listen_fd;	/* ours from now on */
 	return 0;
 
-out_del_flush:
-	loop_del(vu.flush_fd);
-out_close_flush:
-	close(vu.flush_fd);
-	vu.flush_fd = -1;
+out_net:
+	vu_net_close();
 	return rc;
 }

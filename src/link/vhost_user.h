@@ -7,12 +7,10 @@
  * SCM_RIGHTS fds and checking each against one table at the door (payload
  * size, fd count, queue index) before any handler runs, the guest memory
  * map (mmap()ed MAP_SHARED from the fds, unmapped on remap and
- * disconnect), the two virtio-net queues (0: frames to the guest, 1:
- * frames from the guest), their kick, call and err eventfds, and the
- * virtio-net header (skipped on the way in, zeroed with num_buffers on
- * the way out).
- * Does not own: the rings themselves (link/virtio.c), frame contents.
- * Uses: core (loop, log, stats, guest_tx), link/virtio.h.
+ * disconnect), and setting up the rings of the two virtio-net queues.
+ * Does not own: running the queues (link/vu_net.c: frames, eventfds,
+ * interrupts), ring layout and descriptor checks (link/virtio.c).
+ * Uses: core (loop, log, stats, guest_tx), link/virtio.h, link/vu_net.h.
  *
  * Offered: VERSION_1, MRG_RXBUF, EVENT_IDX, INDIRECT_DESC,
  * PROTOCOL_FEATURES; protocol feature REPLY_ACK only. Logging (migration)
@@ -23,9 +21,8 @@
  * that breaks a ring (bad descriptors) gets that ring stopped, one warn
  * line, and a signal on the ring's err eventfd.
  *
- * Limits: one queue pair; 8 memory regions; frames up to VU_FRAME_MAX
- * bytes in either direction; a frame to the guest spread over at most
- * VU_RX_BUFS_MAX merged buffers. Regions must be regular files (memfd,
+ * Limits: one queue pair; 8 memory regions; frame limits in
+ * link/vu_net.h. Regions must be regular files (memfd,
  * hugetlbfs, tmpfs) at least as long as the table claims; a front-end
  * that shrinks the file afterwards can still crash us with SIGBUS, as
  * with any back-end that maps guest memory (QEMU seals its memfds).
@@ -37,9 +34,6 @@
 
 #include "core/guest_tx.h"
 #include "link/link.h"
-
-#define VU_FRAME_MAX		(65535 + 14 + 4)
-#define VU_RX_BUFS_MAX		256
 
 /* Requests (vhost-user.rst "Front-end message types") */
 enum vu_request {
@@ -74,10 +68,6 @@ enum vu_request {
 #define VHOST_USER_F_PROTOCOL_FEATURES	30
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK	3
 
-#define VU_QUEUE_RX		0	/* to the guest */
-#define VU_QUEUE_TX		1	/* from the guest */
-#define VU_QUEUES		2
-
 /**
  * vu_open() - start serving vhost-user
  * @lc:		@lc->fd if >= 0 (adopted, one front-end, exit when it
@@ -98,9 +88,6 @@ int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx);
  * Return: 0 while connected, -ENOTCONN once the connection was closed
  */
 int vu_conn_input(uint64_t now_ns);
-
-/* Process kicks and flush used rings, as one loop iteration would */
-void vu_poll(uint64_t now_ns);
 
 /* Close the connection and unmap everything (tests; exit path) */
 void vu_close(void);

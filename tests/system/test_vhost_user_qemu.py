@@ -189,7 +189,20 @@ result down_sha "$(sha256sum /tmp/down | cut -d' ' -f1)"
 '''
 
 
-def run_net_guest(launcher=None, kib=8192, extra=()):
+def is_dhcp_reply_to(frame, mac):
+    dst = ':'.join('%02x' % b for b in frame[0:6])
+    if dst not in (mac, 'ff:ff:ff:ff:ff:ff') or frame[12:14] != b'\x08\x00':
+        return False
+    ihl = (frame[14] & 0x0f) * 4
+    if frame[23] != 17:
+        return False
+    sport = struct.unpack('!H', frame[14 + ihl:14 + ihl + 2])[0]
+    return sport == 67
+
+
+def run_net_guest(launcher=None, kib=8192, extra=(), pcap=None):
+    if pcap:
+        extra = list(extra) + ['--pcap', pcap]
     peer = HostPeer(kib * 1024)
     script = NET_SCRIPT % {'kib': kib, 'up': peer.up.getsockname()[1],
                            'down': peer.down.getsockname()[1]}
@@ -214,14 +227,20 @@ def run_net_guest(launcher=None, kib=8192, extra=()):
     assert r['up_rc'] == '0'
     assert peer.got_sha == r['up_sha'], 'guest to host data differs'
     assert r['down_sha'] == peer.sent_sha, 'host to guest data differs'
+    if pcap:
+        frames = pcap_frames(pcap)
+        assert any(is_dhcp_discover_from(f, MAC) for f in frames)
+        assert any(is_dhcp_reply_to(f, MAC) for f in frames)
+        # Both directions of the transfer are in the capture too
+        assert sum(len(f) for f in frames) > 2 * kib * 1024
     return q
 
 
 @pytest.mark.qemu
-def test_vhost_user_dhcp_ping_tcp_both_ways(gangway_bin):
+def test_vhost_user_dhcp_ping_tcp_both_ways(gangway_bin, tmp_path):
     """-s PATH: lease, ARP, ping to the gateway (host loopback), 8 MiB each
-    way over TCP with matching SHA-256."""
-    run_net_guest()
+    way over TCP with matching SHA-256; the capture has both directions."""
+    run_net_guest(pcap=str(tmp_path / 'vu.pcap'))
 
 
 @pytest.mark.qemu

@@ -481,6 +481,54 @@ static void avail_jump_breaks_rx(void **state)
 	assert_true(alive());
 }
 
+static void mem_table_remap_keeps_rings(void **state)
+{
+	uint8_t frame[60];
+	uint64_t v;
+	int i;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	for (i = 0; i < 3; i++) {
+		/* The old mapping goes; the rings must follow the new one */
+		fe_mem_table(&fe, FE_NEED_REPLY, FE_GPA, FE_MEM_SIZE, FE_UVA,
+			     0);
+		assert_int_equal(fe_reply(&fe, FE_SET_MEM_TABLE, &v, 200), 0);
+		assert_int_equal(v, 0);
+		memset(frame, i, sizeof(frame));
+		fe_tx(&fe, frame, sizeof(frame));
+		run_for(10);
+		assert_int_equal(nframes, i + 1);
+		assert_memory_equal(last_frame, frame, sizeof(frame));
+	}
+	/* A table that no longer holds the rings ends the connection */
+	fe_mem_table(&fe, 0, FE_GPA, FE_MEM_SIZE / 2, FE_UVA + FE_MEM_SIZE / 2,
+		     FE_MEM_SIZE / 2);
+	closed_after();
+}
+
+static void offload_header_dropped(void **state)
+{
+	uint8_t frame[60] = { 0 };
+	uint64_t before = stat("vu_from_guest_drop_hdr");
+	uint32_t id, len;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	fe_tx(&fe, frame, sizeof(frame));
+	/* Second frame: NEEDS_CSUM set in its header, never offered */
+	fe_tx(&fe, frame, sizeof(frame));
+	fe.mem[FE_BUF(1, 1)] = 1;
+	fe_kick(&fe, 1);
+	run_for(10);
+	assert_int_equal(nframes, 1);
+	assert_int_equal(stat("vu_from_guest_drop_hdr") - before, 1);
+	/* Both buffers still go back to the guest */
+	assert_true(fe_used(&fe, 1, &id, &len));
+	assert_true(fe_used(&fe, 1, &id, &len));
+	assert_true(alive());
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -511,6 +559,8 @@ int main(void)
 		T(broken_ring_stops_queue_only),
 		T(descriptor_outside_memory),
 		T(avail_jump_breaks_rx),
+		T(mem_table_remap_keeps_rings),
+		T(offload_header_dropped),
 	};
 
 	log_set_level(LOG_LVL_ERR);

@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * link/vu_net.c - the virtio-net device behind vhost-user: its data path
+ *
+ * Theory of operation
+ *
+ * From the guest. A kick on queue 1 pops chains, checks the virtio-net
+ * header (no checksum offload or GSO was offered, so a header asking for
+ * either is refused), gathers the frame into one static buffer and hands
+ * it to the rx callback; the chain goes back with length 0.
+ *
+ * To the guest. guest_tx send() pops chains from queue 0, merging buffers
+ * (MRG_RXBUF) until the frame and its header fit; if the guest has not
+ * posted enough it gives the chains back and returns -EAGAIN, and the
+ * next kick on queue 0 wakes the waiters from the post hook.
+ *
+ * Batching. Used entries are published, and the guest interrupted
+ * (unless it suppressed that), once per loop iteration in the post hook.
+ * The hook is registered when the first ring starts, so it runs after the
+ * hooks of modules set up at startup; a send() after it ran in the same
+ * pass arms a private eventfd so that another iteration comes.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/compiler.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/pcap.h"
+#include "core/stats.h"
+#include "link/virtio.h"
+#include "link/vu_net.h"
+
+#define VU_ROOM_PEEK		64	/* chains room() looks at */
+
+/* virtio-net header fields we check (virtio 1.x 5.1.6) */
+#define VIRTIO_NET_HDR_FLAGS_OFF	0
+#define VIRTIO_NET_HDR_GSO_TYPE_OFF	1
+
+enum vn_stat {
+	VN_ST_FROM_GUEST,
+	VN_ST_FROM_GUEST_BYTES,
+	VN_ST_FROM_GUEST_DROP_SIZE,
+	VN_ST_FROM_GUEST_DROP_HDR,
+	VN_ST_FROM_GUEST_DROP_DISABLED,
+	VN_ST_TO_GUEST,
+	VN_ST_TO_GUEST_BYTES,
+	VN_ST_TO_GUEST_EAGAIN,
+	VN_ST_TO_GUEST_DROP_SIZE,
+	VN_ST_KICKS,
+	VN_ST_CALLS,
+	VN_ST_RING_BROKEN,
+	VN_ST__COUNT,
+};
+
+static const char *const vn_stat_names[VN_ST__COUNT] = {
+	[VN_ST_FROM_GUEST]		= "vu_from_guest",
+	[VN_ST_FROM_GUEST_BYTES]	= "vu_from_guest_bytes",
+	[VN_ST_FROM_GUEST_DROP_SIZE]	= "vu_from_guest_drop_size",
+	[VN_ST_FROM_GUEST_DROP_HDR]	= "vu_from_guest_drop_hdr",
+	[VN_ST_FROM_GUEST_DROP_DISABLED] = "vu_from_guest_drop_disabled",
+	[VN_ST_TO_GUEST]		= "vu_to_guest",
+	[VN_ST_TO_GUEST_BYTES]		= "vu_to_guest_bytes",
+	[VN_ST_TO_GUEST_EAGAIN]		= "vu_to_guest_eagain",
+	[VN_ST_TO_GUEST_DROP_SIZE]	= "vu_to_guest_drop_size",
+	[VN_ST_KICKS]			= "vu_kicks",
+	[VN_ST_CALLS]			= "vu_calls",
+	[VN_ST_RING_BROKEN]		= "vu_ring_broken",
+};
+
+static_assert(ARRAY_SIZE(vn_stat_names) == VN_ST__COUNT, "stat names");
+
+/**
+ * struct vu_net_queue - one virtqueue and its eventfds
+ * @vq:		ring state (link/virtio.c)
+ * @kick_w:	watch on @kick_fd
+ * @kick_fd:	guest added buffers (received, closed here), or -1
+ * @call_fd:	we used buffers, or -1
+ * @err_fd:	we found the ring broken, or -1
+ * @started:	between SET_VRING_KICK and GET_VRING_BASE
+ * @enabled:	SET_VRING_ENABLE (or no PROTOCOL_FEATURES)
+ * @broken_logged: the warn line for @vq.broken was printed
+ */
+struct vu_net_queue {
+	struct vq vq;
+	struct watch kick_w;
+	int kick_fd;
+	int call_fd;
+	int err_fd;
+	bool started;
+	bool enabled;
+	bool broken_logged;
+};
+
+/* Module state, set up by vu_net_open() */
+static struct {
+	const struct vq_mem *mem;	/* owned by link/vhost_user.c */
+	link_rx_fn rx;
+	struct guest_tx *tx;
+	bool registered;		/* counters */
+
+	int flush_fd;			/* eventfd: run one more iteration */
+	struct watch flush_w;
+	bool flush_armed;
+	uint64_t post_ns;		/* wakeup time our post hook last ran */
+
+	size_t hdr_len;			/* virtio-net header, 10 or 12 */
+	bool mrg;			/* MRG_RXBUF */
+	struct vu_net_queue q[VU_QUEUES];
+
+	bool rx_starved;		/* send() said -EAGAIN */
+	struct vq_elem tx_elem;		/* chain from the guest at hand */
+	struct vq_elem rx_elem;		/* chain to the guest at hand */
+	struct iovec first_in[VQ_SEG_MAX];	/* first buffer of a frame */
+	unsigned int first_in_cnt;
+	uint16_t rx_heads[VU_RX_BUFS_MAX];
+	uint32_t rx_lens[VU_RX_BUFS_MAX];
+	uint8_t frame[VU_FRAME_MAX];
+
+	struct ratelimit rl_drop;
+	uint64_t stats[VN_ST__COUNT];
+} net = {
+	.flush_fd = -1,
+	.hdr_len = VIRTIO_NET_HDR_LEN,
+	.q = { { .kick_fd = -1, .call_fd = -1, .err_fd = -1 },
+	       { .kick_fd = -1, .call_fd = -1, .err_fd = -1 } },
+};
+
+static void vu_net_post(void *arg, uint64_t now);
+
+/* A ring turned out broken: log once, tell the front-end, stop it */
+static void vu_net_broken(struct vu_net_queue *q, unsigned int idx)
+{
+	uint64_t one = 1;
+
+	if (q->broken_logged)
+		return;
+	q->broken_logged = true;
+	net.stats[VN_ST_RING_BROKEN]++;
+	warn("vhost-user: queue %u: guest error: %s; queue stopped",
+	     idx, vq_err_str[q->vq.broken]);
+	if (q->err_fd >= 0 && write(q->err_fd, &one, sizeof(one)) < 0)
+		debug("vhost-user: queue %u: err eventfd: %s", idx,
+		      strerror(errno));
+}
+
+static bool vu_net_usable(const struct vu_net_queue *q)
+{
+	return q->started && !q->vq.broken && net.mem->n;
+}
+
+/*
+ * Make sure our post hook runs after this send() to publish the used
+ * entries. Post hooks run together before the loop sleeps; if ours
+ * already ran in this pass (same wakeup time), wake the loop once more.
+ */
+static void vu_net_arm_flush(void)
+{
+	uint64_t one = 1;
+
+	if (net.flush_armed || net.flush_fd < 0 || loop_now() != net.post_ns)
+		return;
+	net.flush_armed = true;
+	if (write(net.flush_fd, &one, sizeof(one)) < 0)
+		net.flush_armed = false;
+}
+
+/*
+ * A header from the guest may ask for nothing we did not offer: no
+ * checksum to complete (NEEDS_CSUM), no segmentation (gso_type NONE).
+ * Anything else would leave the frame unusable as it stands.
+ */
+static bool vu_net_hdr_ok(const struct vq_elem *el)
+{
+	uint8_t h[2];
+
+	if (vq_iov_to_buf(el->out, el->out_cnt, 0, h, sizeof(h)) != sizeof(h))
+		return false;
+	return !h[VIRTIO_NET_HDR_FLAGS_OFF] &&
+	       !h[VIRTIO_NET_HDR_GSO_TYPE_OFF];
+}
+
+/**
+ * vu_net_tx() - hand frames the guest queued on queue 1 to ingress
+ * @now:	time of this wakeup
+ *
+ * At most one ring's worth per call, so that a busy guest cannot starve
+ * the rest of the loop; if more is left, the kick eventfd is re-armed.
+ */
+static void vu_net_tx(uint64_t now)
+{
+	struct vu_net_queue *q = &net.q[VU_QUEUE_TX];
+	unsigned int budget;
+	enum vq_err e;
+
+	if (!vu_net_usable(q))
+		return;
+	budget = q->vq.num;
+	for (;;) {
+		struct vq_elem *el = &net.tx_elem;
+		size_t len;
+
+		e = vq_pop(&q->vq, net.mem, el);
+		if (e == VQ_EMPTY) {
+			if (vq_kick_enable(&q->vq))
+				continue;
+			break;
+		}
+		if (e) {
+			vu_net_broken(q, VU_QUEUE_TX);
+			break;
+		}
+
+		len = el->out_len;
+		if (len < net.hdr_len || len - net.hdr_len > sizeof(net.frame)) {
+			net.stats[VN_ST_FROM_GUEST_DROP_SIZE]++;
+			log_ratelimited(&net.rl_drop, now, LOG_LVL_WARN,
+					"vhost-user: dropped a %zu-byte frame from the guest (limit %zu)",
+					len, sizeof(net.frame));
+		} else if (!vu_net_hdr_ok(el)) {
+			net.stats[VN_ST_FROM_GUEST_DROP_HDR]++;
+			log_ratelimited(&net.rl_drop, now, LOG_LVL_WARN,
+					"vhost-user: dropped a frame from the guest asking for checksum offload or GSO, which we did not offer");
+		} else if (!q->enabled) {
+			net.stats[VN_ST_FROM_GUEST_DROP_DISABLED]++;
+		} else {
+			len = vq_iov_to_buf(el->out, el->out_cnt, net.hdr_len,
+					    net.frame, len - net.hdr_len);
+			net.stats[VN_ST_FROM_GUEST]++;
+			net.stats[VN_ST_FROM_GUEST_BYTES] += len;
+			pcap_buf(net.frame, len, now);
+			net.rx(net.frame, len, now);
+		}
+		vq_push(&q->vq, el->head, 0);
+
+		/* net.rx may have closed the connection */
+		if (!vu_net_usable(q))
+			break;
+		if (!--budget) {
+			uint64_t one = 1;
+
+			if (q->kick_fd >= 0 &&
+			    write(q->kick_fd, &one, sizeof(one)) < 0)
+				debug("vhost-user: re-arm kick: %s",
+				      strerror(errno));
+			break;
+		}
+	}
+}
+
+/* Read and discard an eventfd's counter; false if the fd is unusable */
+static bool vu_net_drain(int fd)
+{
+	uint64_t v;
+
+	return read(fd, &v, sizeof(v)) >= 0 || errno == EAGAIN;
+}
+
+static void vu_net_kick_ready(struct watch *w, uint32_t events, uint64_t now)
+{
+	struct vu_net_queue *q = container_of(w, struct vu_net_queue, kick_w);
+	unsigned int idx = q == &net.q[VU_QUEUE_RX] ? VU_QUEUE_RX :
+						      VU_QUEUE_TX;
+
+	net.stats[VN_ST_KICKS]++;
+	if ((events & (EPOLLERR | EPOLLHUP)) || !vu_net_drain(q->kick_fd)) {
+		warn("vhost-user: queue %u: kick fd failed; no longer watched",
+		     idx);
+		loop_del(q->kick_fd);
+		close(q->kick_fd);
+		q->kick_fd = -1;
+		return;
+	}
+	if (idx == VU_QUEUE_TX)
+		vu_net_tx(now);
+	else
+		net.rx_starved = true;	/* the post hook wakes the senders */
+}
+
+/**
+ * vu_net_send() - guest_tx send(): copy one frame into guest RX buffers
+ * @tx:		our guest_tx
+ * @iov:	frame, starting with the Ethernet header
+ * @cnt:	entries in @iov
+ *
+ * Return: 0, -EAGAIN (not enough buffers: retry after a wake),
+ * -EMSGSIZE (never fits), -ENOTCONN (no usable RX queue)
+ */
+static int vu_net_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
+{
+	struct vu_net_queue *q = &net.q[VU_QUEUE_RX];
+	bool mrg = net.mrg;
+	uint8_t hdr[VIRTIO_NET_HDR_LEN] = { 0 };
+	size_t flen = 0, total, done = 0, fdone = 0;
+	unsigned int nbufs = 0, max_bufs, i;
+	uint16_t nb;
+
+	(void)tx;
+	if (!vu_net_usable(q) || !q->enabled)
+		return -ENOTCONN;
+	for (i = 0; i < cnt; i++)
+		flen += iov[i].iov_len;
+	if (flen > VU_FRAME_MAX) {
+		net.stats[VN_ST_TO_GUEST_DROP_SIZE]++;
+		return -EMSGSIZE;
+	}
+	total = net.hdr_len + flen;
+	max_bufs = mrg ? MIN(VU_RX_BUFS_MAX, q->vq.num) : 1;
+
+	while (done < total) {
+		struct vq_elem *el = &net.rx_elem;
+		enum vq_err e;
+		size_t room, n, k;
+
+		if (nbufs == max_bufs) {
+			vq_unpop(&q->vq, nbufs);
+			net.stats[VN_ST_TO_GUEST_DROP_SIZE]++;
+			return -EMSGSIZE;
+		}
+		e = vq_pop(&q->vq, net.mem, el);
+		if (e == VQ_EMPTY) {
+			vq_unpop(&q->vq, nbufs);
+			net.stats[VN_ST_TO_GUEST_EAGAIN]++;
+			net.rx_starved = true;
+			vq_kick_enable(&q->vq);	/* post hook rechecks */
+			return -EAGAIN;
+		}
+		if (e) {
+			vq_unpop(&q->vq, nbufs);
+			vu_net_broken(q, VU_QUEUE_RX);
+			return -ENOTCONN;
+		}
+		room = el->in_len;
+		if (!nbufs) {
+			if (room < net.hdr_len) {
+				/* Cannot even hold the header: refuse the
+				 * guest's buffer as we would a bad chain */
+				vq_unpop(&q->vq, 1);
+				q->vq.broken = VQ_E_ZERO_LEN;
+				vu_net_broken(q, VU_QUEUE_RX);
+				return -ENOTCONN;
+			}
+			memcpy(net.first_in, el->in,
+			       sizeof(el->in[0]) * el->in_cnt);
+			net.first_in_cnt = el->in_cnt;
+			vq_iov_from_buf(el->in, el->in_cnt, 0, hdr,
+					net.hdr_len);
+			n = net.hdr_len;
+		} else {
+			n = 0;
+		}
+
+		/* Frame bytes from the caller's iov into this chain */
+		for (i = 0, k = 0; i < cnt && n < room && fdone < flen; i++) {
+			size_t seg = iov[i].iov_len, skip, c;
+
+			if (k + seg <= fdone) {
+				k += seg;
+				continue;
+			}
+			skip = fdone - k;
+			c = MIN(seg - skip, room - n);
+			vq_iov_from_buf(el->in, el->in_cnt, n,
+					(const uint8_t *)iov[i].iov_base + skip,
+					c);
+			n += c;
+			fdone += c;
+			k += seg;
+		}
+		net.rx_heads[nbufs] = el->head;
+		net.rx_lens[nbufs] = n;
+		nbufs++;
+		done += n;
+	}
+
+	if (net.hdr_len == VIRTIO_NET_HDR_LEN) {
+		uint8_t le[2];
+
+		nb = nbufs;
+		le[0] = nb & 0xff;
+		le[1] = nb >> 8;
+		vq_iov_from_buf(net.first_in, net.first_in_cnt,
+				VIRTIO_NET_HDR_NUM_BUFFERS_OFF, le, 2);
+	}
+	for (i = 0; i < nbufs; i++)
+		vq_push(&q->vq, net.rx_heads[i], net.rx_lens[i]);
+	net.stats[VN_ST_TO_GUEST]++;
+	net.stats[VN_ST_TO_GUEST_BYTES] += flen;
+	pcap_frame(iov, cnt, 0, loop_now());
+	vu_net_arm_flush();
+	return 0;
+}
+
+/**
+ * vu_net_room() - guest_tx room(): frame bytes the guest has buffers for
+ * @tx:		our guest_tx
+ *
+ * A lower bound from the next VU_ROOM_PEEK chains, each counted without
+ * its virtio-net header.
+ */
+static size_t vu_net_room(struct guest_tx *tx)
+{
+	struct vu_net_queue *q = &net.q[VU_QUEUE_RX];
+	uint16_t i, n;
+	size_t sum = 0;
+
+	(void)tx;
+	if (!vu_net_usable(q) || !q->enabled)
+		return 0;
+	n = MIN(vq_avail_count(&q->vq), VU_ROOM_PEEK);
+	for (i = 0; i < n; i++) {
+		size_t l = vq_peek_in_len(&q->vq, net.mem, i);
+
+		if (l > net.hdr_len)
+			sum += l - net.hdr_len;
+	}
+	return sum;
+}
+
+void vu_net_poll(uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < VU_QUEUES; i++) {
+		struct vu_net_queue *q = &net.q[i];
+
+		/* Polling mode (nofd kick): look at the ring every time */
+		if (i == VU_QUEUE_TX && q->kick_fd < 0)
+			vu_net_tx(now);
+	}
+
+	/* Senders first, so their frames go out in this flush */
+	if (net.rx_starved && vu_net_usable(&net.q[VU_QUEUE_RX]) &&
+	    net.q[VU_QUEUE_RX].enabled &&
+	    vq_avail_count(&net.q[VU_QUEUE_RX].vq)) {
+		net.rx_starved = false;
+		guest_tx_wake(net.tx, now);
+	}
+
+	for (i = 0; i < VU_QUEUES; i++) {
+		struct vu_net_queue *q = &net.q[i];
+		uint64_t one = 1;
+
+		if (!vu_net_usable(q)) {
+			if (q->started && q->vq.broken)
+				vu_net_broken(q, i);
+			continue;
+		}
+		if (!vq_flush(&q->vq) || q->call_fd < 0)
+			continue;
+		net.stats[VN_ST_CALLS]++;
+		if (write(q->call_fd, &one, sizeof(one)) < 0 &&
+		    errno != EAGAIN)
+			debug("vhost-user: queue %u: call eventfd: %s", i,
+			      strerror(errno));
+	}
+	net.flush_armed = false;
+}
+
+static void vu_net_post(void *arg, uint64_t now)
+{
+	(void)arg;
+	vu_net_poll(now);
+	net.post_ns = now;
+}
+
+static void vu_net_flush_ready(struct watch *w, uint32_t events, uint64_t now)
+{
+	(void)w;
+	(void)events;
+	(void)now;
+	vu_net_drain(net.flush_fd);
+}
+
+
+/* ---- control, for link/vhost_user.c ---------------------------------- */
+
+struct vq *vu_net_vq(unsigned int idx)
+{
+	return &net.q[idx].vq;
+}
+
+bool vu_net_started(unsigned int idx)
+{
+	return net.q[idx].started;
+}
+
+void vu_net_set_features(uint64_t f)
+{
+	bool version1 = f & (1ULL << VIRTIO_F_VERSION_1);
+	unsigned int i;
+
+	net.mrg = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	/* virtio 1.x 5.1.6: num_buffers is there with either feature */
+	net.hdr_len = (version1 || net.mrg) ? VIRTIO_NET_HDR_LEN : 10;
+	for (i = 0; i < VU_QUEUES; i++) {
+		net.q[i].vq.event_idx = f & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+		net.q[i].vq.indirect =
+			f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
+	}
+}
+
+int vu_net_start(unsigned int idx, int kick_fd)
+{
+	struct vu_net_queue *q = &net.q[idx];
+
+	vu_net_stop(idx);
+	/* Registered now rather than at open, so that it runs after the
+	 * post hooks of modules set up later (TCP sends from its own):
+	 * their frames then go out in this pass, without an extra wakeup */
+	if (loop_add_post(vu_net_post, NULL)) {
+		if (kick_fd >= 0)
+			close(kick_fd);
+		return -ENOSPC;
+	}
+	if (kick_fd >= 0) {
+		q->kick_w.fn = vu_net_kick_ready;
+		if (loop_add(kick_fd, EPOLLIN, &q->kick_w)) {
+			close(kick_fd);
+			return -EIO;
+		}
+		/* A kick sent before we watched is already counted */
+	}
+	q->kick_fd = kick_fd;
+	vq_start(&q->vq);
+	q->started = true;
+	q->broken_logged = false;
+	debug("vhost-user: queue %u started, size %u, avail %u, used %u",
+	      idx, q->vq.num, q->vq.last_avail, q->vq.used_idx);
+	return 0;
+}
+
+uint16_t vu_net_stop(unsigned int idx)
+{
+	struct vu_net_queue *q = &net.q[idx];
+
+	if (q->started && !q->vq.broken)
+		vq_flush(&q->vq);
+	if (q->kick_fd >= 0) {
+		loop_del(q->kick_fd);
+		close(q->kick_fd);
+		q->kick_fd = -1;
+	}
+	q->started = false;
+	return q->vq.last_avail;
+}
+
+static void vu_net_replace_fd(int *slot, int fd)
+{
+	if (*slot >= 0)
+		close(*slot);
+	*slot = fd;
+}
+
+void vu_net_set_call(unsigned int idx, int fd)
+{
+	vu_net_replace_fd(&net.q[idx].call_fd, fd);
+}
+
+void vu_net_set_err(unsigned int idx, int fd)
+{
+	vu_net_replace_fd(&net.q[idx].err_fd, fd);
+}
+
+void vu_net_enable(unsigned int idx, bool on)
+{
+	net.q[idx].enabled = on;
+	if (idx == VU_QUEUE_RX && on)
+		net.rx_starved = true;	/* let waiters try again */
+}
+
+void vu_net_reset(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < VU_QUEUES; i++) {
+		struct vu_net_queue *q = &net.q[i];
+
+		vu_net_stop(i);
+		vu_net_replace_fd(&q->call_fd, -1);
+		vu_net_replace_fd(&q->err_fd, -1);
+		memset(&q->vq, 0, sizeof(q->vq));
+		q->enabled = q->broken_logged = false;
+	}
+	vu_net_set_features(0);
+	net.rx_starved = false;
+}
+
+int vu_net_open(const struct vq_mem *mem, link_rx_fn rx, struct guest_tx *tx)
+{
+	net.mem = mem;
+	net.rx = rx;
+	net.tx = tx;
+	tx->send = vu_net_send;
+	tx->room = vu_net_room;
+	tx->link = &net;
+	if (!net.registered)
+		stats_register("link", vn_stat_names, net.stats, VN_ST__COUNT);
+	net.registered = true;
+	vu_net_reset();
+
+	net.flush_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (net.flush_fd < 0)
+		return -errno;
+	net.flush_w.fn = vu_net_flush_ready;
+	if (loop_add(net.flush_fd, EPOLLIN, &net.flush_w)) {
+		close(net.flush_fd);
+		net.flush_fd = -1;
+		return -EIO;
+	}
+	return 0;
+}
+
+void vu_net_close(void)
+{
+	vu_net_reset();
+	if (net.flush_fd >= 0) {
+		loop_del(net.flush_fd);
+		close(net.flush_fd);
+		net.flush_fd = -1;
+	}
+}
