@@ -190,6 +190,46 @@ def test_udp_10000_datagrams_no_loss(echo4):
         assert echo4.count == 10000
 
 
+# Open N sockets, one datagram each (N flows at once), collect the echoes
+MANY_FLOWS = r'''
+import select, socket, sys, time
+dst, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+socks = []
+for i in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((dst, port))
+    socks.append(s)
+got = set()
+for attempt in range(3):
+    for i, s in enumerate(socks):
+        if i not in got:
+            s.send(b'%d' % i)
+    end = time.monotonic() + 3
+    pending = {s.fileno(): i for i, s in enumerate(socks) if i not in got}
+    poll = select.poll()
+    for fd in pending:
+        poll.register(fd, select.POLLIN)
+    while pending and time.monotonic() < end:
+        for fd, ev in poll.poll(200):
+            i = pending.pop(fd)
+            poll.unregister(fd)
+            if socks[i].recv(100) == b'%d' % i:
+                got.add(i)
+    if len(got) == n:
+        break
+print('flows %d answered %d' % (n, len(got)))
+'''
+
+
+def test_udp_2000_flows_at_once(echo4):
+    with NsGuest() as ns:
+        ns.dhcp4()
+        out = guest_py(ns, MANY_FLOWS, GW4, echo4.port, 2000, timeout=120)
+        assert out.strip() == 'flows 2000 answered 2000', out
+        # One host socket per flow: the server saw 2000 source ports
+        assert len(echo4.peers) == 2000
+
+
 def test_udp6_echo_via_gateway(echo6):
     with NsGuest() as ns:
         ns.slaac6()
