@@ -28,6 +28,7 @@ union inany {
 static inline bool inany_is_v4(const union inany *a)
 {
 	return a->u32[0] == 0 && a->u32[1] == 0 &&
+	       a->v4mapped.zero[8] == 0 && a->v4mapped.zero[9] == 0 &&
 	       a->v4mapped.one[0] == 0xff && a->v4mapped.one[1] == 0xff;
 }
 

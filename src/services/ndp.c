@@ -194,6 +194,22 @@ static bool ndp_is_solicited_node(const struct in6_addr *dst,
 	       !memcmp(dst->s6_addr + 13, target->s6_addr + 13, 3);
 }
 
+/**
+ * ndp_is_neighbour() - could @a be the address of someone on the link?
+ * @a:		target of a solicitation
+ *
+ * Multicast targets are invalid (RFC 4861 section 7.1.1); so is anything
+ * in ::/64 (unspecified, loopback, IPv4-mapped or -compatible): no
+ * neighbour has such an address, and our answer, sent from the target,
+ * must not come from one.
+ */
+static bool ndp_is_neighbour(const struct in6_addr *a)
+{
+	static const uint8_t zero64[8];
+
+	return !IN6_IS_ADDR_MULTICAST(a) && memcmp(a->s6_addr, zero64, 8);
+}
+
 /* Addresses we answer for even in duplicate address detection */
 static bool ndp_is_ours(const struct in6_addr *a)
 {
@@ -456,8 +472,7 @@ static void ndp_ns(const struct ip_view *ip, struct pkt_cursor body)
 		ndp_count(NDP_C_DROP_OPTION);
 		return;
 	}
-	if (IN6_IS_ADDR_MULTICAST(&target) ||
-	    IN6_IS_ADDR_UNSPECIFIED(&target)) {
+	if (!ndp_is_neighbour(&target)) {
 		ndp_count(NDP_C_DROP_TARGET);
 		return;
 	}

@@ -373,6 +373,16 @@ static void ns_short_or_with_bad_target_is_dropped(void **state)
 	len = ns_msg(m, sizeof(m), "::", false);
 	feed(GUEST_LL, "ff02::1", 255, m, len);
 	assert_int_equal(ctr("drop_target"), 2);
+
+	/* ::/64 is nobody's: our answer would come from such an address
+	 * (found by libFuzzer: ::dcff:ffff:12:3456 made an IPv4 frame) */
+	len = ns_msg(m, sizeof(m), "::1", false);
+	feed(GUEST_LL, snm("::1"), 255, m, len);
+	len = ns_msg(m, sizeof(m), "::ffff:192.0.2.1", false);
+	feed(GUEST_LL, snm("::ffff:192.0.2.1"), 255, m, len);
+	len = ns_msg(m, sizeof(m), "::dcff:ffff:12:3456", false);
+	feed(GUEST_LL, snm("::dcff:ffff:12:3456"), 255, m, len);
+	assert_int_equal(ctr("drop_target"), 5);
 	assert_int_equal(su_frames, 0);
 }
 
