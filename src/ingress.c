@@ -132,10 +132,14 @@ static struct ingress in;
 /* Handed to flow_init(), which keeps the pointer: written only there */
 static struct flow_conf in_flow_conf;
 
-/* Count a drop by its reason */
+/* Count a drop by its reason; with --trace, say so (per packet) */
 static inline void ingress_drop(enum ingress_ctr c)
 {
 	in.ctr[c]++;
+	if (unlikely(log_enabled(LOG_LVL_TRACE)))
+		trace("ingress: frame %llu dropped: %s",
+		      (unsigned long long)in.ctr[ING_C_FRAMES],
+		      ingress_ctr_names[c]);
 }
 
 /* IPv4 address of @a as IPv4-mapped, or unspec for 0.0.0.0 */
