@@ -31,6 +31,14 @@
 
 #define NL_BUF_SIZE	65536
 
+
+/* NLMSG_OK() without its signed/unsigned comparison (clang -Wsign-compare) */
+static bool nl_msg_ok(const struct nlmsghdr *nh, int len)
+{
+	return len >= (int)sizeof(*nh) && nh->nlmsg_len >= sizeof(*nh) &&
+	       nh->nlmsg_len <= (unsigned int)len;
+}
+
 static char nl_buf[NL_BUF_SIZE];
 
 /**
@@ -101,7 +109,7 @@ static int nl_for_each(int s, void (*fn)(const struct nlmsghdr *, void *),
 			break;
 		}
 		len = (int)n;
-		for (nh = (struct nlmsghdr *)nl_buf; NLMSG_OK(nh, len);
+		for (nh = (struct nlmsghdr *)nl_buf; nl_msg_ok(nh, len);
 		     nh = NLMSG_NEXT(nh, len)) {
 			if (nh->nlmsg_type == NLMSG_DONE)
 				goto out;

@@ -50,7 +50,7 @@ static void check_reply(int i, const uint8_t *msg, size_t msglen)
 	check(h && (h[0] == 2 || h[0] == 7));
 	check(msglen >= 4 && !memcmp(h + 1, msg + 1, 3));
 	while (cur_len(&c)) {
-		uint16_t code, len;
+		uint16_t code = 0, len = 0;
 
 		check(cur_be16(&c, &code) && cur_be16(&c, &len));
 		if (code == 2) {
