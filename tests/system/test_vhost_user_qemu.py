@@ -247,3 +247,39 @@ def test_vhost_user_dhcp_ping_tcp_both_ways(gangway_bin, tmp_path):
 def test_vhost_user_fd3_dhcp_ping_tcp_both_ways(gangway_bin):
     """The same through vu_relay, gangway on fd 3 as QEMU 10.1 starts it."""
     run_net_guest(launcher=RelayedGangway)
+
+
+RELOAD_SCRIPT = r'''
+dhcp4 && result dhcp1 ok
+ping -c 1 -W 5 192.0.2.1 >/dev/null && result ping1 ok
+ip link set eth0 down
+rmmod virtio_net && result rmmod ok
+insmod /lib/modules/virtio_net.ko
+n=0
+while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 50 ]; do
+	usleep 100000
+	n=$((n + 1))
+done
+ip link set eth0 up
+dhcp4 && result dhcp2 ok
+ping -c 1 -W 5 192.0.2.1 >/dev/null && result ping2 ok
+'''
+
+
+@pytest.mark.qemu
+def test_vhost_user_driver_reload_restarts_rings(gangway_bin, tmp_path):
+    """The guest unloads and reloads virtio_net: QEMU stops the rings
+    (GET_VRING_BASE) and sets them up again; traffic flows both times."""
+    log = str(tmp_path / 'gangway.log')
+    with QemuGuest(['-d', '-l', log], vhost_user=True, mac=MAC,
+                   script=RELOAD_SCRIPT) as q:
+        q.run()
+        r = q.results()
+        assert q.gangway.alive()
+    with open(log) as f:
+        logs = f.read()
+    assert logs.count('queue 1 started') >= 2, logs
+    assert r.get('dhcp1') == 'ok' and r.get('ping1') == 'ok', q.output
+    assert r.get('rmmod') == 'ok', q.output
+    assert r.get('dhcp2') == 'ok' and r.get('ping2') == 'ok', q.output
+    assert 'guest error' not in logs
