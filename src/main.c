@@ -22,6 +22,7 @@
 #include "core/loop.h"
 #include "core/pcap.h"
 #include "core/stats.h"
+#include "exec.h"
 #include "ingress.h"
 #include "link/link.h"
 
@@ -154,6 +155,10 @@ int main(int argc, char **argv)
 	struct conf c;
 	unsigned int max_flows;
 	int ret, status;
+
+	/* A subcommand before any option: gangway exec -- QEMU... */
+	if (argc > 1 && !strcmp(argv[1], "exec"))
+		return exec_main(argc - 1, argv + 1, argv[0]);
 
 	conf_parse(argc, argv, &c);	/* bad option: one line, exit 1 */
 	daemon_close_stray_fds(c.fd);	/* nothing inherited but --fd */

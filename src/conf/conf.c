@@ -170,6 +170,11 @@ const struct option *conf_long_options(void)
 	return conf_options;
 }
 
+const char *conf_short_options(void)
+{
+	return conf_optstring;
+}
+
 /* The only writer of conf_given (see conf/conf_int.h) */
 struct conf_given conf_given;
 

@@ -158,6 +158,8 @@ void conf_discover(struct conf *c);
 /* The --help text, and the option table it must cover (tests) */
 const char *conf_help_text(void);
 const struct option *conf_long_options(void);
+/* getopt_long() short options matching conf_long_options() (gangway exec) */
+const char *conf_short_options(void);
 
 /* Print the resulting configuration (info level) */
 void conf_print(const struct conf *c);
