@@ -1,0 +1,635 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""bench/bench.py - gangway against passt, pasta, slirp4netns and the
+host's loopback, on the same work in the same run (issue 7)
+
+Owns: starting each peer the way its users do, driving the same workload
+through each, and printing one table with ratios against passt and a
+"MISSED: ..." line for every target of issue 7 that gangway missed.
+Does not own: pass/fail of the test suite (this is not a test), or the
+daemons' code.
+
+    GANGWAY_BUILD=build /usr/bin/python3 bench/bench.py [options]
+    meson compile -C build bench          # the same, default options
+
+Peers (namespace mode, the default):
+  loopback   client on the host itself, to 127.0.0.1: the ceiling
+  gangway    namespace + tap + tests/harness/relay on gangway's socket,
+             gangway launched as QEMU 10.1 launches it; guest reaches the
+             host's loopback at the gateway 192.0.2.1
+  passt      the same relay and launch, /usr/bin/passt instead of gangway
+  pasta      pasta --config-net on a fresh namespace (gateway mapped too)
+  slirp4netns  --configure --mtu=65520 on a fresh namespace; 10.0.2.2 is
+             the host's loopback
+Every server listens on 127.0.0.1; every client runs in the namespace.
+Traffic goes nowhere else (network rule).
+
+--qemu runs the QEMU mode instead: a TCG guest moves the same bytes over
+gangway's stream link, over gangway's vhost-user link and over passt's
+stream link, and the daemon's CPU seconds per GB are compared (the
+emulated guest, not the daemon, limits throughput there).
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get('GANGWAY_SRC') or os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(SRC, 'tests', 'system'))
+from harness import NsGuest, QemuGuest, build_dir  # noqa: E402
+
+PASST = '/usr/bin/passt'
+PASTA = '/usr/bin/pasta'
+SLIRP = '/usr/bin/slirp4netns'
+IPERF_PORT = 5301
+RR_PORT = 5302
+IDLE_CONNS = 10000
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+PAGE = os.sysconf('SC_PAGE_SIZE')
+GB = 1e9
+
+
+def rr_path():
+    return os.path.join(build_dir(), 'bench', 'rr')
+
+
+def load():
+    with open('/proc/loadavg') as f:
+        return ' '.join(f.read().split()[:3])
+
+
+def cpu_seconds(pid):
+    """utime + stime of pid, in seconds (0 without a daemon)."""
+    if not pid:
+        return 0.0
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kib(pid):
+    with open('/proc/%d/status' % pid) as f:
+        m = re.search(r'^VmRSS:\s+(\d+) kB', f.read(), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def wait_for(cond, timeout, what):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise RuntimeError('timed out waiting for ' + what)
+        time.sleep(0.05)
+
+
+# -- peers: each gives argv() to run in its "guest", target (the address
+#    that reaches the host's 127.0.0.1) and pid (the daemon, or None) --
+
+class Loopback:
+    name = 'loopback'
+    target = '127.0.0.1'
+    pid = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        pass
+
+    def argv(self, args):
+        return list(args)
+
+
+class Relayed:
+    """gangway or passt through NsGuest: netns, tap, relay, QEMU launch."""
+    target = '192.0.2.1'
+
+    def __init__(self, name, binary, args):
+        self.name = name
+        self.binary = binary
+        self.args = args
+        self.ns = None
+
+    def __enter__(self):
+        opts = {'binary': self.binary} if self.binary else {}
+        self.ns = NsGuest(gangway_args=self.args, gangway_opts=opts,
+                          mtu=65520)
+        self.ns.__enter__()
+        try:
+            self.ns.dhcp4()
+            self.ns.sh('sysctl -qw net.ipv4.tcp_tw_reuse=1')
+        except BaseException:
+            self.ns.__exit__(*sys.exc_info())
+            raise
+        self.pid = self.ns.gangway.pid
+        return self
+
+    def __exit__(self, *a):
+        self.ns.__exit__(*a)
+
+    def argv(self, args):
+        return self.ns.argv(args)
+
+
+class FreshNs:
+    """A namespace of our own, handed to pasta or slirp4netns."""
+
+    def __init__(self):
+        self.netns = 'gwb-' + secrets.token_hex(4)
+        self.workdir = None
+        self.proc = None
+        self.pid = None
+
+    def _mkns(self):
+        self.workdir = tempfile.mkdtemp(prefix='gwb-')
+        os.chmod(self.workdir, 0o1777)
+        subprocess.run(['ip', 'netns', 'add', self.netns], check=True)
+
+    def argv(self, args):
+        return ['ip', 'netns', 'exec', self.netns] + list(args)
+
+    def sh(self, cmd):
+        return subprocess.run(self.argv(['sh', '-c', cmd]), check=True,
+                              capture_output=True, text=True).stdout
+
+    def __exit__(self, *a):
+        if self.pid:
+            try:
+                os.kill(self.pid, 15)
+            except ProcessLookupError:
+                pass
+        if self.proc:
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        elif self.pid:
+            end = time.monotonic() + 5
+            while os.path.exists('/proc/%d' % self.pid) and \
+                    time.monotonic() < end:
+                time.sleep(0.05)
+        subprocess.run(['ip', 'netns', 'delete', self.netns],
+                       stderr=subprocess.DEVNULL)
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class Pasta(FreshNs):
+    name = 'pasta'
+    target = '192.0.2.1'
+
+    def __enter__(self):
+        self._mkns()
+        pidfile = os.path.join(self.workdir, 'pasta.pid')
+        subprocess.run([PASTA, '--config-net', '-q', '--runas', '0',
+                        '--pid', pidfile, '--netns',
+                        '/run/netns/' + self.netns], check=True)
+        wait_for(lambda: os.path.exists(pidfile) and
+                 open(pidfile).read().strip(), 10, 'pasta pid file')
+        self.pid = int(open(pidfile).read())
+        self.sh('sysctl -qw net.ipv4.tcp_tw_reuse=1')
+        return self
+
+
+class Slirp(FreshNs):
+    name = 'slirp4netns'
+    target = '10.0.2.2'
+
+    def __enter__(self):
+        self._mkns()
+        self.proc = subprocess.Popen(
+            [SLIRP, '--configure', '--mtu=65520', '--netns-type=path',
+             '/run/netns/' + self.netns, 'tap0'],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        wait_for(lambda: 'inet ' in self.sh('ip -4 addr show dev tap0 '
+                                            '2>/dev/null || true'),
+                 10, 'slirp4netns to configure tap0')
+        self.sh('sysctl -qw net.ipv4.tcp_tw_reuse=1')
+        return self
+
+
+def make_peers(names):
+    gw_args = ['--mtu', '65520', '--max-flows', str(IDLE_CONNS + 2000)]
+    table = {
+        'loopback': lambda: Loopback(),
+        'gangway': lambda: Relayed('gangway', None, gw_args),
+        'passt': lambda: Relayed('passt', PASST, []),
+        'pasta': lambda: Pasta(),
+        'slirp4netns': lambda: Slirp(),
+    }
+    return [(n, table[n]) for n in names]
+
+
+# -- work --
+
+def listening(port):
+    out = subprocess.run(['ss', '-Hltn', 'sport = :%d' % port],
+                         capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
+def stop(p, timeout=5):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+class Servers:
+    """The rr server on the host's 127.0.0.1 for one peer (iperf3 servers
+    are started per run: see iperf())."""
+
+    def __enter__(self):
+        self.rr = subprocess.Popen(
+            [rr_path(), 'server', '127.0.0.1', str(RR_PORT)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        self.rr.stdout.readline()
+        return self
+
+    def __exit__(self, *a):
+        stop(self.rr)
+        self.rr.stdout.close()
+
+
+def run(peer, args, timeout):
+    p = subprocess.run(peer.argv(args), capture_output=True, text=True,
+                       timeout=timeout)
+    if p.returncode != 0 and '"error"' not in p.stdout:
+        raise RuntimeError('%s: %s failed: %s%s' % (
+            peer.name, ' '.join(args), p.stdout[-2000:], p.stderr[-2000:]))
+    return p.stdout
+
+
+def iperf(peer, secs, reverse=False, udp=False):
+    """One iperf3 run: (delivered bytes, seconds, loss %, daemon CPU s)."""
+    args = ['iperf3', '-c', peer.target, '-p', str(IPERF_PORT),
+            '-t', str(secs), '-J']
+    if reverse:
+        args.append('-R')
+    if udp:
+        args += ['-u', '-l', '32000', '-b', UDP_RATE]
+    # A fresh one-test server per run: a run that ended badly cannot leave
+    # the next one facing a busy server.
+    srv = subprocess.Popen(['iperf3', '-s', '-1', '-B', '127.0.0.1', '-p',
+                            str(IPERF_PORT)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: listening(IPERF_PORT), 10, 'iperf3 server')
+        c0 = cpu_seconds(peer.pid)
+        out = run(peer, args, secs + 60)
+        c1 = cpu_seconds(peer.pid)
+    finally:
+        try:
+            srv.wait(5)
+        except subprocess.TimeoutExpired:
+            stop(srv)
+    j = json.loads(out)
+    if 'error' in j:
+        raise RuntimeError('%s: iperf3 %s: %s' % (peer.name, ' '.join(
+            args[3:]), j['error']))
+    end = j['end']
+    if udp:
+        s = end['sum']
+        secs_run = s['seconds']
+        got = (s['packets'] - s['lost_packets']) * 32000
+        return got, secs_run, s['lost_percent'], c1 - c0
+    s = end['sum_received']
+    return s['bytes'], s['seconds'], 0.0, c1 - c0
+
+
+UDP_RATE = '10G'
+
+
+def bulk(peer, res, key, secs, reps, reverse, udp):
+    rates, cpus, losses, moved = [], [], [], 0
+    for _ in range(reps):
+        b, t, loss, cpu = iperf(peer, secs, reverse, udp)
+        rates.append(b * 8 / t / 1e9)
+        losses.append(loss)
+        cpus.append(cpu)
+        moved += b
+    res[key + '_gbps'] = statistics.median(rates)
+    if udp:
+        res[key + '_loss'] = statistics.median(losses)
+    if peer.pid:
+        res[key + '_cpu_per_gb'] = sum(cpus) / (moved / GB) if moved \
+            else None
+
+
+def rr_work(peer, res, secs, reps):
+    tps, p99 = [], []
+    for _ in range(reps):
+        out = run(peer, [rr_path(), 'rr', peer.target, str(RR_PORT),
+                         str(secs)], secs + 30)
+        m = dict(kv.split('=') for kv in out.split())
+        tps.append(float(m['tps']))
+        p99.append(float(m['p99_us']))
+    res['rr_tps'] = statistics.median(tps)
+    res['rr_p99_us'] = statistics.median(p99)
+    cps = []
+    for _ in range(reps):
+        out = run(peer, [rr_path(), 'crr', peer.target, str(RR_PORT),
+                         str(secs)], secs + 30)
+        m = dict(kv.split('=') for kv in out.split())
+        cps.append(float(m['cps']))
+    res['crr_cps'] = statistics.median(cps)
+
+
+def idle_work(peer, res, n, settle, hold):
+    if not peer.pid:
+        return
+    rss0 = rss_kib(peer.pid)
+    p = subprocess.Popen(peer.argv([rr_path(), 'idle', peer.target,
+                                    str(RR_PORT), str(n)]),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        if not line.startswith('ready'):
+            p.stdin.close()
+            p.wait(30)
+            raise RuntimeError('%s: idle connections: %s %s' %
+                               (peer.name, line, p.stderr.read()))
+        time.sleep(settle)
+        rss1 = rss_kib(peer.pid)
+        c0 = cpu_seconds(peer.pid)
+        time.sleep(hold)
+        c1 = cpu_seconds(peer.pid)
+        res['idle_rss_mib'] = rss1 / 1024
+        res['idle_bytes_per_conn'] = (rss1 - rss0) * 1024 / n
+        res['idle_cpu_pct'] = 100 * (c1 - c0) / hold
+    finally:
+        if p.poll() is None:
+            p.stdin.close()
+            try:
+                p.wait(60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+# -- report --
+
+ROWS = [
+    ('tcp_up_gbps', 'TCP guest->host Gbit/s', '%.2f', 'hi'),
+    ('tcp_down_gbps', 'TCP host->guest Gbit/s', '%.2f', 'hi'),
+    ('tcp_up_cpu_per_gb', 'TCP g->h daemon CPU s/GB', '%.3f', 'lo'),
+    ('tcp_down_cpu_per_gb', 'TCP h->g daemon CPU s/GB', '%.3f', 'lo'),
+    ('udp_up_gbps', 'UDP g->h delivered Gbit/s', '%.2f', 'hi'),
+    ('udp_up_loss', 'UDP g->h loss %', '%.1f', 'lo'),
+    ('udp_down_gbps', 'UDP h->g delivered Gbit/s', '%.2f', 'hi'),
+    ('udp_down_loss', 'UDP h->g loss %', '%.1f', 'lo'),
+    ('udp_up_cpu_per_gb', 'UDP g->h daemon CPU s/GB', '%.3f', 'lo'),
+    ('udp_down_cpu_per_gb', 'UDP h->g daemon CPU s/GB', '%.3f', 'lo'),
+    ('rr_tps', 'TCP 1-byte RR trans/s', '%.0f', 'hi'),
+    ('rr_p99_us', 'TCP 1-byte RR p99 us', '%.0f', 'lo'),
+    ('crr_cps', 'TCP connect+1B+close /s', '%.0f', 'hi'),
+    ('idle_rss_mib', 'daemon RSS with idle conns MiB', '%.1f', 'lo'),
+    ('idle_bytes_per_conn', 'RSS growth per idle conn B', '%.0f', 'lo'),
+    ('idle_cpu_pct', 'daemon CPU while idle %', '%.2f', 'lo'),
+]
+
+# Issue 7's targets: (key, kind, bound) with gangway/passt ratio bounds
+TARGETS = [
+    ('tcp_up_gbps', 'TCP bulk guest->host >= 1.5x passt', 'min', 1.5),
+    ('tcp_down_gbps', 'TCP bulk host->guest >= 1.5x passt', 'min', 1.5),
+    ('tcp_up_cpu_per_gb', 'TCP g->h CPU/GB <= 0.7x passt', 'max', 0.7),
+    ('tcp_down_cpu_per_gb', 'TCP h->g CPU/GB <= 0.7x passt', 'max', 0.7),
+    ('udp_up_gbps', 'UDP bulk guest->host >= 1.5x passt', 'min', 1.5),
+    ('udp_down_gbps', 'UDP bulk host->guest >= 1.5x passt', 'min', 1.5),
+    ('rr_tps', 'RR transactions/s >= passt', 'min', 1.0),
+    ('rr_p99_us', 'RR p99 no worse than passt', 'max', 1.0),
+    ('idle_bytes_per_conn', 'memory per idle connection below passt',
+     'max', 1.0),
+]
+
+
+def fmt(fmt_, v):
+    return '-' if v is None else fmt_ % v
+
+
+def report(results, names, out=sys.stdout):
+    w = 34
+    print('%-*s' % (w, 'metric') + ''.join('%13s' % n for n in names) +
+          ('%13s' % 'gw/passt' if 'gangway' in names and 'passt' in names
+           else ''), file=out)
+    for key, label, f, _ in ROWS:
+        if not any(key in results.get(n, {}) for n in names):
+            continue
+        line = '%-*s' % (w, label)
+        line += ''.join('%13s' % fmt(f, results.get(n, {}).get(key))
+                        for n in names)
+        g = results.get('gangway', {}).get(key)
+        p = results.get('passt', {}).get(key)
+        if g is not None and p:
+            line += '%13s' % ('%.2fx' % (g / p))
+        print(line, file=out)
+    print('%-*s' % (w, 'load average at start') + ''.join(
+        '%13s' % results.get(n, {}).get('load', '-').split()[0]
+        for n in names), file=out)
+    g, p = results.get('gangway'), results.get('passt')
+    if not g or not p:
+        return
+    for key, label, kind, bound in TARGETS:
+        if key not in g or key not in p or g[key] is None or p[key] is None:
+            continue
+        ok = (g[key] >= bound * p[key]) if kind == 'min' else \
+            (g[key] <= bound * p[key])
+        if not ok:
+            print('MISSED: %s (gangway %s, passt %s, ratio %.2f)' % (
+                label, '%.4g' % g[key], '%.4g' % p[key],
+                g[key] / p[key] if p[key] else float('inf')), file=out)
+    if 'idle_cpu_pct' in g and g['idle_cpu_pct'] > 0.5:
+        print('MISSED: no CPU while idle (gangway %.2f%%)' %
+              g['idle_cpu_pct'], file=out)
+
+
+# -- QEMU mode --
+
+QEMU_SCRIPT = r'''
+dhcp4 || exit 1
+t0=$(date +%%s)
+dd if=/dev/zero bs=65536 count=%(blocks)d 2>/dev/null | nc 192.0.2.1 %(up)d
+t1=$(date +%%s)
+nc 192.0.2.1 %(down)d < /dev/null | wc -c > /tmp/n
+t2=$(date +%%s)
+result down_bytes "$(cat /tmp/n)"
+result up_s $((t1 - t0))
+result down_s $((t2 - t1))
+'''
+
+
+def tcp_servers(size):
+    """A sink and a source of size bytes on 127.0.0.1; return the sink's
+    byte counter (a list) and both listening sockets."""
+    up, down = socket.socket(), socket.socket()
+    for s in (up, down):
+        s.bind(('127.0.0.1', 0))
+        s.listen(1)
+        s.settimeout(1800)
+    got = [0]
+
+    def sink():
+        c, _ = up.accept()
+        while got[0] < size:
+            b = c.recv(1 << 20)
+            if not b:
+                break
+            got[0] += len(b)
+        c.close()
+
+    def source():
+        c, _ = down.accept()
+        chunk = b'\0' * (1 << 20)
+        left = size
+        while left:
+            left -= c.send(chunk[:min(left, len(chunk))])
+        c.close()
+
+    for fn in (sink, source):
+        threading.Thread(target=fn, daemon=True).start()
+    return got, up, down
+
+
+def qemu_one(binary, vhost_user, mib):
+    size = mib << 20
+    got, up, down = tcp_servers(size)
+    script = QEMU_SCRIPT % {'blocks': size // 65536,
+                            'up': up.getsockname()[1],
+                            'down': down.getsockname()[1]}
+    opts = {'binary': binary} if binary else {}
+    args = [] if binary else ['--mtu', '65520']
+    with QemuGuest(args, script=script, vhost_user=vhost_user,
+                   gangway_opts=opts, timeout=1800) as q:
+        pid = q.gangway.pid
+        c0 = cpu_seconds(pid)
+        t = time.monotonic()
+        q.run()
+        wall = time.monotonic() - t
+        c1 = cpu_seconds(pid)
+        r = q.results()
+    up.close()
+    down.close()
+    down_b = int(r.get('down_bytes', 0))
+    moved = got[0] + down_b
+    return {'cpu_s': c1 - c0, 'moved_gb': moved / GB,
+            'cpu_per_gb': (c1 - c0) / (moved / GB) if moved else None,
+            'wall_s': wall, 'up_s': r.get('up_s'), 'down_s': r.get('down_s'),
+            'complete': got[0] == size and down_b == size}
+
+
+def qemu_mode(args):
+    links = [('gangway stream', None, False),
+             ('gangway vhost-user', None, True),
+             ('passt stream', PASST, False)]
+    print('QEMU guest (TCG), %d MiB up then %d MiB down over TCP (busybox '
+          'nc); load %s' % (args.mib, args.mib, load()))
+    print('%-20s %10s %10s %10s %12s %s' % ('link', 'CPU s', 'GB moved',
+                                           'CPU s/GB', 'guest wall s',
+                                           'up/down s'))
+    res = {}
+    for name, binary, vu in links:
+        m = qemu_one(binary, vu, args.mib)
+        res[name] = m
+        print('%-20s %10.2f %10.3f %10.3f %12.0f %s/%s%s' % (
+            name, m['cpu_s'], m['moved_gb'], m['cpu_per_gb'] or 0,
+            m['wall_s'], m['up_s'], m['down_s'],
+            '' if m['complete'] else '  (INCOMPLETE)'))
+    g, v, p = (res[n]['cpu_per_gb'] for n, _, _ in links)
+    if g and v:
+        print('vhost-user / stream CPU per GB: %.2fx' % (v / g))
+    if g and p:
+        print('gangway stream / passt stream CPU per GB: %.2fx' % (g / p))
+        if g > 0.7 * p:
+            print('MISSED: CPU/GB <= 0.7x passt (stream, QEMU guest)')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump({'mode': 'qemu', 'results': res}, f, indent=1)
+
+
+# -- main --
+
+ALL_PEERS = ['loopback', 'gangway', 'passt', 'pasta', 'slirp4netns']
+ALL_WORK = ['tcp', 'udp', 'rr', 'idle']
+
+
+def main():
+    global UDP_RATE
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--peers', default=','.join(ALL_PEERS))
+    ap.add_argument('--work', default=','.join(ALL_WORK))
+    ap.add_argument('--time', type=int, default=10,
+                    help='seconds per iperf3 run (default 10)')
+    ap.add_argument('--rr-time', type=int, default=5)
+    ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--udp-rate', default=UDP_RATE)
+    ap.add_argument('--idle', type=int, default=IDLE_CONNS)
+    ap.add_argument('--json', help='also write the results to this file')
+    ap.add_argument('--qemu', action='store_true',
+                    help='QEMU guest mode: CPU per GB, stream vs vhost-user')
+    ap.add_argument('--mib', type=int, default=256,
+                    help='QEMU mode: MiB each way (default 256)')
+    args = ap.parse_args()
+    UDP_RATE = args.udp_rate
+    if os.geteuid() != 0:
+        sys.exit('bench.py: needs root (network namespaces)')
+    if args.qemu:
+        return qemu_mode(args)
+    names = args.peers.split(',')
+    work = args.work.split(',')
+    results = {}
+    print('bench: %s; %d s x %d runs (median); %d idle connections; '
+          'load %s' % (', '.join(work), args.time, args.reps, args.idle,
+                       load()), flush=True)
+    for name, make in make_peers(names):
+        res = results.setdefault(name, {})
+        res['load'] = load()
+        try:
+            with Servers(), make() as peer:
+                if 'tcp' in work:
+                    bulk(peer, res, 'tcp_up', args.time, args.reps,
+                         False, False)
+                    bulk(peer, res, 'tcp_down', args.time, args.reps,
+                         True, False)
+                if 'udp' in work:
+                    bulk(peer, res, 'udp_up', args.time, args.reps,
+                         False, True)
+                    bulk(peer, res, 'udp_down', args.time, args.reps,
+                         True, True)
+                if 'rr' in work:
+                    rr_work(peer, res, args.rr_time, args.reps)
+                if 'idle' in work:
+                    idle_work(peer, res, args.idle, 3, 10)
+        except Exception as e:      # one peer failing must not stop others
+            res['error'] = str(e)
+            print('bench: %s: %s' % (name, e), file=sys.stderr)
+        res['load_end'] = load()
+        print('bench: %s done (load %s -> %s)' % (name, res['load'],
+                                                  res['load_end']),
+              flush=True)
+    print()
+    report(results, names)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump({'mode': 'ns', 'args': vars(args),
+                       'results': results}, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
