@@ -24,6 +24,29 @@ struct stats_group {
 
 static struct stats_group stats_groups[STATS_GROUPS_MAX];
 static size_t stats_groups_len;
+static void (*stats_refresh[STATS_GROUPS_MAX])(void);
+static size_t stats_refresh_len;
+
+int stats_register_refresh(void (*fn)(void))
+{
+	size_t i;
+
+	for (i = 0; i < stats_refresh_len; i++)
+		if (stats_refresh[i] == fn)
+			return 0;
+	if (stats_refresh_len >= STATS_GROUPS_MAX)
+		return -ENOSPC;
+	stats_refresh[stats_refresh_len++] = fn;
+	return 0;
+}
+
+static void stats_refresh_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < stats_refresh_len; i++)
+		stats_refresh[i]();
+}
 
 int stats_register(const char *module, const char *const *names,
 		   uint64_t *vals, size_t n)
@@ -73,6 +96,7 @@ void stats_dump(void)
 {
 	size_t i;
 
+	stats_refresh_all();
 	for (i = 0; i < stats_groups_len; i++)
 		stats_dump_group(&stats_groups[i]);
 }
@@ -81,6 +105,7 @@ uint64_t stats_get(const char *module, const char *name)
 {
 	size_t i, j;
 
+	stats_refresh_all();
 	for (i = 0; i < stats_groups_len; i++) {
 		const struct stats_group *g = &stats_groups[i];
 

@@ -25,6 +25,14 @@
 int stats_register(const char *module, const char *const *names,
 		   uint64_t *vals, size_t n);
 
+/**
+ * stats_register_refresh() - have @fn update gauges before they are read
+ * @fn:		called by stats_dump() and stats_get() first, e.g. to copy
+ *		"flows open now" into a registered counter array
+ * Return: 0, or -ENOSPC past STATS_GROUPS_MAX hooks
+ */
+int stats_register_refresh(void (*fn)(void));
+
 /* Log every counter, one line per module, at info level */
 void stats_dump(void);
 

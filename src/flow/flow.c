@@ -8,13 +8,49 @@
  */
 #include <errno.h>
 
+#include "core/compiler.h"
 #include "core/log.h"
+#include "core/stats.h"
 #include "flow/flow.h"
 #include "flow/icmp.h"
 #include "flow/nat.h"
 #include "flow/table.h"
 #include "flow/tcp.h"
 #include "flow/udp.h"
+
+/* Gauges, filled in when counters are read (SIGUSR1, exit with --debug) */
+enum flow_gauge {
+	FLOW_G_TCP_OPEN,
+	FLOW_G_UDP_OPEN,
+	FLOW_G_ICMP_OPEN,
+	FLOW_G_OPEN,
+	FLOW_G_HIGH_WATER,
+	FLOW_G_MAX,
+	FLOW_G__COUNT
+};
+
+static const char *const flow_gauge_names[] = {
+	[FLOW_G_TCP_OPEN]	= "tcp_open",
+	[FLOW_G_UDP_OPEN]	= "udp_open",
+	[FLOW_G_ICMP_OPEN]	= "icmp_open",
+	[FLOW_G_OPEN]		= "open",
+	[FLOW_G_HIGH_WATER]	= "high_water",
+	[FLOW_G_MAX]		= "max",
+};
+static_assert(ARRAY_SIZE(flow_gauge_names) == FLOW_G__COUNT,
+	      "a name for every flow gauge");
+
+static uint64_t flow_gauges[FLOW_G__COUNT];
+
+static void flow_gauges_refresh(void)
+{
+	flow_gauges[FLOW_G_TCP_OPEN] = tcp_conn_count();
+	flow_gauges[FLOW_G_UDP_OPEN] = udp_flow_count();
+	flow_gauges[FLOW_G_ICMP_OPEN] = icmp_flow_count();
+	flow_gauges[FLOW_G_OPEN] = flow_count();
+	flow_gauges[FLOW_G_HIGH_WATER] = flow_high_water();
+	flow_gauges[FLOW_G_MAX] = flow_table_size();
+}
 
 /**
  * flow_init() - allocate the flow table and start each protocol module
@@ -35,6 +71,9 @@ int flow_init(const struct flow_conf *fc, struct guest_tx *tx)
 	rc = nat_init(fc);
 	if (rc)
 		return rc;
+	stats_register("flows", flow_gauge_names, flow_gauges,
+		       FLOW_G__COUNT);
+	stats_register_refresh(flow_gauges_refresh);
 	rc = tcp_init(fc, tx);
 	if (rc)
 		return rc;
