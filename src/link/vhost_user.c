@@ -479,7 +479,7 @@ bad_idx:
 	return -EPROTO;
 }
 
-/* Send a reply with a u64 payload, or none if @len is 0 */
+/* Send a reply with a u64 payload, or none if @len is 0; #syscalls: sendto */
 static int vu_send_reply(uint32_t request, uint64_t val, uint32_t len)
 {
 	struct {
@@ -507,6 +507,7 @@ static int vu_send_reply(uint32_t request, uint64_t val, uint32_t len)
 
 /* ---- memory ---------------------------------------------------------- */
 
+/* #syscalls: munmap */
 static void vu_unmap(struct vu_map *map, unsigned int n)
 {
 	unsigned int i;
@@ -541,6 +542,7 @@ static int vu_queues_remap(void)
 	return 0;
 }
 
+/* Map the new table, then drop the old one; #syscalls: fstat mmap munmap */
 static int vu_set_mem_table(struct vu_msg *m)
 {
 	struct vq_region r[VQ_REGIONS_MAX] = { 0 };
@@ -775,6 +777,7 @@ static int vu_get_vring_base(struct vu_msg *m)
 	return 0;
 }
 
+/* SET_VRING_KICK, _CALL, _ERR; #syscalls: fcntl close epoll_ctl */
 static int vu_set_vring_fd(struct vu_msg *m)
 {
 	uint64_t u = vu_payload_u64(m);
@@ -846,6 +849,7 @@ static void vu_reset_device(void)
 	vu.features = vu.protocol = 0;
 }
 
+/* #syscalls: epoll_ctl close munmap */
 static void vu_conn_close(void)
 {
 	if (vu.conn_fd >= 0) {
@@ -890,6 +894,7 @@ static void vu_disconnect(bool error)
  *
  * Collects SCM_RIGHTS fds into vu.msg; excess or truncated fds are
  * closed (by us or by the kernel) and flagged for the door.
+ * #syscalls: recvmsg close
  * Return: bytes read, 0 on EOF, -errno (-EAGAIN: nothing now)
  */
 static ssize_t vu_recv(void *dst, size_t len)
@@ -1042,6 +1047,7 @@ static int vu_conn_adopt(int fd)
 	return 0;
 }
 
+/* #syscalls: accept4 fcntl epoll_ctl close */
 static void vu_listen_ready(struct watch *w, uint32_t events, uint64_t now)
 {
 	int fd;

@@ -131,7 +131,8 @@ static struct {
 
 static void vu_net_post(void *arg, uint64_t now);
 
-/* A ring turned out broken: log once, tell the front-end, stop it */
+/* A ring turned out broken: log once, tell the front-end, stop it;
+ * #syscalls: write */
 static void vu_net_broken(struct vu_net_queue *q, unsigned int idx)
 {
 	uint64_t one = 1;
@@ -157,6 +158,7 @@ static bool vu_net_usable(const struct vu_net_queue *q)
  * entries. Post hooks run together before the loop sleeps; if ours
  * already ran in this pass (same wakeup time), wake the loop once more.
  */
+/* #syscalls: write */
 static void vu_net_arm_flush(void)
 {
 	uint64_t one = 1;
@@ -189,6 +191,7 @@ static bool vu_net_hdr_ok(const struct vq_elem *el)
  *
  * At most one ring's worth per call, so that a busy guest cannot starve
  * the rest of the loop; if more is left, the kick eventfd is re-armed.
+ * #syscalls: write
  */
 static void vu_net_tx(uint64_t now)
 {
@@ -251,7 +254,8 @@ static void vu_net_tx(uint64_t now)
 	}
 }
 
-/* Read and discard an eventfd's counter; false if the fd is unusable */
+/* Read and discard an eventfd's counter; false if the fd is unusable;
+ * #syscalls: read */
 static bool vu_net_drain(int fd)
 {
 	uint64_t v;
@@ -420,6 +424,8 @@ static size_t vu_net_room(struct guest_tx *tx)
 	return sum;
 }
 
+/* Post hook work: wake senders, then publish and interrupt once per ring;
+ * #syscalls: write */
 void vu_net_poll(uint64_t now)
 {
 	unsigned int i;
@@ -589,6 +595,7 @@ void vu_net_reset(void)
 	net.rx_starved = false;
 }
 
+/* #syscalls: eventfd2 epoll_ctl */
 int vu_net_open(const struct vq_mem *mem, link_rx_fn rx, struct guest_tx *tx)
 {
 	net.mem = mem;
