@@ -47,6 +47,7 @@
 #include "link/vu_net.h"
 
 #define VU_FDS_MAX		VQ_REGIONS_MAX
+#define VU_MSGS_PER_WAKEUP	64
 #define VU_REGION_MSG_LEN	32
 #define VU_MEMTAB_HDR_LEN	8
 #define VU_PAYLOAD_MAX		(VU_MEMTAB_HDR_LEN + \
@@ -978,9 +979,12 @@ static int vu_dispatch(struct vu_msg *m)
 int vu_conn_input(uint64_t now_ns)
 {
 	struct vu_msg *m = &vu.msg;
+	unsigned int budget = VU_MSGS_PER_WAKEUP;
 
 	(void)now_ns;
-	while (vu.conn_fd >= 0) {
+	/* Level-triggered: what is left is read on the next wakeup, so a
+	 * chatty front-end cannot keep the loop here */
+	while (vu.conn_fd >= 0 && budget) {
 		size_t total = VHOST_USER_HDR_LEN;
 		uint8_t *dst = (uint8_t *)&m->hdr + m->have;
 		ssize_t n;
@@ -1020,8 +1024,9 @@ int vu_conn_input(uint64_t now_ns)
 		}
 		m->have = 0;
 		m->fd_excess = false;
+		budget--;
 	}
-	return -ENOTCONN;
+	return vu.conn_fd >= 0 ? 0 : -ENOTCONN;
 }
 
 static void vu_conn_ready(struct watch *w, uint32_t events, uint64_t now)
