@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/pcap.h"
+#include "core/sandbox.h"
 #include "core/stats.h"
 #include "exec.h"
 #include "ingress.h"
@@ -42,6 +43,24 @@ static void cleanup(void)
 	link_close();
 	pcap_close();
 	pidfile_remove();
+	sandbox_remove_files();		/* the same, once paths are gone */
+}
+
+/*
+ * Test hook (tests/system/test_hardening_sandbox.py): with
+ * GANGWAY_TEST_FORBIDDEN_SYSCALL=1 at start-up, SIGUSR2 makes the running
+ * daemon try execve(), which the seccomp filter must answer with SIGSYS.
+ * Without the filter the empty root makes it fail and we log that.
+ */
+static bool test_forbidden_hook;
+
+static void test_forbidden_syscall(void)
+{
+	char *const argv[] = { "/bin/true", NULL };
+
+	warn("test hook: trying execve(), which the sandbox forbids");
+	execve(argv[0], argv, argv + 1);
+	warn("test hook: execve() returned: %s", strerror(errno));
 }
 
 /* SIGTERM, SIGINT: clean exit; SIGUSR1: counters; #syscalls: read */
@@ -64,6 +83,9 @@ static void signal_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 			log_set_level(lvl);
 			break;
 		}
+		case SIGUSR2:
+			test_forbidden_syscall();
+			break;
 		default:
 			info("received %s; exiting",
 			     si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -83,6 +105,8 @@ static void signals_init(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	if (test_forbidden_hook)
+		sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		fatal("blocking signals");
 	signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -150,8 +174,42 @@ static void link_init(const struct conf *c)
 	       strerror(-ret));
 }
 
+/* Sandbox stages 1 and 2 (core/sandbox.h): a different user, namespaces */
+static void sandbox_setup(const struct conf *c, struct sandbox_conf *sb)
+{
+	int ret;
+
+	*sb = (struct sandbox_conf){
+		.runas = c->runas,
+		.runas_uid = c->runas_uid,
+		.runas_gid = c->runas_gid,
+		.pid_ns = !c->foreground,
+		.chroot_fallback = c->chroot_fallback,
+		.vhost_user = c->mode == LINK_VHOST_USER,
+	};
+	ret = sandbox_keep_path(c->pid_file);
+	if (ret) {
+		errno = -ret;
+		fatal("--pid %s: its directory", c->pid_file);
+	}
+	ret = sandbox_keep_path(link_path());
+	if (ret) {
+		errno = -ret;
+		fatal("-s %s: its directory", link_path());
+	}
+	ret = sandbox_drop_user(sb);
+	if (ret) {
+		errno = -ret;
+		if (c->runas[0])
+			fatal("--runas %s: cannot change to that user", c->runas);
+		fatal("cannot stop being root");
+	}
+	sandbox_unshare(sb);
+}
+
 int main(int argc, char **argv)
 {
+	struct sandbox_conf sb;
 	struct conf c;
 	unsigned int max_flows;
 	int ret, status;
@@ -161,6 +219,7 @@ int main(int argc, char **argv)
 		return exec_main(argc - 1, argv + 1, argv[0]);
 
 	conf_parse(argc, argv, &c);	/* bad option: one line, exit 1 */
+	test_forbidden_hook = getenv("GANGWAY_TEST_FORBIDDEN_SYSCALL") != NULL;
 	daemon_close_stray_fds(c.fd);	/* nothing inherited but --fd */
 	log_init(&c);
 	if (!c.quiet)
@@ -203,6 +262,12 @@ int main(int argc, char **argv)
 		fatal("setting up services and flows");
 	}
 
+	/*
+	 * Leave root, and the namespaces we share with the host, except the
+	 * network. The pid file and socket path stay removable at exit.
+	 */
+	sandbox_setup(&c, &sb);
+
 	/* The parent exits 0 only once daemon_ready() runs in the child */
 	if (!c.foreground) {
 		ret = daemon_start();
@@ -211,12 +276,24 @@ int main(int argc, char **argv)
 			fatal("going to the background");
 		}
 	}
+	log_set_pid(sandbox_host_pid());
 	ret = pidfile_write();		/* the daemon's own, final pid */
 	if (ret) {
 		errno = -ret;
 		fatal("--pid %s", c.pid_file);
 	}
 	signals_init();
+
+	/*
+	 * Locked: an empty root, no capabilities, no new privileges, and
+	 * only the system calls in core/seccomp.c. What remains possible:
+	 * the fds we hold (link, listeners, log, pcap, signalfd), new host
+	 * sockets for guest flows, memory we already have (and vhost-user
+	 * guest memory), unlinking our two files at exit. A failure here
+	 * has been logged; the launcher sees exit status 1.
+	 */
+	if (sandbox_lock(&sb))
+		exit(EXIT_FAILURE);
 	if (!c.foreground) {
 		log_daemonized();
 		daemon_ready(c.fd >= 0 && c.fd <= 2 ? c.fd : -1);

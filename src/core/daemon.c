@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "core/daemon.h"
+#include "core/sandbox.h"
 
 static int daemon_ready_fd = -1;	/* child's end of the pipe */
+static int daemon_null_fd = -1;		/* /dev/null, opened before the lock */
 static int pidfile_fd = -1;
 static char pidfile_path[PATH_MAX];
 static bool pidfile_created;	/* by us: ours to remove */
@@ -60,6 +62,8 @@ int daemon_start(void)
 
 	close(p[0]);
 	daemon_ready_fd = p[1];
+	/* daemon_ready() may run in the sandbox's empty root: open it now */
+	daemon_null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	setsid();
 	return 0;
 }
@@ -68,7 +72,9 @@ void daemon_ready(int keep_fd)
 {
 	int fd, i;
 
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	fd = daemon_null_fd >= 0 ? daemon_null_fd :
+	     open("/dev/null", O_RDWR | O_CLOEXEC);
+	daemon_null_fd = -1;
 	for (i = 0; fd >= 0 && i <= 2; i++) {
 		if (i != keep_fd)
 			dup2(fd, i);	/* dup2() clears close-on-exec */
@@ -134,7 +140,8 @@ int pidfile_write(void)
 
 	if (pidfile_fd < 0)
 		return 0;
-	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	/* getpid() is 1 in the sandbox's PID namespace: QEMU needs ours */
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)sandbox_host_pid());
 	if (write(pidfile_fd, buf, (size_t)len) != len)
 		ret = errno ? -errno : -EIO;
 	close(pidfile_fd);

@@ -55,6 +55,7 @@ static size_t log_file_max;		/* 0: no limit */
 static size_t log_file_size;		/* bytes in the file now */
 static int log_syslog_fd = -1;
 static uint64_t log_start_ns;
+static int log_pid;			/* log_set_pid(); 0: getpid() */
 static char log_buf[LOG_LINE_MAX];
 
 void log_set_level(enum log_level max)
@@ -152,6 +153,11 @@ static void log_file_trim(void)
 		log_file_size = 0;
 }
 
+void log_set_pid(int pid)
+{
+	log_pid = pid;
+}
+
 void log_daemonized(void)
 {
 	if (log_dest != LOG_DEST_STDERR)
@@ -186,7 +192,7 @@ static void log_emit(enum log_level lvl, size_t len)
 				"[%d]: ",
 				(unsigned long long)(t / 1000000000ULL),
 				(unsigned long long)(t % 1000000000ULL / 1000),
-				(int)getpid());
+				log_pid ? log_pid : (int)getpid());
 		if (hlen > 0 && (size_t)hlen < sizeof(head)) {
 			struct iovec iov[3] = {
 				{ .iov_base = head, .iov_len = (size_t)hlen },
@@ -216,7 +222,7 @@ static void log_emit(enum log_level lvl, size_t len)
 		hlen = snprintf(head, sizeof(head), "<%d>%s " LOG_PREFIX
 				"[%d]: ",
 				LOG_SYSLOG_FACILITY | log_severity[lvl], stamp,
-				(int)getpid());
+				log_pid ? log_pid : (int)getpid());
 		if (hlen <= 0 || (size_t)hlen >= sizeof(head))
 			return;
 		iov[0] = (struct iovec){ .iov_base = head,

@@ -41,6 +41,9 @@ void log_set_file_max(size_t bytes);
 /* After daemonizing, stderr is gone: switch to the configured destination */
 void log_daemonized(void);
 
+/* The pid our lines carry: in the sandbox's PID namespace getpid() is 1 */
+void log_set_pid(int pid);
+
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_FMT(2, 3);
 
 #define err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
