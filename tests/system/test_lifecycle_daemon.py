@@ -135,6 +135,9 @@ def test_closing_qemus_end_ends_a_vhost_user_fd_daemon():
 
 
 def test_vhost_user_socket_path_removed_at_exit(tmp_path):
+    # As root the daemon becomes nobody (sandbox): it may remove its
+    # socket from a sticky, world-writable directory, as from /tmp
+    os.chmod(tmp_path, 0o1777)
     path = str(tmp_path / 'vu.socket')
     with Gangway(['--vhost-user', '-s', path], fd=False) as g:
         assert os.path.exists(path)

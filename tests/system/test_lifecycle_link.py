@@ -14,6 +14,9 @@ from lifecycle import (GUEST_MAC, arp_request, connect_unix, framed,
 
 
 def test_socket_path_accepts_qemu_and_frames_flow(tmp_path):
+    # As root the daemon becomes nobody (sandbox): it may remove its
+    # socket from a sticky, world-writable directory, as from /tmp
+    os.chmod(tmp_path, 0o1777)
     path = str(tmp_path / 'gw.socket')
     log = str(tmp_path / 'log')
     with Gangway(['-s', path, '-l', log], fd=False, quiet=False) as g:
@@ -37,6 +40,9 @@ def test_socket_path_accepts_qemu_and_frames_flow(tmp_path):
 
 
 def test_one_off_exits_when_the_guest_leaves(tmp_path):
+    # As root the daemon becomes nobody (sandbox): it may remove its
+    # socket from a sticky, world-writable directory, as from /tmp
+    os.chmod(tmp_path, 0o1777)
     path = str(tmp_path / 'gw.socket')
     with Gangway(['-s', path, '--one-off'], fd=False) as g:
         s = connect_unix(path)
