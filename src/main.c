@@ -276,12 +276,7 @@ int main(int argc, char **argv)
 			fatal("going to the background");
 		}
 	}
-	log_set_pid(sandbox_host_pid());
-	ret = pidfile_write();		/* the daemon's own, final pid */
-	if (ret) {
-		errno = -ret;
-		fatal("--pid %s", c.pid_file);
-	}
+	log_set_pid(sandbox_host_pid());	/* /proc read (and kept) now */
 	signals_init();
 
 	/*
@@ -294,6 +289,12 @@ int main(int argc, char **argv)
 	 */
 	if (sandbox_lock(&sb))
 		exit(EXIT_FAILURE);
+	/* Whoever waits for the pid file finds the daemon locked already */
+	ret = pidfile_write();		/* the daemon's own, final pid */
+	if (ret) {
+		errno = -ret;
+		fatal("--pid %s", c.pid_file);
+	}
 	if (!c.foreground) {
 		log_daemonized();
 		daemon_ready(c.fd >= 0 && c.fd <= 2 ? c.fd : -1);

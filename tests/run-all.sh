@@ -10,6 +10,8 @@
 #	GANGWAY_NO_APT=1	skip apt-get (everything is installed already)
 #	GANGWAY_NO_ASAN=1	skip the sanitizer build (quicker local runs)
 #	GANGWAY_JOBS=N		build jobs (default 2)
+#	GANGWAY_NO_FUZZ=1	skip the short libFuzzer run (tests/run-fuzz.sh)
+#	GANGWAY_FUZZ_SECS=N	seconds per fuzz target (default 30)
 # Build directories: build/ and build-asan/ (reused if present).
 # Exits non-zero if anything failed; every step still runs, and the meson
 # test summaries are printed at the end.
@@ -100,6 +102,12 @@ build_and_test build
 if [ -z "${GANGWAY_NO_ASAN:-}" ]; then
 	build_and_test build-asan -Db_sanitize=address,undefined \
 		-Db_lundef=false
+fi
+
+# Each libFuzzer target for a bounded time (clang, build-fuzz/)
+if [ -z "${GANGWAY_NO_FUZZ:-}" ]; then
+	run "fuzz targets (${GANGWAY_FUZZ_SECS:-30} s each)" \
+		bash tests/run-fuzz.sh "${GANGWAY_FUZZ_SECS:-30}"
 fi
 
 echo

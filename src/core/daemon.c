@@ -62,8 +62,14 @@ int daemon_start(void)
 
 	close(p[0]);
 	daemon_ready_fd = p[1];
-	/* daemon_ready() may run in the sandbox's empty root: open it now */
+	/*
+	 * daemon_ready() runs in the sandbox, where nothing can be opened:
+	 * open it now (read-only if that is all we may: writes to stdout
+	 * then fail instead of reaching the launcher's terminal or pipe)
+	 */
 	daemon_null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (daemon_null_fd < 0)
+		daemon_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	setsid();
 	return 0;
 }
@@ -72,8 +78,7 @@ void daemon_ready(int keep_fd)
 {
 	int fd, i;
 
-	fd = daemon_null_fd >= 0 ? daemon_null_fd :
-	     open("/dev/null", O_RDWR | O_CLOEXEC);
+	fd = daemon_null_fd;	/* from daemon_start(): no open() here */
 	daemon_null_fd = -1;
 	for (i = 0; fd >= 0 && i <= 2; i++) {
 		if (i != keep_fd)

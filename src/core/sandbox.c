@@ -22,7 +22,8 @@
  *    process. The network namespace stays: host sockets live there. If
  *    the kernel refuses unprivileged user namespaces, we say so at debug
  *    level and go on with what remains.
- * 3. sandbox_lock(), after the fork, once the pid file is written:
+ * 3. sandbox_lock(), after the fork, before the pid file is written (so
+ *    whoever waits for it finds the daemon locked):
  *    a. an empty root: a read-only tmpfs with nothing in it, entered with
  *       pivot_root() and the old root detached (or chroot() with
  *       --chroot-fallback): no path names anything on the host any more;
@@ -331,14 +332,21 @@ int sandbox_lock(const struct sandbox_conf *sc)
 
 pid_t sandbox_host_pid(void)
 {
+	static pid_t cached, cached_for;	/* per process: fork() */
 	char buf[32];
 	ssize_t n;
 	long v;
 
+	if (cached && cached_for == getpid())
+		return cached;
 	n = readlink("/proc/self", buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return getpid();
 	buf[n] = '\0';
 	v = strtol(buf, NULL, 10);
-	return v > 0 ? (pid_t)v : getpid();
+	if (v <= 0)
+		return getpid();
+	cached = (pid_t)v;
+	cached_for = getpid();
+	return cached;
 }

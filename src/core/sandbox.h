@@ -84,8 +84,8 @@ void sandbox_unshare(const struct sandbox_conf *sc);
  * with --chroot-fallback), drop every capability (effective, permitted,
  * inheritable, ambient, bounding set), set no_new_privs, install the
  * seccomp filter for the link mode. Must not: run before every file,
- * listening socket and syslog connection is open, nor before the pid file
- * is written.
+ * listening socket and syslog connection is open, nor before
+ * sandbox_host_pid() was asked (it reads /proc).
  * Return: 0, or -errno naming the stage's failure (the caller exits)
  */
 int sandbox_lock(const struct sandbox_conf *sc);
@@ -98,7 +98,9 @@ void sandbox_remove_files(void);
  *
  * In a new PID namespace getpid() is 1; /proc (still the launcher's, as
  * long as the empty root is not in place) names us as its pid namespace
- * sees us. Return: that pid, or getpid() if /proc cannot tell
+ * sees us. Call it once before sandbox_lock(): the answer is kept for
+ * later calls (pidfile_write() after the lock).
+ * Return: that pid, or getpid() if /proc cannot tell
  */
 pid_t sandbox_host_pid(void);
 
