@@ -9,7 +9,7 @@
  * region of SET_MEM_TABLE and for SET_LOG_BASE/SET_LOG_FD, an eventfd for
  * SET_VRING_KICK/CALL/ERR. One request number is ours: FZ_WRITE_MEM
  * copies its payload into guest memory at offset flags, then kicks both
- * queues, so descriptor rings, chains and indirect tables written by the
+ * queues and runs one loop iteration, so descriptor rings, chains and indirect tables written by the
  * input are walked too. The back-end runs in this process over a real
  * socketpair (tests/harness/vu_fe.h is the front-end side).
  */
@@ -41,6 +41,22 @@ static void fz_rx(const uint8_t *frame, size_t len, uint64_t now)
 	fz_frames++;
 }
 
+static struct timer fz_stop;
+
+static void fz_stop_cb(struct timer *t, uint64_t now)
+{
+	(void)t;
+	(void)now;
+	loop_stop(0);
+}
+
+/* One loop iteration: kicks handled, used rings flushed */
+static void fz_run_once(void)
+{
+	timer_arm(&fz_stop, clock_now_ns());
+	loop_run();
+}
+
 static void fz_drain(int fd)
 {
 	uint8_t buf[4096];
@@ -63,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_level(LOG_LVL_ERR);
 		if (loop_init(64))
 			__builtin_trap();
+		timer_init(&fz_stop, fz_stop_cb);
 	}
 	memset(&fe, 0, sizeof(fe));
 	fe.sock = fe.memfd = -1;
@@ -103,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				(void)!write(efd[i], &one, sizeof(one));
 			}
-			vu_poll(0);
+			fz_run_once();
 			continue;
 		}
 		switch (h[0]) {
@@ -140,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		fz_drain(fe.sock);
 	}
-	vu_poll(0);
+	fz_run_once();
 out:
 	vu_close();
 	for (i = 0; i < 3; i++) {

@@ -6,10 +6,10 @@
 #
 # Usage: bash tests/run-fuzz.sh [SECONDS_PER_TARGET]   (default 30)
 # Each target starts from a scratch copy of its checked-in corpus
-# (tests/fuzz-corpus/<target>/), so new coverage inputs do not pile up in
+# (listed below), so new coverage inputs do not pile up in
 # the tree. A crash stops that target and is copied next to the seeds as
-# crash-<target>-<hash>: commit it, fix the bug, and the unit test
-# fuzz_replay_<target> replays it from then on. Exits non-zero on a crash.
+# crash-<target>-<hash>: commit it, fix the bug, and the unit test that
+# replays that corpus keeps it fixed. Exits non-zero on a crash.
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -25,10 +25,22 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=0
 work=$(mktemp -d)
-for t in ingress dhcp dhcpv6 ndp vhost_user ports; do
+# target:corpus (seeds and crashers, checked in)
+targets="ingress:tests/fuzz-corpus/ingress
+vhost_user:tests/fuzz-corpus/vhost_user
+frame:tests/unit/packet/corpus/frame
+dhcp:tests/unit/services/corpus/dhcp
+dhcpv6:tests/unit/services/corpus/dhcpv6
+ndp:tests/unit/services/corpus/ndp
+virtq:tests/unit/link/corpus/virtq
+ports:tests/unit/conf/corpus/ports
+resolv:tests/unit/conf/corpus/resolv"
+for tc in $targets; do
+	t=${tc%%:*}
+	corpus=${tc#*:}
 	bin=build-fuzz/fuzz/fuzz-$t
 	mkdir -p "$work/$t" "$work/$t-crash"
-	cp tests/fuzz-corpus/$t/* "$work/$t/"
+	cp "$corpus"/* "$work/$t/"
 	echo "=== fuzz-$t: ${secs}s"
 	if ! "$bin" -max_total_time="$secs" -max_len=4096 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$work/$t-crash/" \
@@ -38,7 +50,7 @@ for t in ingress dhcp dhcpv6 ndp vhost_user ports; do
 		tail -40 "$work/$t.log"
 		for c in "$work/$t-crash"/*; do
 			[ -f "$c" ] || continue
-			cp "$c" "tests/fuzz-corpus/$t/crash-$t-$(basename "$c" |
+			cp "$c" "$corpus/crash-$t-$(basename "$c" |
 				sed 's/^[a-z-]*-//' | cut -c1-12)"
 		done
 	else
