@@ -48,6 +48,7 @@ packages=(
 	python3 python3-pytest python3-scapy
 	iperf3 socat tcpdump curl netcat-openbsd
 	passt slirp4netns valgrind clang
+	scdoc man-db groff-base
 )
 
 if [ "$(id -u)" != 0 ]; then
