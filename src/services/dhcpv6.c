@@ -62,8 +62,8 @@ enum dhcpv6_status {
 #define DHCPV6_DUID_LL		3	/* DUID-LL, section 11.4 */
 #define DHCPV6_HWTYPE_ETHER	1
 #define DHCPV6_DUID_LL_LEN	(2 + 2 + ETH_ALEN)
-#define DHCPV6_OPTS_MAX		64	/* options read per message, all levels */
-#define DHCPV6_IA_MAX		4	/* IA_NA options looked at per message */
+#define DHCPV6_OPTS_MAX		64	/* options read, all levels */
+#define DHCPV6_IA_MAX		4	/* IA_NA options used per message */
 #define DHCPV6_MSG_MAX		4096
 #define DHCPV6_PREF_MAX		255	/* "take this one, stop waiting" */
 

@@ -20,7 +20,7 @@
 #include "services/ndp.h"
 
 /* RFC 4861 section 4 and 6.2.1; RFC 8106 section 5 */
-#define NDP_HOP_LIMIT		255	/* every NDP message, sent or received */
+#define NDP_HOP_LIMIT		255	/* every NDP message, in and out */
 #define NDP_OPT_SLL		1	/* source link-layer address */
 #define NDP_OPT_TLL		2	/* target link-layer address */
 #define NDP_OPT_PREFIX		3
@@ -28,7 +28,7 @@
 #define NDP_OPT_RDNSS		25
 #define NDP_OPT_DNSSL		31
 #define NDP_OPT_UNIT		8	/* option lengths count 8-byte units */
-#define NDP_OPTS_MAX		64	/* iteration bound on incoming options */
+#define NDP_OPTS_MAX		64	/* iteration bound, incoming options */
 
 #define NDP_NA_ROUTER		0x80
 #define NDP_NA_SOLICITED	0x40
