@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -36,14 +37,16 @@ FQDN = 'guest.example.com'
 DHCLIENT = shutil.which('dhclient')
 
 
-def opts():
-    return {'binary': DAEMON} if DAEMON else {}
+def opts(extra=None):
+    o = {'binary': DAEMON} if DAEMON else {}
+    o.update(extra or {})
+    return o
 
 
-def guest(args, mtu=None, sysctls=''):
+def guest(args, mtu=None, sysctls='', gangway_opts=None):
     """An NsGuest with IPv6 on eth0, accepting RAs, not forwarding."""
     ns = NsGuest(gangway_args=['-M', OUR_MAC] + list(args),
-                 gangway_opts=opts(), up=False, mtu=mtu)
+                 gangway_opts=opts(gangway_opts), up=False, mtu=mtu)
     ns.__enter__()
     try:
         ns.sh('sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 '
@@ -60,14 +63,16 @@ def guest(args, mtu=None, sysctls=''):
 class Guest:
     """Context manager around guest(): the with block gets the NsGuest."""
 
-    def __init__(self, args=(), mtu=None, sysctls=''):
+    def __init__(self, args=(), mtu=None, sysctls='', gangway_opts=None):
         self.args = list(args)
         self.mtu = mtu
         self.sysctls = sysctls
+        self.gangway_opts = gangway_opts
         self.ns = None
 
     def __enter__(self):
-        self.ns = guest(self.args, self.mtu, self.sysctls)
+        self.ns = guest(self.args, self.mtu, self.sysctls,
+                        self.gangway_opts)
         return self.ns
 
     def __exit__(self, et, ev, tb):
@@ -416,8 +421,10 @@ def test_no_ra():
         assert scapy(ns, SCAPY_NS, link_local(ns), GW6) is not None
 
 
-def test_no_ndp():
-    with Guest(['--no-ndp']) as ns:
+@pytest.mark.parametrize('switch', ['--no-ndp', '--no-icmp'])
+def test_no_ndp(switch):
+    """--no-icmp implies --no-ndp (passt(1))"""
+    with Guest([switch]) as ns:
         no_ipv6_config(ns)
         ll = link_local(ns)
         assert scapy(ns, SCAPY_NS, ll, GW6) is None
@@ -447,3 +454,40 @@ def test_ipv4_only():
             assert d.env('BOUND6') is None, d.log
         finally:
             d.close()
+
+
+def stats(ns, module):
+    """Counters of @module from gangway's SIGUSR1 dump: {name: value}."""
+    before = ns.gangway.logs().count('stats %s:' % module)
+    os.kill(ns.gangway.pid, signal.SIGUSR1)
+    end = time.monotonic() + 5
+    while ns.gangway.logs().count('stats %s:' % module) <= before:
+        assert time.monotonic() < end, ns.gangway.logs()
+        time.sleep(0.05)
+    time.sleep(0.2)             # a long group continues on further lines
+    dump = ns.gangway.logs().split('stats %s:' % module)
+    vals = {}
+    for chunk in dump[before + 1:]:
+        for k, v in re.findall(r' (\w+)=(\d+)', chunk.split('\n')[0]):
+            vals[k] = int(v)
+    return vals
+
+
+@pytest.mark.skipif(DAEMON is not None, reason='gangway counters')
+@pytest.mark.skipif(not DHCLIENT, reason='isc-dhcp-client not installed')
+def test_counters_record_what_happened():
+    with Guest(gangway_opts={'foreground': True, 'quiet': False}) as ns:
+        ns.slaac6()
+        d = Dhclient(ns).run()
+        try:
+            assert d.env('BOUND6'), d.log
+        finally:
+            d.close()
+        ndp = stats(ns, 'ndp')
+        d6 = stats(ns, 'dhcpv6')
+    assert ndp['ra_sent'] >= 1 and ndp['rs_answered'] >= 1, ndp
+    assert ndp['ns_dad_ignored'] >= 1, ndp       # the guest's own DAD
+    assert ndp['drop_option'] == 0 and ndp['tx_error'] == 0, ndp
+    assert d6['solicit'] == 1 and d6['advertise_sent'] == 1, d6
+    assert d6['request'] == 1 and d6['reply_sent'] == 1, d6
+    assert d6['drop_malformed'] == 0, d6
