@@ -15,7 +15,9 @@
  * and IA_PD are not served; relay messages are dropped; at most
  * DHCPV6_OPTS_MAX options are read from a message, client DUIDs are at
  * most 130 bytes. Replies go from our link-local address, port 547, to
- * the client's source address, port 546. Nothing is allocated.
+ * the client's source address, port 546. Options 23, 24 and 39 are sent
+ * whether or not the client's Option Request lists them (RFC 8415 section
+ * 18.3 lets a server add options). Nothing is allocated.
  */
 #ifndef GANGWAY_SERVICES_DHCPV6_H
 #define GANGWAY_SERVICES_DHCPV6_H

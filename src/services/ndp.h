@@ -16,7 +16,10 @@
  * Limits: one guest; we never send neighbour solicitations ourselves (the
  * guest's MAC is learned by ingress). Redirects, and RAs and NAs from the
  * guest, are counted and ignored. An RA carries as many search domains as
- * fit in 1280 bytes. Nothing is allocated after ndp_init().
+ * fit in 1280 bytes. A solicitation is answered at once, without the
+ * random delay and rate limit of RFC 4861 section 6.2.6: there is one
+ * host on the link, and it gets one RA per RS it sends. Nothing is
+ * allocated after ndp_init().
  */
 #ifndef GANGWAY_SERVICES_NDP_H
 #define GANGWAY_SERVICES_NDP_H

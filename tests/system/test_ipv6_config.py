@@ -214,6 +214,12 @@ def test_unsolicited_ra_configures_guest_that_never_solicits():
         assert 'proto ra' in default_route6(ns)
 
 
+def test_ipv6_only_still_configures_ipv6():
+    with Guest(['--ipv6-only']) as ns:
+        assert ns.slaac6().startswith(HOST_PREFIX)
+        assert 'proto ra' in default_route6(ns)
+
+
 def test_kernel_resolves_gateway_through_ns():
     """The guest kernel's own neighbour solicitation for the gateway gets
     our MAC. The datagram that triggers it goes to the gateway address,
