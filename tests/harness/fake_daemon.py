@@ -29,6 +29,8 @@ def main():
         return 1
     if mode == 'nopid':
         return 0
+    # before the fork: the harness may signal as soon as the launcher exits
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     if '-f' not in argv:
         pid = os.fork()
         if pid:
@@ -48,7 +50,6 @@ def main():
     if mode == 'exit3':
         time.sleep(0.2)
         os._exit(3)
-    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     if fd is None:
         time.sleep(3600)
         return 0
