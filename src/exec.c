@@ -915,7 +915,7 @@ int exec_main(int argc, char **argv, const char *self)
 	static struct exec_state st;
 	struct exec_state *s = &st;
 	struct exec_qemu q;
-	char **qargv;
+	char **qargv, **full;
 	sigset_t set;
 	int first, ret;
 
@@ -956,6 +956,8 @@ int exec_main(int argc, char **argv, const char *self)
 		exec_cleanup(s);
 		return EXIT_FAILURE;
 	}
-	s->qemu = exec_start_qemu(s, exec_qemu_argv(s, qargv, &q));
+	full = exec_qemu_argv(s, qargv, &q);
+	s->qemu = exec_start_qemu(s, full);
+	free(full);
 	return exec_loop(s);
 }

@@ -20,9 +20,21 @@ import time
 
 import pytest
 
-from harness import QEMU, _cpio_newc, gangway_path, guest_images
+from harness import (QEMU, SAN_ENV, _cpio_newc, _merge_san_options,
+                     gangway_path, guest_images)
 
 PAGE = 'hello from the host via gangway exec'
+
+
+def san_env(**extra):
+    """The environment for gangway exec and its daemons: sanitizer options
+    as the harness gives the daemon (no leak check: the sandbox forbids
+    it), plus extra."""
+    env = dict(os.environ)
+    for k, v in SAN_ENV.items():
+        env[k] = _merge_san_options(env.get(k, ''), v)
+    env.update(extra)
+    return env
 
 
 def _children(pid):
@@ -138,7 +150,7 @@ def _run_exec_guest(web, extra_args, timeout=100):
     kernel, initrd = _initrd(workdir, GUEST_SCRIPT % (web.port, web.port))
     argv = [gangway_path(), 'exec'] + extra_args + ['--'] + \
         _qemu_cmd(kernel, initrd)
-    env = dict(os.environ, TMPDIR=workdir)
+    env = san_env(TMPDIR=workdir)
     env.pop('XDG_RUNTIME_DIR', None)
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -220,6 +232,7 @@ def test_exec_vhost_user_online_and_recovers(web):
 
 
 def _exec(args, timeout=20, **kw):
+    kw.setdefault('env', san_env())
     return subprocess.run([gangway_path(), 'exec'] + args,
                           capture_output=True, text=True, timeout=timeout,
                           **kw)
@@ -264,7 +277,7 @@ def test_exec_signals(tmp_path):
             'while :; do sleep 0.05; done' % ready)
     p = subprocess.Popen([gangway_path(), 'exec', '--', 'sh', '-c', fake,
                           'qemu', '-device', 'e1000,netdev=n0'],
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, env=san_env())
     try:
         end = time.monotonic() + 10
         while not ready.exists():
