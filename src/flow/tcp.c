@@ -33,6 +33,7 @@
  * ones expire after TCP_HALF_CLOSED_S without activity.
  */
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -49,6 +50,7 @@
 #include "flow/nat.h"
 #include "flow/table.h"
 #include "flow/tcp.h"
+#include "flow/tcp_ooo.h"
 #include "flow/tcp_seq.h"
 #include "packet/build.h"
 
@@ -62,7 +64,8 @@
 #define TCP_PERSIST_MAX_MS	10000	/* zero window probes, backed off */
 #define TCP_ACCEPT_BURST	64	/* accept() calls per wakeup */
 #define TCP_DUP_ACK_THRESH	3	/* RFC 5681 fast retransmit */
-#define TCP_OPTS_SYN_LEN	8	/* MSS, NOP, window scale */
+#define TCP_OPTS_SYN_LEN	12	/* MSS, window scale, SACK-permitted */
+#define TCP_OPTS_ACK_LEN	36	/* 2 NOPs, SACK with 4 blocks */
 
 enum tcp_state {
 	TCP_S_FREE = 0,
@@ -115,6 +118,7 @@ struct tcp_conn {
 	struct timer tmr;
 	struct guest_waiter gw;
 	struct flow_key key;
+	struct tcp_ooo_q ooo;	/* guest segments held after a hole */
 	int fd;
 	int id;
 	uint32_t ev;
@@ -148,6 +152,7 @@ struct tcp_conn {
 	bool ack_queued;	/* on the post hook's ACK list */
 	bool free_queued;	/* on the post hook's free list */
 	bool inbound;
+	bool sack_ok;		/* SACK-permitted agreed (RFC 2018) */
 };
 
 /**
@@ -174,6 +179,7 @@ enum tcp_ctr {
 	TCP_C_RST_FROM_GUEST,
 	TCP_C_RST_TO_GUEST,
 	TCP_C_OOO_DROP,		/* out-of-order guest data dropped */
+	TCP_C_OOO_HELD,		/* out-of-order guest data kept */
 	TCP_C_DUP_DATA,		/* guest data we already had */
 	TCP_C_OUT_FULL,		/* guest data not written: socket full */
 	TCP_C_DUP_ACK,
@@ -192,7 +198,7 @@ enum tcp_ctr {
 static const char *const tcp_ctr_names[] = {
 	"syn_out", "accepted", "established", "refused", "nat_denied",
 	"flows_full", "no_flow", "rst_from_guest", "rst_to_guest",
-	"ooo_drop", "dup_data", "out_full", "dup_ack", "fast_rtx", "rto",
+	"ooo_drop", "ooo_held", "dup_data", "out_full", "dup_ack", "fast_rtx", "rto",
 	"probe", "expired", "give_up", "disabled", "bad", "link_full",
 	"timer_full",
 };
@@ -222,6 +228,7 @@ static struct tcp {
 static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest);
 static void tcp_send_data(struct tcp_conn *c, uint64_t now);
 static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart);
+static ssize_t tcp_host_write(void *ctx, const void *p, size_t len);
 
 unsigned int tcp_conn_count(void)
 {
@@ -324,26 +331,36 @@ static void tcp_epoll_update(struct tcp_conn *c)
 
 /* ---- frames to the guest --------------------------------------------- */
 
-/* Free space in the host socket's send buffer: the window for the guest */
+/**
+ * tcp_sndbuf_free() - what the guest may send us: room in the send buffer
+ * @c:		connection
+ *
+ * The window we advertise must be a promise: data the guest sends within
+ * it and we cannot write is dropped, and the guest only resends it on its
+ * retransmission timeout, which backs off. The kernel charges the send
+ * buffer by memory (SO_MEMINFO: queued truesize against SO_SNDBUF), not
+ * payload, and small segments cost about twice their size; half the free
+ * memory is what we promise. That is never zero while the kernel reports
+ * EPOLLOUT (free memory at least half of what is queued), so a window
+ * update sent on EPOLLOUT always opens the window.
+ * Return: bytes
+ */
 static uint64_t tcp_sndbuf_free(const struct tcp_conn *c)
 {
-	int sndbuf = 0, outq = 0;
-	socklen_t sl = sizeof(sndbuf);
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t sl = sizeof(mi);
+	uint32_t sndbuf, queued;
 
 	if (c->fd < 0 || c->guest_fin)
 		return 0;
-	if (getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0 ||
-	    ioctl(c->fd, SIOCOUTQ, &outq) < 0)
+	if (getsockopt(c->fd, SOL_SOCKET, SO_MEMINFO, mi, &sl) < 0 ||
+	    sl < (SK_MEMINFO_WMEM_QUEUED + 1) * sizeof(mi[0]))
 		return 65535;
-	/*
-	 * SO_SNDBUF counts kernel overhead too, SIOCOUTQ only payload: half
-	 * the difference is about what still fits. It is never zero while
-	 * the kernel reports EPOLLOUT (queued below 2/3 of SO_SNDBUF), so a
-	 * window update on EPOLLOUT always opens the window.
-	 */
-	if (outq >= sndbuf)
+	sndbuf = mi[SK_MEMINFO_SNDBUF];
+	queued = mi[SK_MEMINFO_WMEM_QUEUED];
+	if (queued >= sndbuf)
 		return 0;
-	return (uint64_t)(sndbuf - outq) / 2;
+	return (sndbuf - queued) / 2;
 }
 
 static size_t tcp_hdr_len(const struct tcp_conn *c)
@@ -418,10 +435,28 @@ static int tcp_send_flags(struct tcp_conn *c, uint8_t flags)
 
 	if (c->fin_sent && !(flags & TCP_F_FIN))
 		seq++;		/* our FIN took one sequence number */
-	if (flags & TCP_F_RST)
+	if (flags & TCP_F_RST) {
 		tcp.ctr[TCP_C_RST_TO_GUEST]++;
+		return tcp_emit(c, seq, flags | TCP_F_ACK, NULL, 0, NULL, 0, 0);
+	}
+	if (c->sack_ok && c->ooo.head >= 0) {
+		uint32_t blk[TCP_OOO_SACK_MAX][2];
+		uint8_t opts[TCP_OPTS_ACK_LEN];
+		int n = tcp_ooo_sack(&c->ooo, blk, TCP_OOO_SACK_MAX), i;
+
+		opts[0] = 1;		/* NOP */
+		opts[1] = 1;
+		opts[2] = 5;		/* SACK (RFC 2018 section 3) */
+		opts[3] = (uint8_t)(2 + 8 * n);
+		for (i = 0; i < n; i++) {
+			put_be32(opts + 4 + 8 * i, blk[i][0]);
+			put_be32(opts + 8 + 8 * i, blk[i][1]);
+		}
+		return tcp_emit(c, seq, flags | TCP_F_ACK, opts,
+				(uint8_t)(4 + 8 * n), NULL, 0, tcp_wnd_now(c));
+	}
 	return tcp_emit(c, seq, flags | TCP_F_ACK, NULL, 0, NULL, 0,
-			(flags & TCP_F_RST) ? 0 : tcp_wnd_now(c));
+			tcp_wnd_now(c));
 }
 
 /* SYN or SYN-ACK, with MSS and (if agreed or offered) window scale */
@@ -435,11 +470,16 @@ static int tcp_send_syn(struct tcp_conn *c, bool ack)
 	opts[1] = 4;
 	put_be16(opts + 2, mss);
 	if (!ack || c->ws_ours) {
-		opts[4] = 1;	/* NOP */
-		opts[5] = 3;	/* window scale (RFC 7323 section 2) */
-		opts[6] = 3;
-		opts[7] = TCP_WS_OURS;
-		optlen = 8;
+		opts[optlen++] = 1;	/* NOP */
+		opts[optlen++] = 3;	/* window scale (RFC 7323 section 2) */
+		opts[optlen++] = 3;
+		opts[optlen++] = TCP_WS_OURS;
+	}
+	if (!ack || c->sack_ok) {
+		opts[optlen++] = 1;
+		opts[optlen++] = 1;
+		opts[optlen++] = 4;	/* SACK-permitted (RFC 2018) */
+		opts[optlen++] = 2;
 	}
 	return tcp_emit(c, c->snd_una - 1,
 			TCP_F_SYN | (ack ? TCP_F_ACK : 0), opts, optlen,
@@ -814,6 +854,7 @@ static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 	}
 	timer_cancel(&c->tmr);
 	guest_tx_unwait(tcp.tx, &c->gw);
+	tcp_ooo_clear(&c->ooo);
 	flow_index_del(&c->key);
 	tcp_set_state(c, TCP_S_CLOSED);
 	if (!c->free_queued) {
@@ -883,6 +924,11 @@ static void tcp_sock_ready(struct watch *w, uint32_t events, uint64_t now)
 	}
 	if (events & EPOLLOUT) {
 		c->out_full = false;
+		if (!c->guest_fin && tcp_ooo_drain(&c->ooo, &c->rcv_nxt,
+						   tcp_host_write, c)) {
+			tcp_close(c, false, true);
+			return;
+		}
 		tcp_ack_later(c);	/* window update */
 	}
 	if (events & (EPOLLIN | EPOLLHUP))
@@ -946,6 +992,7 @@ static struct tcp_conn *tcp_conn_new(const struct flow_key *key, uint64_t now)
 	c->id = id;
 	c->key = *key;
 	c->fd = -1;
+	tcp_ooo_qinit(&c->ooo);
 	c->v4 = inany_is_v4(&key->gaddr);
 	c->w.fn = tcp_sock_ready;
 	c->gw.fn = tcp_room_wake;
@@ -987,6 +1034,7 @@ static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
 	c->snd_una = c->snd_nxt = c->snd_max = tcp_isn() + 1;
 	c->ws_guest = tcp_ws_clamp(th->wscale);
 	c->ws_ours = th->wscale >= 0 ? TCP_WS_OURS : 0;
+	c->sack_ok = th->sack_ok;
 	c->mss = tcp_mss(tcp.fc->mtu, c->v4, th->mss);
 	c->wnd_guest = th->window;	/* never scaled in a SYN */
 	c->wnd_raw = th->window;
@@ -1043,6 +1091,7 @@ static void tcp_syn_sent_input(struct tcp_conn *c, const struct tcp_view *th,
 	c->ws_ours = th->wscale >= 0 ? TCP_WS_OURS : 0;
 	if (th->wscale < 0)
 		c->ws_guest = 0;
+	c->sack_ok = th->sack_ok;
 	c->mss = tcp_mss(tcp.fc->mtu, c->v4, th->mss);
 	c->wnd_guest = th->window;
 	c->wnd_raw = th->window;
@@ -1118,6 +1167,24 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 		tcp_send_data(c, now);
 }
 
+/* Write guest data to the host socket: bytes taken (0 if full), -errno */
+static ssize_t tcp_host_write(void *ctx, const void *p, size_t len)
+{
+	struct tcp_conn *c = ctx;
+	ssize_t n = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n >= 0) {
+		if ((size_t)n < len)
+			c->out_full = true;
+		return n;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->out_full = true;
+		return 0;
+	}
+	return -errno;
+}
+
 /* Payload and FIN from an established guest */
 static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 			   struct pkt_cursor payload, uint64_t now)
@@ -1127,8 +1194,12 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 
 	if (len > cur_len(&payload))
 		len = (uint32_t)cur_len(&payload);
-	if (!len && !(th->flags & TCP_F_FIN))
+	if (!len && !(th->flags & TCP_F_FIN)) {
+		/* a zero window probe or keepalive: answer with our window */
+		if (seq_lt(th->seq, c->rcv_nxt))
+			tcp_send_flags(c, 0);
 		return;
+	}
 	if (c->guest_fin) {
 		if (seq_lt(th->seq, c->rcv_nxt))
 			tcp_send_flags(c, 0);	/* our ACK got lost */
@@ -1136,8 +1207,14 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 	}
 	cls = tcp_seg_classify(c->rcv_nxt, th->seq, len, &skip);
 	if (cls == TCP_SEG_FUTURE) {
-		/* a hole before it: drop, and say where we are at once */
-		tcp.ctr[TCP_C_OOO_DROP]++;
+		/* a hole before it: keep it if we can, say so at once */
+		const uint8_t *p = cur_peek(&payload, len);
+
+		if (len && p && !tcp_ooo_add(&c->ooo, c->rcv_nxt, th->seq, p,
+					     len))
+			tcp.ctr[TCP_C_OOO_HELD]++;
+		else
+			tcp.ctr[TCP_C_OOO_DROP]++;
 		tcp_send_flags(c, 0);
 		return;
 	}
@@ -1149,21 +1226,21 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		p = cur_peek(&payload, len - skip);
 		if (!p)
 			return;
-		n = send(c->fd, p, len - skip, MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = tcp_host_write(c, p, len - skip);
+		if (n >= 0) {
+			c->rcv_nxt += (uint32_t)n;
+			if ((uint32_t)n == len - skip)
+				n = tcp_ooo_drain(&c->ooo, &c->rcv_nxt,
+						  tcp_host_write, c);
+		}
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				debug("flow %d tcp: write to host: %s", c->id,
-				      strerror(errno));
-				tcp_close(c, false, true);
-				return;
-			}
-			n = 0;
+			debug("flow %d tcp: write to host: %s", c->id,
+			      strerror((int)-n));
+			tcp_close(c, false, true);
+			return;
 		}
-		c->rcv_nxt += (uint32_t)n;
-		if ((uint32_t)n < len - skip) {
+		if (c->out_full)
 			tcp.ctr[TCP_C_OUT_FULL]++;
-			c->out_full = true;
-		}
 		c->active_ns = now;
 		tcp_ack_later(c);
 	} else if (len) {
@@ -1611,6 +1688,8 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	tcp.frame_buf = malloc(TCP_FRAME_BUF);
 	if (!tcp.conns || !tcp.ack_list || !tcp.free_list || !tcp.peek_buf ||
 	    !tcp.frame_buf)
+		return -ENOMEM;
+	if (tcp_ooo_init(0))
 		return -ENOMEM;
 	tcp.peek_off = tcp_probe_peek_off();
 	if (!tcp.peek_off) {

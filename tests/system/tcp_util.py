@@ -8,9 +8,15 @@ only; the guest reaches them through the gateway address, which gangway
 maps to the host's loopback (--map-host-loopback default).
 """
 import os
+import random
 import select
+import socket
+import struct
 import subprocess
-import sys
+import threading
+import time
+
+from harness import NsGuest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, 'tcp_tool.py')
@@ -77,3 +83,104 @@ def host_tool(args, timeout=120):
     return p.stdout.strip() + p.stderr.strip()
 
 
+
+
+class Impairment:
+    """Loss, reordering and delay between gangway and the relay.
+
+    This kernel has no netem, so the impairment sits on the stream socket
+    itself: a pump thread per direction parses QEMU's framing (4-byte
+    big-endian length + frame) and drops a frame with probability @loss,
+    holds one back behind the next with probability @reorder, and sleeps
+    @delay seconds every so often so frames arrive in bursts late.
+    Counters: self.dropped, self.reordered, per direction.
+    """
+
+    def __init__(self, loss=0.02, reorder=0.05, delay=0.001, seed=1,
+                 to_guest=True, to_gangway=True):
+        self.loss = loss
+        self.reorder = reorder
+        self.delay = delay
+        self.rng = random.Random(seed)
+        self.to_guest = to_guest
+        self.to_gangway = to_gangway
+        self.dropped = {'to_guest': 0, 'to_gangway': 0}
+        self.reordered = {'to_guest': 0, 'to_gangway': 0}
+        self.enabled = True
+
+    def _pump(self, src, dst, name, impair):
+        buf = b''
+        held = None
+        n = 0
+        try:
+            while True:
+                d = src.recv(1 << 20)
+                if not d:
+                    break
+                buf += d
+                out = []
+                pos = 0
+                while len(buf) - pos >= 4:
+                    ln = struct.unpack_from('>I', buf, pos)[0]
+                    if len(buf) - pos < 4 + ln:
+                        break
+                    frame = buf[pos:pos + 4 + ln]
+                    pos += 4 + ln
+                    if not (impair and self.enabled):
+                        out.append(frame)
+                        continue
+                    r = self.rng.random()
+                    if r < self.loss:
+                        self.dropped[name] += 1
+                        continue
+                    if held is None and r < self.loss + self.reorder:
+                        held = frame
+                        self.reordered[name] += 1
+                        continue
+                    out.append(frame)
+                    if held is not None:
+                        out.append(held)
+                        held = None
+                buf = buf[pos:]
+                if held is not None and not out:
+                    out.append(held)	# nothing to pass it: let it go
+                    held = None
+                if out:
+                    n += 1
+                    if impair and self.enabled and self.delay and \
+                            n % 16 == 0:
+                        time.sleep(self.delay)
+                    dst.sendall(b''.join(out))
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+
+class ImpairedNsGuest(NsGuest):
+    """NsGuest with an Impairment between gangway and the relay."""
+
+    def __init__(self, impairment, **kw):
+        super().__init__(**kw)
+        self.impairment = impairment
+
+    def start_relay(self, timeout=10):
+        ours, relay_end = socket.socketpair(socket.AF_UNIX,
+                                            socket.SOCK_STREAM)
+        gw_sock = self.gangway.sock
+        self.gangway.sock = relay_end
+        try:
+            super().start_relay(timeout)
+        finally:
+            self.gangway.sock = gw_sock
+            relay_end.close()
+        imp = self.impairment
+        for src, dst, name, on in (
+                (gw_sock, ours, 'to_guest', imp.to_guest),
+                (ours, gw_sock, 'to_gangway', imp.to_gangway)):
+            threading.Thread(target=imp._pump, args=(src, dst, name, on),
+                             daemon=True).start()
+        self._shim = ours
