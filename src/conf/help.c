@@ -9,8 +9,10 @@
 
 static const char conf_help[] =
 "Usage: gangway [OPTION]...\n"
+"   or: gangway exec [OPTION]... -- QEMU-COMMAND...  (see gangway exec --help)\n"
 "User-mode networking for virtual machines: a drop-in replacement for\n"
-"passt, started by QEMU's -netdev passt.\n"
+"passt, started by QEMU's -netdev passt, by libvirt, or by gangway exec\n"
+"for any QEMU from 7.2 on.\n"
 "\n"
 "Process and logging:\n"
 "  -f, --foreground          stay in the foreground (default: daemonize)\n"
