@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""tests/system/test_tcp_forward.py - inbound -t forwarding, every spec form
+
+A client on the host's loopback connects to a port gangway listens on;
+gangway opens the connection to the guest (on the mapped port), where a
+tcp_tool.py server checks the data by SHA-256. The guest sees the host's
+loopback as the gateway address (--map-host-loopback default).
+"""
+import socket
+import subprocess
+import time
+
+import pytest
+
+from harness import NsGuest
+from tcp_util import (ARGS, GW4, GW6, PY, TOOL, guest_server, guest_setup,
+                      host_tool)
+
+SIZE = 4 << 20
+
+
+def _send(addr, port, seed):
+    out = host_tool('send %s %d %d %d' % (addr, port, SIZE, seed))
+    assert out.startswith('ok'), '%s port %d: %s' % (addr, port, out)
+
+
+def _fetch(addr, port, seed):
+    out = host_tool('fetch %s %d %d %d' % (addr, port, SIZE, seed))
+    assert out.startswith('ok'), '%s port %d: %s' % (addr, port, out)
+
+
+def _refused(addr, port):
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    s = socket.socket(fam)
+    s.settimeout(5)
+    try:
+        s.connect((addr, port))
+    except ConnectionRefusedError:
+        return True
+    finally:
+        s.close()
+    return False
+
+
+def _sinks(ns, ports):
+    for p in ports:
+        guest_server(ns, 'sink', '::', p)
+
+
+@pytest.fixture(scope='module')
+def fwd():
+    args = ARGS + ['-t', '31001',
+                   '-t', '31010-31012',
+                   '-t', '31020:32020',
+                   '-t', '31030-31035,~31032',
+                   '-t', '127.0.0.1/31040',
+                   '-t', '::1/31045',
+                   '-t', '%lo/31050',
+                   '-t', '31060-31061:32060']
+    with NsGuest(gangway_args=args) as g:
+        guest_setup(g)
+        _sinks(g, [31001, 31010, 31011, 31012, 32020, 31030, 31031, 31033,
+                   31034, 31035, 31040, 31045, 31050, 32060, 32061])
+        guest_server(g, 'source', '::', 31032)	# excluded: never reached
+        yield g
+
+
+@pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
+def test_single_port(fwd, addr):
+    _send(addr, 31001, 1)
+
+
+@pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
+def test_range(fwd, addr):
+    for i, p in enumerate((31010, 31011, 31012)):
+        _send(addr, p, 10 + i)
+
+
+@pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
+def test_mapping(fwd, addr):
+    _send(addr, 31020, 20)
+    _send(addr, 31060, 21)
+    _send(addr, 31061, 22)
+
+
+@pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
+def test_exclusion(fwd, addr):
+    for p in (31030, 31031, 31033, 31034, 31035):
+        _send(addr, p, p)
+    assert _refused(addr, 31032)
+
+
+def test_bound_address_v4(fwd):
+    _send('127.0.0.1', 31040, 40)
+    assert _refused('::1', 31040)
+
+
+def test_bound_address_v6(fwd):
+    _send('::1', 31045, 45)
+    assert _refused('127.0.0.1', 31045)
+
+
+@pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
+def test_bound_interface(fwd, addr):
+    _send(addr, 31050, 50)
+
+
+def test_port_outside_rules_not_listened(fwd):
+    for p in (31002, 31009, 31013, 31021, 32020):
+        assert _refused('127.0.0.1', p), p
+
+
+def test_host_to_guest_data_inbound(fwd):
+    """Data from the guest's server to the host client on a -t flow."""
+    with NsGuest(gangway_args=ARGS + ['-t', '31080']) as g:
+        guest_setup(g)
+        guest_server(g, 'source', '::', 31080)
+        _fetch('127.0.0.1', 31080, 80)
+        _fetch('::1', 31080, 81)
+
+
+def test_inbound_source_address_seen_by_guest():
+    with NsGuest(gangway_args=ARGS + ['-t', '31090']) as g:
+        guest_setup(g)
+        p = g.popen("%s -c \"import socket\n"
+                    "s=socket.socket(socket.AF_INET6)\n"
+                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR,"
+                    " 1)\n"
+                    "s.bind(('::', 31090)); s.listen(2)\n"
+                    "print('ready', flush=True)\n"
+                    "for i in range(2):\n"
+                    " c,a=s.accept()\n"
+                    " print(a[0], flush=True)\n"
+                    " c.close()\"" % PY, stdout=subprocess.PIPE)
+        assert p.stdout.readline().strip() == b'ready'
+        for addr in ('127.0.0.1', '::1'):
+            fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+            c = socket.socket(fam)
+            c.settimeout(10)
+            c.connect((addr, 31090))
+            c.recv(1)
+            c.close()
+        seen = [p.stdout.readline().decode().strip() for _ in range(2)]
+        assert seen == ['::ffff:' + GW4, GW6], seen
+
+
+def test_guest_refuses_inbound_resets_host_client():
+    """Nothing listens in the guest: the host client sees a reset."""
+    with NsGuest(gangway_args=ARGS + ['-t', '31095']) as g:
+        guest_setup(g)
+        c = socket.socket()
+        c.settimeout(10)
+        c.connect(('127.0.0.1', 31095))
+        t = time.monotonic()
+        with pytest.raises((ConnectionResetError, BrokenPipeError)):
+            while c.recv(10):
+                pass
+        assert time.monotonic() - t < 5
+        c.close()
+
+
+def test_all_is_bounded_and_forwards_low_ports(tmp_path):
+    log = str(tmp_path / 'gw.log')
+    with NsGuest(gangway_args=ARGS + ['-t', 'all', '-l', log]) as g:
+        guest_setup(g)
+        guest_server(g, 'sink', '::', 3999)
+        _send('127.0.0.1', 3999, 3999)
+        with open(log) as f:
+            text = f.read()
+        assert 'listening on the first' in text, text
