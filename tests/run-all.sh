@@ -47,7 +47,7 @@ packages=(
 	xz-utils gzip file dpkg
 	python3 python3-pytest python3-scapy
 	iperf3 socat tcpdump curl netcat-openbsd
-	passt slirp4netns valgrind clang
+	passt slirp4netns valgrind clang isc-dhcp-client
 	scdoc man-db groff-base
 )
 
