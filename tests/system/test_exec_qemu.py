@@ -210,6 +210,8 @@ def _check_run(out, status, events, leftover):
     after = [(t, ok) for t, ok, _ in events['pings'] if t > events['killed']]
     back = [t for t, ok in after if ok == 'ok']
     assert back, 'no ping got through after the daemon was killed:\n' + out
+    print('network back %.2f s after the daemon was killed' %
+          (back[0] - events['killed']))
     assert back[0] - events['killed'] < 8, out
     assert 'starting a new one' in out, out
     assert res.get('page2') == PAGE, out
@@ -271,11 +273,15 @@ def test_exec_vhost_user_command(tmp_path):
 
 
 def test_exec_signals(tmp_path):
-    """SIGTERM to gangway exec reaches QEMU; the daemon is stopped."""
+    """SIGUSR1 to gangway exec reaches the daemon (counters in its log);
+    SIGTERM reaches QEMU; the daemon is stopped."""
     ready = tmp_path / 'ready'
+    log = tmp_path / 'gangway.log'
+    os.chmod(str(tmp_path), 0o1777)
     fake = ('trap "exit 42" TERM; touch %s; '
             'while :; do sleep 0.05; done' % ready)
-    p = subprocess.Popen([gangway_path(), 'exec', '--', 'sh', '-c', fake,
+    p = subprocess.Popen([gangway_path(), 'exec', '-l', str(log), '--',
+                          'sh', '-c', fake,
                           'qemu', '-device', 'e1000,netdev=n0'],
                          stderr=subprocess.PIPE, text=True, env=san_env())
     try:
@@ -284,6 +290,13 @@ def test_exec_signals(tmp_path):
             assert time.monotonic() < end and p.poll() is None
             time.sleep(0.02)
         daemon = _daemon_pid(p.pid)
+        p.send_signal(signal.SIGUSR1)
+        end = time.monotonic() + 5
+        while 'stats flows:' not in (log.read_text() if log.exists()
+                                     else ''):
+            assert time.monotonic() < end, log.read_text()
+            time.sleep(0.05)
+        assert 'stats link: rx_frames=0' in log.read_text()
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=10) == 42
         time.sleep(0.2)
