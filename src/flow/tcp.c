@@ -50,6 +50,7 @@
 #include "flow/nat.h"
 #include "flow/table.h"
 #include "flow/tcp.h"
+#include "flow/tcp_fwd.h"
 #include "flow/tcp_ooo.h"
 #include "flow/tcp_seq.h"
 #include "packet/build.h"
@@ -62,7 +63,6 @@
 #define TCP_RTX_RETRIES		12	/* about 3 minutes with backoff */
 #define TCP_HALF_CLOSED_S	600	/* idle half-closed flows expire */
 #define TCP_PERSIST_MAX_MS	10000	/* zero window probes, backed off */
-#define TCP_ACCEPT_BURST	64	/* accept() calls per wakeup */
 #define TCP_DUP_ACK_THRESH	3	/* RFC 5681 fast retransmit */
 #define TCP_OPTS_SYN_LEN	12	/* MSS, window scale, SACK-permitted */
 #define TCP_OPTS_ACK_LEN	36	/* 2 NOPs, SACK with 4 blocks */
@@ -155,19 +155,6 @@ struct tcp_conn {
 	bool sack_ok;		/* SACK-permitted agreed (RFC 2018) */
 };
 
-/**
- * struct tcp_listener - one -t listening socket
- * @rule:	index in tcp_rules
- * @port:	host port
- */
-struct tcp_listener {
-	struct watch w;
-	int fd;
-	int rule;
-	uint16_t port;
-	bool v4;
-};
-
 enum tcp_ctr {
 	TCP_C_SYN_OUT,		/* guest SYNs opening a connection */
 	TCP_C_ACCEPTED,		/* inbound connections accepted */
@@ -213,15 +200,12 @@ static struct tcp {
 	unsigned int ack_count;
 	int *free_list;			/* ids closed this iteration */
 	unsigned int free_count;
-	struct tcp_listener *listeners;
-	unsigned int listener_count;
 	unsigned int conn_count;
 	uint8_t *peek_buf;		/* TCP_PEEK_BUF */
 	uint8_t *frame_buf;		/* TCP_FRAME_BUF */
 	uint8_t *discard_buf;		/* without SO_PEEK_OFF only */
 	bool peek_off;			/* kernel supports SO_PEEK_OFF on TCP */
 	struct ratelimit rl_full;
-	struct ratelimit rl_listen;
 	uint64_t ctr[TCP_C__COUNT];
 } tcp;
 
@@ -255,8 +239,8 @@ static uint32_t tcp_isn(void)
 	return v;
 }
 
-static socklen_t tcp_sockaddr(const union inany *a, uint16_t port,
-			      struct sockaddr_storage *ss)
+socklen_t tcp_sockaddr(const union inany *a, uint16_t port,
+		       struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (inany_is_v4(a)) {
@@ -276,8 +260,8 @@ static socklen_t tcp_sockaddr(const union inany *a, uint16_t port,
 	}
 }
 
-static void tcp_from_sockaddr(const struct sockaddr_storage *ss,
-			      union inany *a, uint16_t *port)
+void tcp_from_sockaddr(const struct sockaddr_storage *ss, union inany *a,
+		       uint16_t *port)
 {
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sa = (const struct sockaddr_in *)ss;
@@ -1415,47 +1399,25 @@ static void tcp_post(void *arg, uint64_t now)
 	tcp.free_count = 0;
 }
 
-/* ---- inbound: -t listeners ---------------------------------------------- */
+/* ---- inbound: a connection accepted by a -t listener ------------------ */
 
-static void tcp_accept_one(struct tcp_listener *l, int fd,
-			   const struct sockaddr_storage *peer, uint64_t now)
+/**
+ * tcp_inbound() - start a connection to the guest for an accepted socket
+ * @fd:		accepted host socket, non-blocking; ours on success
+ * @key:	the flow as the guest will see it
+ * @now:	loop time
+ * Return: 0, or -errno (the caller resets and closes @fd)
+ */
+int tcp_inbound(int fd, const struct flow_key *key, uint64_t now)
 {
-	const struct fwd_rule *r = &tcp.fc->tcp_fwd[l->rule];
-	const struct flow_conf *fc = tcp.fc;
-	union inany paddr, target, raddr;
-	struct flow_key key;
 	struct tcp_conn *c;
-	uint16_t pport;
-	bool v4;
 	int zero = 0, one = 1;
 
-	tcp_from_sockaddr(peer, &paddr, &pport);
-	if (!inany_is_unspec(&r->to_addr))
-		target = r->to_addr;
-	else
-		target = l->v4 ? fc->guest4 : fc->guest6;
-	v4 = inany_is_v4(&target);
-	if (inany_is_unspec(&target) ||
-	    (v4 && !target.v4mapped.a4.s_addr))
-		goto reject;		/* no guest address of that family */
-	if (nat_inbound(&paddr, &raddr) || inany_is_v4(&raddr) != v4) {
-		/* the peer cannot appear as itself: use the mapped host */
-		raddr = v4 ? fc->map_host_lo4 : fc->map_host_lo6;
-		if (inany_is_unspec(&raddr))
-			raddr = v4 ? fc->gw4 : fc->gw6;
-		if (inany_is_unspec(&raddr))
-			goto reject;
-	}
-	memset(&key, 0, sizeof(key));
-	key.gaddr = target;
-	key.raddr = raddr;
-	key.gport = (uint16_t)(r->to_first + (l->port - r->first));
-	key.rport = pport;
-	key.proto = IPPROTO_TCP;
-
-	c = tcp_conn_new(&key, now);
+	if (!tcp.conns || tcp.fc->no_tcp)
+		return -EPERM;
+	c = tcp_conn_new(key, now);
 	if (!c)
-		goto reject;
+		return -ENOSPC;
 	tcp.ctr[TCP_C_ACCEPTED]++;
 	c->fd = fd;
 	c->inbound = true;
@@ -1464,190 +1426,18 @@ static void tcp_accept_one(struct tcp_listener *l, int fd,
 		setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 	c->snd_una = c->snd_nxt = c->snd_max = tcp_isn() + 1;
 	c->ws_ours = TCP_WS_OURS;
-	c->mss = tcp_mss(fc->mtu, v4, 0);
+	c->mss = tcp_mss(tcp.fc->mtu, c->v4, 0);
 	c->rto_ms = TCP_RTO_MIN_MS * 5;
 	if (loop_add(fd, 0, &c->w)) {
-		tcp_close(c, true, false);
-		return;
+		c->fd = -1;	/* the caller closes it */
+		tcp_close(c, false, false);
+		return -ENOSPC;
 	}
 	c->in_epoll = true;
 	c->ev = 0;
 	tcp_set_state(c, TCP_S_SYN_SENT);
 	tcp_send_syn(c, false);
 	tcp_arm(c, TCP_T_RTX, now + c->rto_ms * NSEC_PER_MSEC);
-	return;
-reject:
-	{
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(fd);
-	}
-}
-
-static void tcp_listen_ready(struct watch *w, uint32_t events, uint64_t now)
-{
-	struct tcp_listener *l = container_of(w, struct tcp_listener, w);
-	int i;
-
-	(void)events;
-	for (i = 0; i < TCP_ACCEPT_BURST; i++) {
-		struct sockaddr_storage peer;
-		socklen_t sl = sizeof(peer);
-		int fd = accept4(l->fd, (struct sockaddr *)&peer, &sl,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != ECONNABORTED && errno != EINTR)
-				log_ratelimited(&tcp.rl_listen, now,
-						LOG_LVL_WARN,
-						"tcp: accept on port %u: %s",
-						l->port, strerror(errno));
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			continue;
-		}
-		tcp_accept_one(l, fd, &peer, now);
-	}
-}
-
-/* Open one listener; 0, or -errno */
-static int tcp_listen_one(const struct fwd_rule *r, int rule, uint16_t port,
-			  bool v4)
-{
-	struct tcp_listener *l = &tcp.listeners[tcp.listener_count];
-	struct sockaddr_storage ss;
-	union inany any;
-	socklen_t sl;
-	int one = 1, fd, rc;
-
-	if (!inany_is_unspec(&r->bind_addr) && !r->bind_any4) {
-		any = r->bind_addr;
-	} else if (v4) {
-		struct in_addr a = { .s_addr = htonl(INADDR_ANY) };
-
-		inany_from_v4(&any, a);
-	} else {
-		memset(&any, 0, sizeof(any));
-	}
-	fd = socket(v4 ? AF_INET : AF_INET6,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (!v4)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (tcp.fc->freebind) {
-		if (v4)
-			setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one,
-				   sizeof(one));
-		else
-			setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one,
-				   sizeof(one));
-	}
-	if (r->bind_if[0] &&
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->bind_if,
-		       (socklen_t)strnlen(r->bind_if, IFNAMSIZ)) < 0)
-		goto fail;
-	sl = tcp_sockaddr(&any, port, &ss);
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0)
-		goto fail;
-	l->fd = fd;
-	l->rule = rule;
-	l->port = port;
-	l->v4 = v4;
-	l->w.fn = tcp_listen_ready;
-	if (loop_add(fd, EPOLLIN, &l->w))
-		goto fail;
-	tcp.listener_count++;
-	return 0;
-fail:
-	rc = -errno;
-	close(fd);
-	return rc;
-}
-
-/* Listeners a rule needs, per family */
-static void tcp_rule_families(const struct fwd_rule *r, bool *v4, bool *v6)
-{
-	const struct flow_conf *fc = tcp.fc;
-
-	if (r->bind_any4) {
-		*v4 = fc->ip4;
-		*v6 = false;
-	} else if (!inany_is_unspec(&r->bind_addr)) {
-		*v4 = inany_is_v4(&r->bind_addr) && fc->ip4;
-		*v6 = !inany_is_v4(&r->bind_addr) && fc->ip6;
-	} else {
-		*v4 = fc->ip4;
-		*v6 = fc->ip6;
-	}
-}
-
-static int tcp_listen_all(void)
-{
-	const struct flow_conf *fc = tcp.fc;
-	unsigned int need = 0;
-	bool truncated = false;
-	int i;
-
-	for (i = 0; i < fc->tcp_fwd_count; i++) {
-		const struct fwd_rule *r = &fc->tcp_fwd[i];
-		bool v4, v6;
-
-		tcp_rule_families(r, &v4, &v6);
-		if (r->last < r->first)
-			continue;
-		need += (unsigned int)(r->last - r->first + 1) * (v4 + v6);
-	}
-	if (!need)
-		return 0;
-	for (i = 0; i < fc->tcp_fwd_count; i++) {
-		if (!fc->tcp_fwd[i].best_effort && need > TCP_LISTEN_MAX) {
-			err("-t: %u listening sockets needed, more than the limit of %u; forward fewer ports",
-			    need, TCP_LISTEN_MAX);
-			return -E2BIG;
-		}
-	}
-	tcp.listeners = calloc(MIN(need, TCP_LISTEN_MAX),
-			       sizeof(*tcp.listeners));
-	if (!tcp.listeners)
-		return -ENOMEM;
-
-	for (i = 0; i < fc->tcp_fwd_count; i++) {
-		const struct fwd_rule *r = &fc->tcp_fwd[i];
-		unsigned int p;
-		bool v4, v6;
-		int f;
-
-		tcp_rule_families(r, &v4, &v6);
-		for (p = r->first; p <= r->last; p++) {
-			for (f = 0; f < 2; f++) {
-				bool fam4 = f == 0;
-				int rc;
-
-				if ((fam4 && !v4) || (!fam4 && !v6))
-					continue;
-				if (tcp.listener_count >= TCP_LISTEN_MAX) {
-					truncated = true;
-					goto done;
-				}
-				rc = tcp_listen_one(r, i, (uint16_t)p, fam4);
-				if (rc && !r->best_effort) {
-					err("-t: cannot listen on TCP port %u (%s): %s",
-					    p, fam4 ? "IPv4" : "IPv6",
-					    strerror(-rc));
-					return rc;
-				}
-			}
-		}
-	}
-done:
-	if (truncated)
-		warn("-t: listening on the first %u ports only (limit %u sockets); list the ports you need instead of all",
-		     tcp.listener_count, TCP_LISTEN_MAX);
 	return 0;
 }
 
@@ -1700,5 +1490,5 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	}
 	if (loop_add_post(tcp_post, NULL))
 		return -ENOSPC;
-	return tcp_listen_all();
+	return tcp_fwd_init(fc);
 }

@@ -186,6 +186,7 @@ def test_rst_from_host_reaches_guest(ns):
     p = ns.popen("%s -c \"import socket\n"
                  "s=socket.create_connection(('%s',%d))\n"
                  "s.settimeout(10)\n"
+                 "s.sendall(b'x')\n"
                  "try:\n"
                  " while s.recv(100): pass\n"
                  " print('eof')\n"
@@ -193,6 +194,8 @@ def test_rst_from_host_reaches_guest(ns):
                  " print('reset')\"" % (PY, GW4, port),
                  stdout=subprocess.PIPE)
     c, _ = srv.accept()
+    c.settimeout(10)
+    assert c.recv(1) == b'x'	# the guest is connected
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\1\0\0\0\0\0\0\0')
     c.close()
     out, _ = p.communicate(timeout=20)
