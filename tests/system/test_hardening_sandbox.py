@@ -159,3 +159,25 @@ def test_without_the_hook_sigusr2_does_nothing():
         assert g.alive()
         assert_arp_answered(g)
         assert 'test hook' not in read_file(log)
+
+
+def test_unprivileged_start_is_sandboxed_too(tmp_path):
+    """As QEMU usually runs: not root. Same sandbox, via a user namespace."""
+    wrapper = tmp_path / 'as-user.sh'
+    wrapper.write_text('#!/bin/sh\nexec setpriv --reuid 1000 --regid 1000 '
+                       '--clear-groups %s "$@"\n' % gangway_path())
+    wrapper.chmod(0o755)
+    me = os.getpid()
+    with Gangway(binary=str(wrapper)) as g:
+        st = status(g.pid)
+        assert st['Uid'].split() == ['1000'] * 4
+        assert int(st['CapEff'], 16) == 0 and int(st['CapBnd'], 16) == 0
+        assert st['NoNewPrivs'] == '1'
+        if not sanitized():
+            assert st['Seccomp'] == '2'
+        assert ns(g.pid, 'user') != ns(me, 'user')
+        assert os.listdir('/proc/%d/root/' % g.pid) == []
+        assert_arp_answered(g)
+        g.terminate()
+        assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0
+        assert not os.path.exists(g.pidfile)
