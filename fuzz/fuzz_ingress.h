@@ -83,6 +83,8 @@ static void fz_init(void)
 		return;
 	done = true;
 	log_set_level(LOG_LVL_ERR);	/* rate-limited warnings: not noise */
+	log_open(LOG_DEST_FILE, "/dev/null");	/* not stderr */
+	log_daemonized();
 	fz_check(!loop_init(1024));
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;

@@ -77,6 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!init) {
 		init = true;
 		log_set_level(LOG_LVL_ERR);
+		log_open(LOG_DEST_FILE, "/dev/null");	/* not stderr */
+		log_daemonized();
 		if (loop_init(64))
 			__builtin_trap();
 		timer_init(&fz_stop, fz_stop_cb);

@@ -54,8 +54,7 @@ for tc in $targets; do
 				sed 's/^[a-z-]*-//' | cut -c1-12)"
 		done
 	else
-		grep -E "^stat::number_of_executed_runs|^stat::peak_rss" \
-			"$work/$t.log" | tr '\n' ' '
+		grep -E "^Done [0-9]+ runs" "$work/$t.log" | tr '\n' ' '
 		grep -E "cov: [0-9]+" -o "$work/$t.log" | tail -1
 	fi
 done
