@@ -52,9 +52,10 @@ slaac6() {
 	return 1
 }
 
-# arp_mac ADDR: ask for ADDR with one ARP request; print the MAC that answered
+# arp_mac ADDR: ask for ADDR by ARP (up to 3 requests, 1 s apart, stopping
+# at the first reply); print the MAC that answered
 arp_mac() {
-	arping -c 1 -w 3 -I eth0 "$1" 2>/dev/null |
+	arping -f -c 3 -w 3 -I eth0 "$1" 2>/dev/null |
 		sed -n 's/.*reply from [^[]*\[\([0-9a-fA-F:]*\)\].*/\1/p' |
 		head -n 1 | tr A-F a-f
 }

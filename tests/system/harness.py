@@ -571,11 +571,13 @@ class NsGuest:
                                          'ip -6 addr show dev eth0')))
             time.sleep(0.1)
 
-    def arp(self, addr, timeout=3):
-        """Send one ARP request for addr from eth0 (busybox arping); return
-        the MAC address that answered (lower case), or None."""
-        out = self.sh('%s arping -c 1 -w %d -I eth0 %s' % (
-            BUSYBOX, timeout, addr), check=False, timeout=timeout + 10)
+    def arp(self, addr, timeout=3, tries=3):
+        """Ask for addr by ARP from eth0 (busybox arping: one request a
+        second, at most tries, stopping at the first reply); return the MAC
+        address that answered (lower case), or None if nothing did within
+        timeout seconds."""
+        out = self.sh('%s arping -f -c %d -w %d -I eth0 %s' % (
+            BUSYBOX, tries, timeout, addr), check=False, timeout=timeout + 10)
         m = re.search(r'reply from \S+ \[([0-9A-Fa-f:]{17})\]', out)
         return m.group(1).lower() if m else None
 
