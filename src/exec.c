@@ -467,7 +467,7 @@ static bool exec_id_valid(const char *id)
 static int exec_parse(struct exec_state *s, int argc, char **argv)
 {
 	char shortopts[128];
-	int opt, prev;
+	int opt, prev, kept = 0;	/* argv[kept]: last element kept */
 
 	exec_options_init();
 	snprintf(shortopts, sizeof(shortopts), "+:h%s",
@@ -521,18 +521,17 @@ static int exec_parse(struct exec_state *s, int argc, char **argv)
 		if (longidx >= 0 &&
 		    !strcmp(exec_options[longidx].name, "vhost-user"))
 			s->vhost_user = true;
-		/* keep what this option took from argv, as typed */
-		for (i = prev; i < optind; i++) {
+		/*
+		 * Keep the elements this option took from argv, as typed,
+		 * each once: a cluster ("-4qm1500") is seen once per letter
+		 */
+		for (i = prev; i < (optind == prev ? prev + 1 : optind); i++) {
+			if (i <= kept)
+				continue;
 			if (s->nopts >= EXEC_ARGS_MAX - 16)
 				exec_die("too many gangway options");
 			s->opts[s->nopts++] = argv[i];
-		}
-		if (optind == prev) {
-			/* inside a cluster ("-4q"): keep it whole, once */
-			if (s->nopts >= EXEC_ARGS_MAX - 16)
-				exec_die("too many gangway options");
-			if (!s->nopts || s->opts[s->nopts - 1] != argv[prev])
-				s->opts[s->nopts++] = argv[prev];
+			kept = i;
 		}
 	}
 	if (optind >= argc)

@@ -253,6 +253,25 @@ def test_exec_exit_status_and_netdev(tmp_path):
                     args[i + 1]), args
 
 
+def test_exec_daemon_options(tmp_path):
+    """gangway options reach the daemon once each, as typed, clusters
+    included; --netdev-id is gangway exec's own."""
+    log = tmp_path / 'cmdline'
+    fake = ('tr "\\\\0" "\\\\n" < /proc/$(cat %s/gangway-exec.*/gangway.pid)/cmdline > %s' %
+            (tmp_path, log))
+    r = _exec(['-4qm1500', '-t', '2222:22', '--mac-addr=9a:55:9a:55:9a:56',
+               '--netdev-id', 'x', '--', 'sh', '-c', fake, 'qemu',
+               '-device', 'e1000,netdev=x'],
+              env=san_env(TMPDIR=str(tmp_path)))
+    assert r.returncode == 0, r.stderr
+    args = log.read_text().split('\n')
+    assert args[1:8] == ['--quiet', '-4qm1500', '-t', '2222:22',
+                         '--mac-addr=9a:55:9a:55:9a:56', '--pid',
+                         args[7]], args
+    assert args[8:10] == ['--fd', '3'], args
+    assert 'x' not in args and '--netdev-id' not in args, args
+
+
 def test_exec_vhost_user_command(tmp_path):
     """--vhost-user: chardev with reconnect, shared memory of the -m size,
     vectors=0 under TCG."""
