@@ -370,3 +370,34 @@ def test_guest_tcp_connection_survives_the_corpus():
             n = int(text.split()[1])
             assert n >= 50, text
         assert ns.gangway.alive()
+
+
+def test_corpus_under_valgrind_is_clean(tmp_path):
+    """The same corpus with the daemon under valgrind (memcheck): no
+    invalid read or write, no use of uninitialised memory, clean exit."""
+    import shutil
+    import pytest
+    from harness import gangway_path
+    if not shutil.which('valgrind'):
+        pytest.skip('valgrind not installed')
+    with open(gangway_path(), 'rb') as f:
+        if b'__asan_init' in f.read():
+            pytest.skip('ASan build: valgrind cannot run it')
+    vlog = tmp_path / 'valgrind.log'
+    wrapper = tmp_path / 'vg.sh'
+    wrapper.write_text('#!/bin/sh\nexec valgrind -q --vgdb=no '
+                       '--error-exitcode=9 --log-file=%s %s "$@"\n' %
+                       (vlog, gangway_path()))
+    wrapper.chmod(0o755)
+    g = Gangway(['-M', OUR_MAC], binary=str(wrapper), timeout=60)
+    try:
+        r = Reader(g.sock)
+        for name, frame in corpus():
+            g.sock.sendall(framed(frame) + framed(arp_request()))
+            assert r.until(is_arp_reply, timeout=10), name
+        g.terminate()
+        assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0
+    finally:
+        g.terminate()
+        g.cleanup()
+    assert vlog.read_text() == ''
