@@ -77,6 +77,54 @@ static void test_keep_path_relative(void **state)
 	assert_int_equal(rmdir(dir), 0);	/* empty: f is gone */
 }
 
+/* In a child: --runas 0 refused; --runas 4321:4322 changes ids, files */
+static void test_drop_user(void **state)
+{
+	char dir[] = "/tmp/gwt-sandbox-XXXXXX", f[64];
+	struct sandbox_conf sc = { .runas = "0" };
+	struct stat st;
+	int status, fd;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/pid", dir);
+	fd = open(f, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+
+	assert_int_equal(sandbox_drop_user(&sc), -EPERM);	/* never root */
+	assert_int_equal(geteuid(), 0);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		sc.runas = "4321:4322";
+		sc.runas_uid = 4321;
+		sc.runas_gid = 4322;
+		if (sandbox_keep_path(f) || sandbox_drop_user(&sc))
+			_exit(1);
+		if (getuid() != 4321 || geteuid() != 4321 ||
+		    getgid() != 4322 || getegid() != 4322)
+			_exit(2);
+		if (getgroups(0, NULL) != 0)
+			_exit(3);
+		if (!setuid(0))
+			_exit(4);			/* no way back */
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_uid, 4321);	/* handed over to remove */
+	assert_int_equal(st.st_gid, 4322);
+	unlink(f);
+	rmdir(dir);
+}
+
 static void test_allow_list_per_mode(void **state)
 {
 	(void)state;
@@ -221,6 +269,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keep_path_removes_files_after_chdir),
 		cmocka_unit_test(test_keep_path_relative),
+		cmocka_unit_test(test_drop_user),
 		cmocka_unit_test(test_allow_list_per_mode),
 		cmocka_unit_test(test_filter_allows_and_kills),
 	};
