@@ -99,3 +99,18 @@ def test_sigusr1_logs_counters(tmp_path):
         nc.stdin.close()
     srv.close()
     usrv.close()
+
+
+def test_debug_logs_counters_at_exit(tmp_path):
+    """With --debug, the counters are logged when the daemon exits."""
+    os.chmod(str(tmp_path), 0o1777)
+    log = str(tmp_path / 'gangway.log')
+    with NsGuest(gangway_args=['-d', '-l', log]) as ns:
+        ns.dhcp4()
+        ns.gangway.terminate()
+    text = _wait_for(log, r'stats flows: ')
+    exit_at = text.index('received SIGTERM')
+    st = _stats(text[exit_at:])
+    assert st['dhcp']['discover'] == 1 and st['dhcp']['request'] == 1, st
+    assert st['link']['rx_frames'] >= 2, st
+    assert st['flows']['open'] == 0, st
