@@ -328,6 +328,12 @@ int exec_qemu_scan(char *const *argv, const char *id, bool vhost_user,
 			q->kvm = true;
 			continue;
 		}
+		if (!strcmp(o, "-daemonize")) {
+			snprintf(q->err, sizeof(q->err),
+				 "%s: gangway exec stays with QEMU to restart the daemon and return QEMU's status; run gangway exec itself in the background instead",
+				 argv[i]);
+			return -EINVAL;
+		}
 		if (!val)
 			break;
 		if (!strcmp(o, "-device")) {

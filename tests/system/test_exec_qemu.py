@@ -347,6 +347,8 @@ def test_exec_signals(tmp_path):
     (['--vhost-user', '--', QEMU, '-numa', 'node,nodeid=0',
       '-device', 'virtio-net-pci,netdev=n0'],
      '-numa: with --vhost-user, give the NUMA node a memory backend'),
+    (['--', QEMU, '-daemonize', '-device', 'e1000,netdev=n0'],
+     '-daemonize: gangway exec stays with QEMU'),
     (['--fd', '3', '--', QEMU], '--fd: set by gangway exec itself'),
     (['--socket', '/tmp/x', '--', QEMU],
      '--socket: set by gangway exec itself'),

@@ -67,6 +67,10 @@ static void nic_forms(void **state)
 	assert_int_equal(SCAN(false, "-device", "e1000,netdev=n0",
 			      "-device", "rtl8139,netdev=n0"), -EINVAL);
 	assert_non_null(strstr(q.err, "two NICs"));
+
+	assert_int_equal(SCAN(false, "-daemonize", "-device",
+			      "e1000,netdev=n0"), -EINVAL);
+	assert_non_null(strstr(q.err, "-daemonize: gangway exec stays"));
 }
 
 static void accel_and_memory(void **state)
