@@ -8,16 +8,18 @@ generated, not read from files: 64 KiB chunks of one random block, each
 stamped with its index and the stream's seed, so a chunk that is lost,
 repeated or moved changes the SHA-256 both ends compute.
 
-    tcp_tool.py sink   ADDR PORT        accept, hash until EOF, reply
-                                        "<sha256> <bytes>\\n", close; forever
+    tcp_tool.py sink   ADDR PORT [WAIT] accept, (wait WAIT s,) hash until EOF,
+                                        reply "<sha256> <bytes>\\n", close;
+                                        forever
     tcp_tool.py source ADDR PORT        accept, read "<bytes> <seed>\\n",
                                         send that stream, close; forever
     tcp_tool.py echo   ADDR PORT        asyncio echo server, many clients
     tcp_tool.py send   ADDR PORT BYTES [SEED]
                                         connect, stream to a sink, half-close,
                                         print "ok <sha256> <bytes> <secs>"
-    tcp_tool.py fetch  ADDR PORT BYTES [SEED]
-                                        connect, ask a source, hash to EOF,
+    tcp_tool.py fetch  ADDR PORT BYTES [SEED [WAIT]]
+                                        connect, ask a source, (wait WAIT s
+                                        before reading,) hash to EOF,
                                         print "ok <sha256> <bytes> <secs>"
     tcp_tool.py many   ADDR PORT COUNT BYTES
                                         COUNT concurrent connections to an
@@ -77,10 +79,11 @@ def connect(addr, port):
     return socket.create_connection((addr, port), timeout=120)
 
 
-def serve_sink(addr, port):
+def serve_sink(addr, port, wait=0.0):
     s = listen(addr, port)
     while True:
         c, _ = s.accept()
+        time.sleep(wait)	# the sender fills our buffers meanwhile
         h = hashlib.sha256()
         n = 0
         while True:
@@ -155,10 +158,11 @@ def send(addr, port, nbytes, seed):
     return 0
 
 
-def fetch(addr, port, nbytes, seed):
+def fetch(addr, port, nbytes, seed, wait=0.0):
     t = time.monotonic()
     c = connect(addr, port)
     c.sendall(b'%d %d\n' % (nbytes, seed))
+    time.sleep(wait)	# our receive window closes meanwhile
     h = hashlib.sha256()
     n = 0
     while True:
@@ -209,7 +213,7 @@ def many(addr, port, count, nbytes):
 def main(argv):
     mode, addr, port = argv[1], argv[2], int(argv[3])
     if mode == 'sink':
-        serve_sink(addr, port)
+        serve_sink(addr, port, float(argv[4]) if len(argv) > 4 else 0.0)
     elif mode == 'source':
         serve_source(addr, port)
     elif mode == 'echo':
@@ -219,7 +223,8 @@ def main(argv):
                     int(argv[5]) if len(argv) > 5 else 1)
     elif mode == 'fetch':
         return fetch(addr, port, int(argv[4]),
-                     int(argv[5]) if len(argv) > 5 else 1)
+                     int(argv[5]) if len(argv) > 5 else 1,
+                     float(argv[6]) if len(argv) > 6 else 0.0)
     elif mode == 'many':
         return many(addr, port, int(argv[4]), int(argv[5]))
     return 0

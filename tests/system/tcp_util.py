@@ -50,8 +50,9 @@ def _wait_ready(p, timeout=20):
 class HostServer:
     """tcp_tool.py server on the host: with HostServer('sink') as s: s.port"""
 
-    def __init__(self, mode, addr='127.0.0.1', port=0):
-        self.p = subprocess.Popen([PY, TOOL, mode, addr, str(port)],
+    def __init__(self, mode, addr='127.0.0.1', port=0, extra=()):
+        self.p = subprocess.Popen([PY, TOOL, mode, addr, str(port)] +
+                                  [str(x) for x in extra],
                                   stdout=subprocess.PIPE,
                                   stdin=subprocess.DEVNULL)
         self.port = _wait_ready(self.p)

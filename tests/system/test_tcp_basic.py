@@ -57,6 +57,24 @@ def test_small_transfers_and_empty(ns):
             _ok(guest_tool(ns, 'fetch %s %d %d %d' % (GW4, s.port, n, n)))
 
 
+def test_guest_zero_window_then_reads(ns):
+    """The guest does not read for 3 s: its window closes, we probe, and
+    once it reads, every byte arrives in order."""
+    with HostServer('source') as s:
+        out = _ok(guest_tool(ns, 'fetch %s %d %d 5 3' % (GW4, s.port,
+                                                         32 << 20)))
+        assert float(out[3]) >= 3
+
+
+def test_host_slow_reader_closes_our_window(ns):
+    """The host peer does not read for 3 s: the socket fills, we advertise
+    a zero window, then open it again when it drains."""
+    with HostServer('sink', extra=[3]) as s:
+        out = _ok(guest_tool(ns, 'send %s %d %d 6' % (GW4, s.port,
+                                                      64 << 20)))
+        assert float(out[3]) >= 3
+
+
 def test_1000_concurrent_connections(ns):
     with HostServer('echo') as s:
         out = guest_tool(ns, 'many %s %d 1000 20000' % (GW4, s.port),
