@@ -448,7 +448,7 @@ static int tcp_send_syn(struct tcp_conn *c, bool ack)
 {
 	uint8_t opts[TCP_OPTS_SYN_LEN];
 	uint8_t optlen = 4;
-	uint16_t mss = tcp_mss_ours(tcp.fc->mtu, c->v4);
+	uint16_t mss = tcp_mss_ours(tcp_link_mtu(tcp.fc->mtu), c->v4);
 
 	opts[0] = 2;		/* MSS (RFC 9293 section 3.2) */
 	opts[1] = 4;
@@ -1019,7 +1019,7 @@ static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
 	c->ws_guest = tcp_ws_clamp(th->wscale);
 	c->ws_ours = th->wscale >= 0 ? TCP_WS_OURS : 0;
 	c->sack_ok = th->sack_ok;
-	c->mss = tcp_mss(tcp.fc->mtu, c->v4, th->mss);
+	c->mss = tcp_mss(tcp_link_mtu(tcp.fc->mtu), c->v4, th->mss);
 	c->wnd_guest = th->window;	/* never scaled in a SYN */
 	c->wnd_raw = th->window;
 	c->state = TCP_S_CONNECTING;
@@ -1076,7 +1076,7 @@ static void tcp_syn_sent_input(struct tcp_conn *c, const struct tcp_view *th,
 	if (th->wscale < 0)
 		c->ws_guest = 0;
 	c->sack_ok = th->sack_ok;
-	c->mss = tcp_mss(tcp.fc->mtu, c->v4, th->mss);
+	c->mss = tcp_mss(tcp_link_mtu(tcp.fc->mtu), c->v4, th->mss);
 	c->wnd_guest = th->window;
 	c->wnd_raw = th->window;
 	c->retries = 0;
@@ -1426,7 +1426,7 @@ int tcp_inbound(int fd, const struct flow_key *key, uint64_t now)
 		setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 	c->snd_una = c->snd_nxt = c->snd_max = tcp_isn() + 1;
 	c->ws_ours = TCP_WS_OURS;
-	c->mss = tcp_mss(tcp.fc->mtu, c->v4, 0);
+	c->mss = tcp_mss(tcp_link_mtu(tcp.fc->mtu), c->v4, 0);
 	c->rto_ms = TCP_RTO_MIN_MS * 5;
 	if (loop_add(fd, 0, &c->w)) {
 		c->fd = -1;	/* the caller closes it */

@@ -176,6 +176,14 @@ static inline uint16_t tcp_mss(int mtu, bool v4, uint16_t peer_mss)
 	return m > 0xffff ? 0xffff : (uint16_t)m;
 }
 
+#define TCP_LINK_MTU_DEFAULT	65520	/* QEMU's -netdev passt default */
+
+/* The MTU to size segments by: --mtu 0 only means "not advertised" */
+static inline int tcp_link_mtu(int mtu)
+{
+	return mtu >= 68 ? mtu : TCP_LINK_MTU_DEFAULT;
+}
+
 /* The MSS option value we advertise for the link */
 static inline uint16_t tcp_mss_ours(int mtu, bool v4)
 {

@@ -278,3 +278,13 @@ def test_flow_limit_refuses_with_rst_and_warns(tmp_path):
         with open(log) as f:
             text = f.read()
         assert 'raise --max-flows' in text, text
+
+
+def test_mtu_0_still_carries_data():
+    """--mtu 0 means no MTU is advertised, not segments of one byte."""
+    with NsGuest(gangway_args=ARGS + ['--mtu', '0']) as g:
+        guest_setup(g)
+        with HostServer('source') as s:
+            out = _ok(guest_tool(g, 'fetch %s %d %d 3' % (GW4, s.port,
+                                                          16 << 20)))
+            assert float(out[3]) < 30

@@ -120,6 +120,10 @@ static void mss_from_mtu(void **state)
 	assert_int_equal(tcp_mss_ours(65520, true), 65480);
 	assert_int_equal(tcp_mss_ours(65520, false), 65460);
 	assert_int_equal(tcp_mss_ours(68, true), 28);
+	/* --mtu 0: nothing advertised, segments sized for the default */
+	assert_int_equal(tcp_link_mtu(0), 65520);
+	assert_int_equal(tcp_link_mtu(1500), 1500);
+	assert_int_equal(tcp_mss_ours(tcp_link_mtu(0), true), 65480);
 }
 
 static void rto_backoff_capped(void **state)
