@@ -73,7 +73,7 @@ def test_manual_has_every_option():
                                capture_output=True, text=True).stdout
     for o in set(re.findall(r'--[a-z0-9][a-z0-9-]*', exec_help)):
         assert o in text, o
-    for example in ('-netdev passt,id=n0,path=/usr/bin/gangway',
+    for example in ('-netdev passt,id=n0,path=/usr/local/bin/gangway',
                     'gangway exec -- qemu-system-x86_64',
                     "<backend type='passt'/>", '-t 2222:22',
                     'tcpdump -n -r', 'kill -USR1', '--dns-forward',
