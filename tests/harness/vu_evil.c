@@ -48,7 +48,7 @@ static bool answers(struct vu_fe *fe)
 
 	if (fe_msg(fe, FE_GET_FEATURES, 0, NULL, 0, NULL, 0))
 		return false;
-	return !fe_reply(fe, FE_GET_FEATURES, &v, 2000) && v;
+	return !fe_reply(fe, FE_GET_FEATURES, &v, 5000) && v;
 }
 
 /* A fresh connection the back-end has accepted and serves */
@@ -419,11 +419,11 @@ static enum outcome observe(struct vu_fe *fe, enum outcome want)
 		struct pollfd p = { .fd = err_fd, .events = POLLIN };
 
 		/* The err eventfd fires when the back-end stops the ring */
-		if (poll(&p, 1, 2000) != 1)
+		if (poll(&p, 1, 5000) != 1)
 			return answers(fe) ? ALIVE : CLOSED;
 		return answers(fe) ? BROKEN : CLOSED;
 	}
-	if (fe_closed(fe, want == CLOSED ? 2000 : 200))
+	if (fe_closed(fe, want == CLOSED ? 5000 : 200))
 		return CLOSED;
 	return answers(fe) ? ALIVE : CLOSED;
 }

@@ -529,6 +529,22 @@ static void offload_header_dropped(void **state)
 	assert_true(alive());
 }
 
+static void polled_tx_ring(void **state)
+{
+	uint8_t frame[60] = { 7 };
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	/* Restart queue 1 without a kick fd: the back-end polls it */
+	fe_u64(&fe, FE_SET_VRING_KICK, 0, 1 | FE_NOFD, NULL, 0);
+	pump();
+	fe_tx(&fe, frame, sizeof(frame));
+	run_for(10);
+	assert_int_equal(nframes, 1);
+	assert_int_equal(last_frame[0], 7);
+	assert_true(alive());
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -561,6 +577,7 @@ int main(void)
 		T(avail_jump_breaks_rx),
 		T(mem_table_remap_keeps_rings),
 		T(offload_header_dropped),
+		T(polled_tx_ring),
 	};
 
 	log_set_level(LOG_LVL_ERR);
