@@ -647,12 +647,14 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 			rc = tcp_emit(c, c->snd_nxt, fl, NULL, 0,
 				      tcp.peek_buf + off, len, wnd);
 			if (rc) {
-				/* unsent bytes: peek them again later */
+				/*
+				 * Unsent bytes: peek them again once the link
+				 * has room (also after -ENOTCONN: the link
+				 * wakes waiters when a guest connects).
+				 */
 				tcp_peek_rewind(c);
-				if (rc == -EAGAIN) {
-					tcp.ctr[TCP_C_LINK_FULL]++;
-					guest_tx_wait(tcp.tx, &c->gw);
-				}
+				tcp.ctr[TCP_C_LINK_FULL]++;
+				guest_tx_wait(tcp.tx, &c->gw);
 				goto out;
 			}
 			c->snd_nxt += (uint32_t)len;
