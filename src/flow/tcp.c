@@ -286,6 +286,18 @@ static bool tcp_is_loopback(const union inany *a)
 	return inany_equal(a, &lo6);
 }
 
+/* Options of every host socket carrying a connection */
+static void tcp_sock_opts(int fd)
+{
+	int one = 1;
+
+	/*
+	 * Each guest segment goes out at once. SO_SNDBUF stays autotuned:
+	 * a fixed 8 MiB measured no faster, and would turn autotuning off.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* Update the epoll registration to what the connection needs now */
 static void tcp_epoll_update(struct tcp_conn *c)
 {
@@ -998,7 +1010,7 @@ static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
 	union inany dst;
 	struct tcp_conn *c;
 	socklen_t sl;
-	int one = 1, zero = 0;
+	int zero = 0;
 	int fd;
 
 	if (th->flags & (TCP_F_ACK | TCP_F_RST | TCP_F_FIN)) {
@@ -1031,7 +1043,7 @@ static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
 	if (fd < 0)
 		goto fail;
 	c->fd = fd;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tcp_sock_opts(fd);
 	if (tcp.peek_off)
 		setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 	if (!tcp_is_loopback(&dst) && nat_bind_outbound(fd, inany_is_v4(&dst)))
@@ -1413,7 +1425,7 @@ static void tcp_post(void *arg, uint64_t now)
 int tcp_inbound(int fd, const struct flow_key *key, uint64_t now)
 {
 	struct tcp_conn *c;
-	int zero = 0, one = 1;
+	int zero = 0;
 
 	if (!tcp.conns || tcp.fc->no_tcp)
 		return -EPERM;
@@ -1423,7 +1435,7 @@ int tcp_inbound(int fd, const struct flow_key *key, uint64_t now)
 	tcp.ctr[TCP_C_ACCEPTED]++;
 	c->fd = fd;
 	c->inbound = true;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tcp_sock_opts(fd);
 	if (tcp.peek_off)
 		setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 	c->snd_una = c->snd_nxt = c->snd_max = tcp_isn() + 1;
