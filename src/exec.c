@@ -77,9 +77,9 @@
 #define EXEC_PROG		"gangway exec"
 #define EXEC_DEFAULT_ID		"n0"
 #define EXEC_DEFAULT_MEM	(128ULL << 20)	/* QEMU's x86 default */
-#define EXEC_RESTART_MIN_MS	1000	/* a daemon living less waits this */
+#define EXEC_RESTART_MIN_MS	1000	/* a daemon that lived less waits */
 #define EXEC_RETRY_MS		2000	/* after a failed restart */
-#define EXEC_STOP_WAIT_MS	3000	/* daemon's time to exit on SIGTERM */
+#define EXEC_STOP_WAIT_MS	3000	/* for the daemon to exit */
 #define EXEC_ARGS_MAX		256	/* gangway options given to exec */
 
 enum exec_opt {
@@ -910,7 +910,7 @@ static const char *exec_self(void)
 	if (len <= 0 || (size_t)len >= sizeof(path) - 1)
 		return "/proc/self/exe";
 	path[len] = '\0';
-	if (access(path, X_OK))		/* replaced or deleted meanwhile */
+	if (access(path, X_OK))		/* replaced or deleted since */
 		return "/proc/self/exe";
 	return path;
 }
