@@ -77,10 +77,10 @@
 #define EXEC_PROG		"gangway exec"
 #define EXEC_DEFAULT_ID		"n0"
 #define EXEC_DEFAULT_MEM	(128ULL << 20)	/* QEMU's x86 default */
-#define EXEC_RESTART_MIN_MS	1000	/* a daemon that lived less waits */
+#define EXEC_RESTART_MIN_MS	1000	/* restart delay after a short life */
 #define EXEC_RETRY_MS		2000	/* after a failed restart */
 #define EXEC_STOP_WAIT_MS	3000	/* for the daemon to exit */
-#define EXEC_ARGS_MAX		256	/* gangway options given to exec */
+#define EXEC_ARGS_MAX		256	/* gangway options for the daemon */
 
 enum exec_opt {
 	EXEC_OPT_NETDEV_ID = 1000,
