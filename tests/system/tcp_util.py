@@ -185,3 +185,34 @@ class ImpairedNsGuest(NsGuest):
             threading.Thread(target=imp._pump, args=(src, dst, name, on),
                              daemon=True).start()
         self._shim = ours
+
+
+def log_dir():
+    """A directory gangway can write its -l file into (it may drop
+    privileges)."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix='gwt-tcp-')
+    os.chmod(d, 0o1777)
+    return d
+
+
+def tcp_counters(gangway, log, timeout=5):
+    """SIGUSR1 gangway and return its 'stats tcp:' counters from @log."""
+    import re
+    import signal
+    try:
+        with open(log) as f:
+            before = len(f.read())
+    except FileNotFoundError:
+        before = 0
+    os.kill(gangway.pid, signal.SIGUSR1)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open(log) as f:
+            text = f.read()[before:]
+        m = re.search(r'stats tcp: (.*)$', text, re.M)
+        if m:
+            return {k: int(v) for k, v in
+                    re.findall(r'(\w+)=(\d+)', m.group(1))}
+        time.sleep(0.05)
+    raise AssertionError('no tcp counters in %s' % log)

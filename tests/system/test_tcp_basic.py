@@ -19,12 +19,14 @@ import pytest
 
 from harness import NsGuest
 from tcp_util import (ARGS, GW4, GW6, PY, TOOL, HostServer, guest_setup,
-                      guest_tool)
+                      guest_tool, log_dir, tcp_counters)
+
+LOG = os.path.join(log_dir(), 'gangway.log')
 
 
 @pytest.fixture(scope='module')
 def ns():
-    with NsGuest(gangway_args=ARGS) as g:
+    with NsGuest(gangway_args=ARGS + ['-l', LOG]) as g:
         guest_setup(g)
         yield g
 
@@ -60,19 +62,26 @@ def test_small_transfers_and_empty(ns):
 def test_guest_zero_window_then_reads(ns):
     """The guest does not read for 3 s: its window closes, we probe, and
     once it reads, every byte arrives in order."""
+    before = tcp_counters(ns.gangway, LOG)
     with HostServer('source') as s:
         out = _ok(guest_tool(ns, 'fetch %s %d %d 5 3' % (GW4, s.port,
                                                          32 << 20)))
         assert float(out[3]) >= 3
+    after = tcp_counters(ns.gangway, LOG)
+    assert after['probe'] > before['probe'], after
 
 
 def test_host_slow_reader_closes_our_window(ns):
     """The host peer does not read for 3 s: the socket fills, we advertise
     a zero window, then open it again when it drains."""
+    before = tcp_counters(ns.gangway, LOG)
     with HostServer('sink', extra=[3]) as s:
         out = _ok(guest_tool(ns, 'send %s %d %d 6' % (GW4, s.port,
                                                       64 << 20)))
         assert float(out[3]) >= 3
+    after = tcp_counters(ns.gangway, LOG)
+    # the window we advertised was honest: nothing had to be refused
+    assert after['out_full'] == before['out_full'], after
 
 
 def test_1000_concurrent_connections(ns):

@@ -22,7 +22,8 @@ import pytest
 
 from harness import NsGuest
 from tcp_util import (ARGS, GW4, GW6, HostServer, Impairment,
-                      ImpairedNsGuest, guest_setup, guest_tool)
+                      ImpairedNsGuest, guest_setup, guest_tool, log_dir,
+                      tcp_counters)
 
 MIB = int(os.environ.get('GANGWAY_TCP_BULK_MIB', '1024'))
 
@@ -58,10 +59,14 @@ def test_host_to_guest_1gib_v6(ns):
                        timeout=600))
 
 
+LOG = os.path.join(log_dir(), 'gangway.log')
+
+
 @pytest.fixture(scope='module')
 def lossy():
     imp = Impairment(loss=0.02, reorder=0.05, delay=0.001)
-    with ImpairedNsGuest(imp, gangway_args=ARGS, mtu=65520) as g:
+    with ImpairedNsGuest(imp, gangway_args=ARGS + ['-l', LOG],
+                         mtu=65520) as g:
         guest_setup(g)
         yield g
 
@@ -77,14 +82,22 @@ def test_guest_to_host_1gib_impaired(lossy):
         _ok(guest_tool(lossy, 'send %s %d %d 21' % (GW4, s.port, MIB << 20),
                        timeout=900))
     _impaired(lossy)
+    st = tcp_counters(lossy.gangway, LOG)
+    print(st)
+    assert st['ooo_held'] > 0, st	# segments after a hole were kept
 
 
 def test_host_to_guest_1gib_impaired(lossy):
+    before = tcp_counters(lossy.gangway, LOG)
     with HostServer('source') as s:
         _ok(guest_tool(lossy, 'fetch %s %d %d 22' % (GW4, s.port,
                                                      MIB << 20),
                        timeout=900))
     _impaired(lossy)
+    st = tcp_counters(lossy.gangway, LOG)
+    print(st)
+    # our segments were lost and we sent them again
+    assert st['fast_rtx'] + st['rto'] > before['fast_rtx'] + before['rto']
 
 
 @pytest.mark.parametrize('mode', ['send', 'fetch'])
