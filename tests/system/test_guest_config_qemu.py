@@ -78,6 +78,16 @@ result gwmac "$(arp_mac 192.0.2.1)"
 	result ping4 "$(ping -c 3 -W 2 192.0.2.1 | ''' + RECEIVED + r''')"
 '''
 
+# A second udhcpc run only to see option 81 (client FQDN), which
+# udhcpc.script does not record: busybox exports it as opt81 in hex
+SCRIPT_FQDN4 = r'''
+printf '#!/bin/sh\n[ "$1" = bound ] && echo "$opt81" > /tmp/opt81\nexit 0\n' \
+	> /tmp/env4.sh
+chmod 755 /tmp/env4.sh
+udhcpc -i eth0 -f -q -n -t 3 -T 1 -O 81 -s /tmp/env4.sh >/dev/null 2>&1
+result opt81 "$(cat /tmp/opt81 2>/dev/null)"
+'''
+
 SCRIPT_V6 = r'''
 a=$(slaac6 ${SLAAC_WAIT:-30}) && result addr6 "$a"
 r=$(ip -6 route show default | awk '/^default/ {print $3; exit}')
@@ -152,7 +162,8 @@ def test_qemu_guest_every_option(gangway_bin, vhost_user):
             '-D', '198.51.100.53', '-D', '198.51.100.54', '-D', 'fd00::53',
             '-S', 'example.com lab.example.com', '-H', 'vm1',
             '--fqdn', 'vm1.example.com', '--mtu', '1400']
-    r = boot(args, SCRIPT_V4 + SCRIPT_V6 + SCRIPT_DHCPV6, vhost_user)
+    r = boot(args, SCRIPT_V4 + SCRIPT_FQDN4 + SCRIPT_V6 + SCRIPT_DHCPV6,
+             vhost_user)
     # DHCPv4: every option, as the guest applied it
     assert r.get('dhcp') == 'ok', r
     assert r['addr'] == '192.0.2.77/16', r
@@ -163,6 +174,9 @@ def test_qemu_guest_every_option(gangway_bin, vhost_user):
     assert r['host'] == 'vm1', r
     assert r['gwmac'] == MAC, r
     assert r['ping4'] == '3', r
+    opt81 = bytes.fromhex(r['opt81'])   # flags, rcodes, then the name
+    assert b'\x03vm1\x07example\x03com\x00' in opt81 or \
+        b'vm1.example.com' in opt81, r
     # SLAAC in the host's prefix, default route via our link-local address
     assert r.get('addr6', '').startswith('fd00:'), r
     assert r['addr6'].endswith('/64'), r
