@@ -27,6 +27,8 @@ mktree() {	# a minimal tree that follows the table
 	printf '#include "services/services.h"\n' > "$tmp/t/src/services/fuzz/f.c"
 	printf '#include "link/link.h"\n#include "flow/flow.h"\n#include "ingress.h"\n' \
 		> "$tmp/t/src/main.c"
+	printf '#include "services/services.h"\n#include "flow/flow.h"\n#include "conf/conf.h"\n#include "ingress.h"\n' \
+		> "$tmp/t/src/ingress.c"
 }
 
 fail=0
@@ -64,6 +66,7 @@ flow/a.c|#include "services/services.h"
 flow/a.c|#include "ingress.h"
 conf/a.c|#include "link/link.h"
 conf/a.c|#include "flow/flow.h"
+ingress.c|#include "link/link.h"
 CASES
 [ "$fail" = 0 ] && echo "selftest: clean tree accepted, $n violations refused"
 exit "$fail"
