@@ -553,11 +553,13 @@ static int exec_connect(const struct exec_state *s)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd;
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: with QEMU's backlog full we retry, never hang */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	memcpy(a.sun_path, s->sock, strlen(s->sock) + 1);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    fcntl(fd, F_SETFL, 0)) {
 		int ret = -errno;
 
 		close(fd);
@@ -575,7 +577,7 @@ static int exec_listen(struct exec_state *s)
 		return -errno;
 	memcpy(a.sun_path, s->sock, strlen(s->sock) + 1);
 	if (bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(s->listen_fd, 1))
+	    listen(s->listen_fd, 4))
 		return -errno;
 	return 0;
 }
