@@ -590,6 +590,8 @@ static void tcp_maybe_fin(struct tcp_conn *c, uint64_t now)
 	if (!c->host_eof || c->fin_sent || c->snd_una != c->snd_max ||
 	    c->snd_nxt != c->snd_max)
 		return;
+	if (!c->wnd_guest)
+		return;		/* a closed window drops a FIN: probe first */
 	if (tcp_send_flags(c, TCP_F_FIN))
 		return;		/* the retransmission timer sends it again */
 	c->fin_sent = true;
@@ -732,7 +734,7 @@ static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart)
 				now + c->rto_ms * NSEC_PER_MSEC);
 		return;
 	}
-	if (!c->wnd_guest && !c->host_eof) {
+	if (!c->wnd_guest && !(c->host_eof && c->fin_sent)) {
 		if (!timer_armed(&c->tmr) || c->tkind != TCP_T_PERSIST)
 			tcp_arm(c, TCP_T_PERSIST,
 				now + c->persist_ms * NSEC_PER_MSEC);
@@ -796,7 +798,8 @@ static void tcp_timer_fire(struct timer *t, uint64_t now)
 			tcp_rewind(c);
 			tcp_send_data(c, now);
 		}
-		tcp_arm(c, TCP_T_RTX, now + c->rto_ms * NSEC_PER_MSEC);
+		if (c->state == TCP_S_ESTABLISHED)
+			tcp_timer_update(c, now, true);
 		return;
 	case TCP_T_PERSIST:
 		/* An old sequence number makes the guest answer with an ACK
