@@ -18,7 +18,6 @@ only to loopback servers. Nothing in this file sends traffic elsewhere.
 """
 
 import ctypes
-import errno
 import os
 import re
 import secrets
@@ -344,6 +343,7 @@ class Gangway:
         return self
 
     def __exit__(self, et, ev, tb):
+        report = None
         try:
             self.terminate()
             report = self.crash_report()

@@ -4,7 +4,6 @@
 Uses tests/harness/fake_daemon.py, so it checks the harness alone.
 """
 import os
-import socket
 import struct
 import time
 

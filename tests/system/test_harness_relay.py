@@ -8,8 +8,6 @@ import struct
 import subprocess
 import time
 
-import pytest
-
 from harness import NsGuest, relay_path
 
 
