@@ -168,3 +168,16 @@ def test_all_is_bounded_and_forwards_low_ports(tmp_path):
         with open(log) as f:
             text = f.read()
         assert 'listening on the first' in text, text
+
+
+def test_unbindable_address_refused_at_start_unless_freebind():
+    """192.0.2.77 is not an address of this host: without --freebind
+    gangway refuses to start and names the port; with it, it listens."""
+    from harness import HarnessError
+    with pytest.raises(HarnessError) as e:
+        with NsGuest(gangway_args=ARGS + ['-t', '192.0.2.77/31110']):
+            pass
+    assert 'cannot listen on TCP port 31110' in str(e.value), str(e.value)
+    with NsGuest(gangway_args=ARGS + ['--freebind', '-t',
+                                      '192.0.2.77/31110']) as g:
+        assert g.gangway.alive()
