@@ -104,7 +104,13 @@ def test_relay_tap_to_stream_frames_with_length():
         assert arp[38:42] == bytes([198, 51, 100, 2])   # target address
 
 
+def host_resolv():
+    with open('/etc/resolv.conf', 'rb') as f:
+        return f.read()
+
+
 def test_namespace_gets_dhcp_lease_through_passt(passt_bin):
+    before = host_resolv()
     with NsGuest(gangway_opts={'binary': passt_bin}) as ns:
         lease = ns.dhcp4()
         host = subprocess.run(['ip', '-4', '-o', 'route', 'show', 'default'],
@@ -120,3 +126,4 @@ def test_namespace_gets_dhcp_lease_through_passt(passt_bin):
         assert ns.sh('cat /etc/resolv.conf') == ns.resolv()
         assert ns.slaac6().startswith('fd00::')
         assert ns.gangway.alive()
+    assert host_resolv() == before
