@@ -297,3 +297,34 @@ def test_mtu_0_still_carries_data():
             out = _ok(guest_tool(g, 'fetch %s %d %d 3' % (GW4, s.port,
                                                           16 << 20)))
             assert float(out[3]) < 30
+
+
+def test_dns_forward_over_tcp():
+    """--dns-forward ADDR --dns-host HOST also redirects TCP port 53: the
+    guest's connection to ADDR:53 reaches HOST:53 on the host."""
+    dns_host = '127.0.0.77'
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((dns_host, 53))
+    srv.listen(1)
+    fwd = '192.0.2.53'
+    try:
+        with NsGuest(gangway_args=ARGS + ['--dns-forward', fwd,
+                                          '--dns-host', dns_host]) as g:
+            guest_setup(g)
+            p = g.popen("%s -c \"import socket\n"
+                        "s=socket.create_connection(('%s',53),timeout=10)\n"
+                        "s.sendall(b'query')\n"
+                        "print(s.recv(100).decode(), s.getpeername()[0])\""
+                        % (PY, fwd), stdout=subprocess.PIPE)
+            srv.settimeout(10)
+            c, _ = srv.accept()
+            c.settimeout(10)
+            assert c.recv(5) == b'query'
+            c.sendall(b'answer')
+            out, _ = p.communicate(timeout=20)
+            c.close()
+            # the answer comes from the address the guest asked
+            assert out.decode().split() == ['answer', fwd]
+    finally:
+        srv.close()
