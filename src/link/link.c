@@ -126,9 +126,9 @@ static void link_print_qemu_args(const char *path, bool vhost_user)
 	if (vhost_user) {
 		info("link: start QEMU with: -chardev socket,id=c,path=%s -netdev vhost-user,id=v,chardev=c -device virtio-net-pci,netdev=v -object memory-backend-memfd,id=m,share=on,size=RAM -numa node,memdev=m",
 		     path);
-		/* QEMU 7.2 without KVM crashes when vhost-user starts on an
+		/* QEMU 7.2 under TCG crashes when vhost-user starts on an
 		 * MSI-X NIC; say so where the user copies the command from */
-		info("link: with QEMU older than 8 under TCG, add vectors=0 to the -device option");
+		info("link: with QEMU 7.2 under TCG (no KVM), add vectors=0 to the -device option");
 	} else {
 		info("link: start QEMU with: -device virtio-net-pci,netdev=s -netdev stream,id=s,server=off,addr.type=unix,addr.path=%s",
 		     path);
