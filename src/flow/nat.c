@@ -111,8 +111,9 @@ int nat_outbound(uint8_t proto, const union inany *dst, uint16_t dport,
 	}
 	if (nat_match(&nat.map_host_lo[f], dst)) {
 		if (f == 0) {
-			struct in_addr lo = { .s_addr = htonl(INADDR_LOOPBACK) };
+			struct in_addr lo;
 
+			lo.s_addr = htonl(INADDR_LOOPBACK);
 			inany_from_v4(host_dst, lo);
 		} else {
 			*host_dst = nat_lo6;

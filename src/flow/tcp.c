@@ -230,6 +230,7 @@ static void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 	c->state = s;
 }
 
+/* A random initial sequence number; #syscalls: getrandom */
 static uint32_t tcp_isn(void)
 {
 	uint32_t v = 0;
@@ -286,7 +287,7 @@ static bool tcp_is_loopback(const union inany *a)
 	return inany_equal(a, &lo6);
 }
 
-/* Options of every host socket carrying a connection */
+/* Options of every host socket of a connection; #syscalls: setsockopt */
 static void tcp_sock_opts(int fd)
 {
 	int one = 1;
@@ -339,6 +340,7 @@ static void tcp_epoll_update(struct tcp_conn *c)
  * memory is what we promise. That is never zero while the kernel reports
  * EPOLLOUT (free memory at least half of what is queued), so a window
  * update sent on EPOLLOUT always opens the window.
+ * #syscalls: getsockopt
  * Return: bytes
  */
 static uint64_t tcp_sndbuf_free(const struct tcp_conn *c)
@@ -528,6 +530,7 @@ static void tcp_ack_later(struct tcp_conn *c)
  * tcp_peek() - read host data past what is in flight, leaving it queued
  * @c:		connection
  * @len:	bytes wanted, at most TCP_PEEK_BUF
+ * #syscalls: recvfrom recvmsg
  * Return: bytes read into tcp.peek_buf, 0 at EOF, or -errno
  */
 static ssize_t tcp_peek(struct tcp_conn *c, size_t len)
@@ -561,7 +564,7 @@ static ssize_t tcp_peek(struct tcp_conn *c, size_t len)
 	return n;
 }
 
-/* Set the peek offset to snd_nxt - snd_una after a rewind */
+/* Peek offset to snd_nxt - snd_una after a rewind; #syscalls: setsockopt */
 static void tcp_peek_rewind(struct tcp_conn *c)
 {
 	int off = (int)(c->snd_nxt - c->snd_una);
@@ -570,7 +573,7 @@ static void tcp_peek_rewind(struct tcp_conn *c)
 		setsockopt(c->fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
 }
 
-/* Drop @len acknowledged bytes from the host socket's receive queue */
+/* Drop @len acknowledged bytes from the socket; #syscalls: recvfrom */
 static int tcp_discard(struct tcp_conn *c, uint32_t len)
 {
 	while (len) {
@@ -831,6 +834,7 @@ static void tcp_timer_fire(struct timer *t, uint64_t now)
  * @c:		connection
  * @rst_host:	reset the host peer (SO_LINGER 0) instead of a clean close
  * @rst_guest:	send a RST to the guest
+ * #syscalls: setsockopt epoll_ctl close
  */
 static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 {
@@ -918,7 +922,7 @@ static void tcp_sock_ready(struct watch *w, uint32_t events, uint64_t now)
 		return;
 	}
 	if (c->state != TCP_S_ESTABLISHED) {
-		/* SYN_SENT: the host peer went away before the guest answered */
+		/* SYN_SENT: the host peer left before the guest answered */
 		if (events & EPOLLHUP)
 			tcp_close(c, false, true);
 		return;
@@ -1005,7 +1009,10 @@ static struct tcp_conn *tcp_conn_new(const struct flow_key *key, uint64_t now)
 	return c;
 }
 
-/* Guest SYN for a new connection: connect to the mapped destination */
+/*
+ * Guest SYN for a new connection: connect to the mapped destination
+ * #syscalls: socket setsockopt bind connect epoll_ctl
+ */
 static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
 			const struct flow_key *key, uint64_t now)
 {
@@ -1168,7 +1175,8 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 		tcp_send_data(c, now);
 }
 
-/* Write guest data to the host socket: bytes taken (0 if full), -errno */
+/* Guest data to the host socket: bytes taken (0 if full), -errno;
+ * #syscalls: sendto */
 static ssize_t tcp_host_write(void *ctx, const void *p, size_t len)
 {
 	struct tcp_conn *c = ctx;
@@ -1186,7 +1194,7 @@ static ssize_t tcp_host_write(void *ctx, const void *p, size_t len)
 	return -errno;
 }
 
-/* Payload and FIN from an established guest */
+/* Payload and FIN from an established guest; #syscalls: shutdown */
 static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 			   struct pkt_cursor payload, uint64_t now)
 {

@@ -95,6 +95,7 @@ reject:
 	}
 }
 
+/* Accept what is waiting, a burst at a time; #syscalls: accept4 */
 static void tcp_listen_ready(struct watch *w, uint32_t events, uint64_t now)
 {
 	struct tcp_listener *l = container_of(w, struct tcp_listener, w);
@@ -123,7 +124,10 @@ static void tcp_listen_ready(struct watch *w, uint32_t events, uint64_t now)
 	}
 }
 
-/* Open one listener; 0, or -errno */
+/*
+ * Open one listener; 0, or -errno
+ * #syscalls: socket setsockopt bind listen epoll_ctl close
+ */
 static int tcp_listen_one(const struct fwd_rule *r, int rule, uint16_t port,
 			  bool v4)
 {

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TCP_OOO_SLOT		2048	/* bytes per slot; segments span slots */
+#define TCP_OOO_SLOT		2048	/* bytes; a segment spans slots */
 #define TCP_OOO_SLOTS		8192	/* 16 MiB in all */
 #define TCP_OOO_PER_CONN	2048	/* slots: 4 MiB per connection */
 #define TCP_OOO_SACK_MAX	4	/* blocks in one ACK, RFC 2018 */
