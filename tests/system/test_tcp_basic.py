@@ -328,3 +328,15 @@ def test_dns_forward_over_tcp():
             assert out.decode().split() == ['answer', fwd]
     finally:
         srv.close()
+
+
+def test_closed_flows_free_their_slots():
+    """With --max-flows 64, five rounds of 50 connections all work: each
+    closed connection gave its slot back."""
+    with NsGuest(gangway_args=ARGS + ['--max-flows', '64']) as g:
+        guest_setup(g)
+        with HostServer('echo') as s:
+            for _ in range(5):
+                out = guest_tool(g, 'many %s %d 50 1000' % (GW4, s.port))
+                assert out == 'ok 50', out
+                time.sleep(0.5)	# last FIN/ACK exchanges
