@@ -316,10 +316,30 @@ def iperf(peer, secs, reverse=False, udp=False):
 UDP_RATE = '10G'
 
 
+PERF_DIR = None
+
+
+def perf_start(peer, key):
+    """With --perf DIR: record the daemon's call graphs during a run."""
+    if not PERF_DIR or not peer.pid:
+        return None
+    out = os.path.join(PERF_DIR, '%s-%s.data' % (peer.name, key))
+    return subprocess.Popen(['perf', 'record', '-q', '-g', '-o', out, '-p',
+                             str(peer.pid)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 def bulk(peer, res, key, secs, reps, reverse, udp):
     rates, cpus, losses, moved = [], [], [], 0
-    for _ in range(reps):
-        b, t, loss, cpu = iperf(peer, secs, reverse, udp)
+    for i in range(reps):
+        perf = perf_start(peer, key) if i == 0 else None
+        try:
+            b, t, loss, cpu = iperf(peer, secs, reverse, udp)
+        finally:
+            if perf:
+                perf.send_signal(2)
+                perf.wait(30)
         rates.append(b * 8 / t / 1e9)
         losses.append(loss)
         cpus.append(cpu)
@@ -360,19 +380,24 @@ def idle_work(peer, res, n, settle, hold):
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     try:
-        line = p.stdout.readline()
-        if not line.startswith('ready'):
+        line = p.stdout.readline().split()
+        if not line or line[0] != 'ready':
             p.stdin.close()
             p.wait(30)
             raise RuntimeError('%s: idle connections: %s %s' %
                                (peer.name, line, p.stderr.read()))
+        ok, failed, setup = int(line[1]), int(line[2]), float(line[3])
+        res['idle_ok'] = ok
+        res['idle_setup_s'] = setup
+        if not ok:
+            raise RuntimeError('%s: no idle connection set up' % peer.name)
         time.sleep(settle)
         rss1 = rss_kib(peer.pid)
         c0 = cpu_seconds(peer.pid)
         time.sleep(hold)
         c1 = cpu_seconds(peer.pid)
         res['idle_rss_mib'] = rss1 / 1024
-        res['idle_bytes_per_conn'] = (rss1 - rss0) * 1024 / n
+        res['idle_bytes_per_conn'] = (rss1 - rss0) * 1024 / ok
         res['idle_cpu_pct'] = 100 * (c1 - c0) / hold
     finally:
         if p.poll() is None:
@@ -400,6 +425,8 @@ ROWS = [
     ('rr_tps', 'TCP 1-byte RR trans/s', '%.0f', 'hi'),
     ('rr_p99_us', 'TCP 1-byte RR p99 us', '%.0f', 'lo'),
     ('crr_cps', 'TCP connect+1B+close /s', '%.0f', 'hi'),
+    ('idle_ok', 'idle conns set up (of --idle)', '%d', 'hi'),
+    ('idle_setup_s', 'time to set them up s', '%.1f', 'lo'),
     ('idle_rss_mib', 'daemon RSS with idle conns MiB', '%.1f', 'lo'),
     ('idle_bytes_per_conn', 'RSS growth per idle conn B', '%.0f', 'lo'),
     ('idle_cpu_pct', 'daemon CPU while idle %', '%.2f', 'lo'),
@@ -570,7 +597,7 @@ ALL_WORK = ['tcp', 'udp', 'rr', 'idle']
 
 
 def main():
-    global UDP_RATE
+    global UDP_RATE, PERF_DIR
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--peers', default=','.join(ALL_PEERS))
     ap.add_argument('--work', default=','.join(ALL_WORK))
@@ -581,12 +608,18 @@ def main():
     ap.add_argument('--udp-rate', default=UDP_RATE)
     ap.add_argument('--idle', type=int, default=IDLE_CONNS)
     ap.add_argument('--json', help='also write the results to this file')
+    ap.add_argument('--perf', metavar='DIR',
+                    help='perf record -g each daemon during the first run '
+                    'of each bulk test, into DIR/PEER-TEST.data')
     ap.add_argument('--qemu', action='store_true',
                     help='QEMU guest mode: CPU per GB, stream vs vhost-user')
     ap.add_argument('--mib', type=int, default=256,
                     help='QEMU mode: MiB each way (default 256)')
     args = ap.parse_args()
     UDP_RATE = args.udp_rate
+    if args.perf:
+        PERF_DIR = args.perf
+        os.makedirs(PERF_DIR, exist_ok=True)
     if os.geteuid() != 0:
         sys.exit('bench.py: needs root (network namespaces)')
     if args.qemu:
