@@ -30,6 +30,7 @@ emulated guest, not the daemon, limits throughput there).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -330,45 +331,81 @@ def perf_start(peer, key):
                             stderr=subprocess.DEVNULL)
 
 
-def bulk(peer, res, key, secs, reps, reverse, udp):
-    rates, cpus, losses, moved = [], [], [], 0
-    for i in range(reps):
-        perf = perf_start(peer, key) if i == 0 else None
-        try:
-            b, t, loss, cpu = iperf(peer, secs, reverse, udp)
-        finally:
-            if perf:
-                perf.send_signal(2)
-                perf.wait(30)
-        rates.append(b * 8 / t / 1e9)
-        losses.append(loss)
-        cpus.append(cpu)
-        moved += b
-    res[key + '_gbps'] = statistics.median(rates)
+def bulk_once(peer, key, secs, reverse, udp, first):
+    """One iperf3 run as a sample: (Gbit/s, loss %, bytes, daemon CPU s)."""
+    perf = perf_start(peer, key) if first else None
+    try:
+        b, t, loss, cpu = iperf(peer, secs, reverse, udp)
+    finally:
+        if perf:
+            perf.send_signal(2)
+            perf.wait(30)
+    return b * 8 / t / 1e9, loss, b, cpu
+
+
+def bulk_summary(peer, res, key, samples, udp):
+    res[key + '_gbps'] = statistics.median(x[0] for x in samples)
     if udp:
-        res[key + '_loss'] = statistics.median(losses)
-    if peer.pid:
-        res[key + '_cpu_per_gb'] = sum(cpus) / (moved / GB) if moved \
-            else None
+        res[key + '_loss'] = statistics.median(x[1] for x in samples)
+    moved = sum(x[2] for x in samples)
+    if peer.pid and moved:
+        res[key + '_cpu_per_gb'] = sum(x[3] for x in samples) / (moved / GB)
 
 
-def rr_work(peer, res, secs, reps):
-    tps, p99 = [], []
-    for _ in range(reps):
-        out = run(peer, [rr_path(), 'rr', peer.target, str(RR_PORT),
-                         str(secs)], secs + 30)
-        m = dict(kv.split('=') for kv in out.split())
-        tps.append(float(m['tps']))
-        p99.append(float(m['p99_us']))
-    res['rr_tps'] = statistics.median(tps)
-    res['rr_p99_us'] = statistics.median(p99)
-    cps = []
-    for _ in range(reps):
-        out = run(peer, [rr_path(), 'crr', peer.target, str(RR_PORT),
-                         str(secs)], secs + 30)
-        m = dict(kv.split('=') for kv in out.split())
-        cps.append(float(m['cps']))
-    res['crr_cps'] = statistics.median(cps)
+def rr_once(peer, mode, secs):
+    out = run(peer, [rr_path(), mode, peer.target, str(RR_PORT), str(secs)],
+              secs + 30)
+    return dict((k, float(v)) for k, v in
+                (kv.split('=') for kv in out.split()))
+
+
+BULK = {
+    'tcp_up': ('tcp', False, False),
+    'tcp_down': ('tcp', True, False),
+    'udp_up': ('udp', False, True),
+    'udp_down': ('udp', True, True),
+}
+
+
+def interleaved(peers, results, work, args):
+    """Each test, each repetition, each peer in turn: a change of load on
+    the shared machine hits every peer alike instead of one."""
+    for key, (w, reverse, udp) in BULK.items():
+        if w not in work:
+            continue
+        samples = {p.name: [] for p in peers}
+        for i in range(args.reps):
+            for p in peers:
+                try:
+                    samples[p.name].append(bulk_once(
+                        p, key, args.time, reverse, udp, i == 0))
+                except Exception as e:
+                    results[p.name]['error'] = str(e)
+                    print('bench: %s %s: %s' % (p.name, key, e),
+                          file=sys.stderr, flush=True)
+        for p in peers:
+            if samples[p.name]:
+                bulk_summary(p, results[p.name], key, samples[p.name], udp)
+        print('bench: %s done (load %s)' % (key, load()), flush=True)
+    if 'rr' not in work:
+        return
+    for mode, keys in (('rr', (('rr_tps', 'tps'), ('rr_p99_us', 'p99_us'))),
+                       ('crr', (('crr_cps', 'cps'),))):
+        samples = {p.name: [] for p in peers}
+        for i in range(args.reps):
+            for p in peers:
+                try:
+                    samples[p.name].append(rr_once(p, mode, args.rr_time))
+                except Exception as e:
+                    results[p.name]['error'] = str(e)
+                    print('bench: %s %s: %s' % (p.name, mode, e),
+                          file=sys.stderr, flush=True)
+        for p in peers:
+            for key, field in keys:
+                if samples[p.name]:
+                    results[p.name][key] = statistics.median(
+                        m[field] for m in samples[p.name])
+        print('bench: %s done (load %s)' % (mode, load()), flush=True)
 
 
 def idle_work(peer, res, n, settle, hold):
@@ -467,9 +504,9 @@ def report(results, names, out=sys.stdout):
         if g is not None and p:
             line += '%13s' % ('%.2fx' % (g / p))
         print(line, file=out)
-    print('%-*s' % (w, 'load average at start') + ''.join(
-        '%13s' % results.get(n, {}).get('load', '-').split()[0]
-        for n in names), file=out)
+    for n in names:
+        if results.get(n, {}).get('error'):
+            print('ERROR: %s: %s' % (n, results[n]['error']), file=out)
     g, p = results.get('gangway'), results.get('passt')
     if not g or not p:
         return
@@ -492,14 +529,18 @@ def report(results, names, out=sys.stdout):
 QEMU_SCRIPT = r'''
 dhcp4 || exit 1
 t0=$(date +%%s)
-dd if=/dev/zero bs=65536 count=%(blocks)d 2>/dev/null | nc 192.0.2.1 %(up)d
+dd if=/dev/zero bs=65536 count=%(blocks)d 2>/dev/null | \
+	timeout %(limit)d nc 192.0.2.1 %(up)d
 t1=$(date +%%s)
-nc 192.0.2.1 %(down)d < /dev/null | wc -c > /tmp/n
+timeout %(limit)d nc 192.0.2.1 %(down)d < /dev/null | wc -c > /tmp/n
 t2=$(date +%%s)
 result down_bytes "$(cat /tmp/n)"
 result up_s $((t1 - t0))
 result down_s $((t2 - t1))
 '''
+
+
+QEMU_LIMIT_S = 300     # per direction: a transfer slower than this is cut
 
 
 def tcp_servers(size):
@@ -539,7 +580,8 @@ def qemu_one(binary, vhost_user, mib):
     got, up, down = tcp_servers(size)
     script = QEMU_SCRIPT % {'blocks': size // 65536,
                             'up': up.getsockname()[1],
-                            'down': down.getsockname()[1]}
+                            'down': down.getsockname()[1],
+                            'limit': QEMU_LIMIT_S}
     opts = {'binary': binary} if binary else {}
     args = [] if binary else ['--mtu', '65520']
     with QemuGuest(args, script=script, vhost_user=vhost_user,
@@ -553,7 +595,7 @@ def qemu_one(binary, vhost_user, mib):
         r = q.results()
     up.close()
     down.close()
-    down_b = int(r.get('down_bytes', 0))
+    down_b = int(r.get('down_bytes') or 0)
     moved = got[0] + down_b
     return {'cpu_s': c1 - c0, 'moved_gb': moved / GB,
             'cpu_per_gb': (c1 - c0) / (moved / GB) if moved else None,
@@ -627,35 +669,31 @@ def main():
     names = args.peers.split(',')
     work = args.work.split(',')
     results = {}
-    print('bench: %s; %d s x %d runs (median); %d idle connections; '
-          'load %s' % (', '.join(work), args.time, args.reps, args.idle,
+    print('bench: %s; %d s x %d runs (median), peers interleaved; %d idle '
+          'connections; load %s' % (', '.join(work), args.time, args.reps, args.idle,
                        load()), flush=True)
-    for name, make in make_peers(names):
-        res = results.setdefault(name, {})
-        res['load'] = load()
-        try:
-            with Servers(), make() as peer:
-                if 'tcp' in work:
-                    bulk(peer, res, 'tcp_up', args.time, args.reps,
-                         False, False)
-                    bulk(peer, res, 'tcp_down', args.time, args.reps,
-                         True, False)
-                if 'udp' in work:
-                    bulk(peer, res, 'udp_up', args.time, args.reps,
-                         False, True)
-                    bulk(peer, res, 'udp_down', args.time, args.reps,
-                         True, True)
-                if 'rr' in work:
-                    rr_work(peer, res, args.rr_time, args.reps)
-                if 'idle' in work:
-                    idle_work(peer, res, args.idle, 3, 10)
-        except Exception as e:      # one peer failing must not stop others
-            res['error'] = str(e)
-            print('bench: %s: %s' % (name, e), file=sys.stderr)
-        res['load_end'] = load()
-        print('bench: %s done (load %s -> %s)' % (name, res['load'],
-                                                  res['load_end']),
-              flush=True)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(Servers())
+        peers = []
+        for name, make in make_peers(names):
+            results[name] = {'load': load()}
+            try:
+                peers.append(stack.enter_context(make()))
+            except Exception as e:
+                results[name]['error'] = str(e)
+                print('bench: %s: %s' % (name, e), file=sys.stderr)
+        interleaved(peers, results, work, args)
+        if 'idle' in work:
+            for p in peers:
+                results[p.name]['load'] = load()
+                try:
+                    idle_work(p, results[p.name], args.idle, 3, 10)
+                except Exception as e:
+                    results[p.name]['error'] = str(e)
+                    print('bench: %s idle: %s' % (p.name, e),
+                          file=sys.stderr)
+            print('bench: idle done (load %s)' % load(), flush=True)
+    print('bench: load at end %s' % load())
     print()
     report(results, names)
     if args.json:
