@@ -540,7 +540,7 @@ result down_s $((t2 - t1))
 '''
 
 
-QEMU_LIMIT_S = 300     # per direction: a transfer slower than this is cut
+QEMU_LIMIT_S = 120     # per direction: a transfer slower than this is cut
 
 
 def tcp_servers(size):
