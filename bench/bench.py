@@ -47,7 +47,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get('GANGWAY_SRC') or os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC, 'tests', 'system'))
-from harness import NsGuest, QemuGuest, build_dir  # noqa: E402
+from harness import NsGuest, QemuGuest, build_dir, _cpio_newc  # noqa
 
 PASST = '/usr/bin/passt'
 PASTA = '/usr/bin/pasta'
@@ -526,7 +526,7 @@ def report(results, names, out=sys.stdout):
 
 # -- QEMU mode --
 
-QEMU_SCRIPT = r'''
+QEMU_SCRIPT = r"""
 dhcp4 || exit 1
 t0=$(date +%%s)
 dd if=/dev/zero bs=65536 count=%(blocks)d 2>/dev/null | \
@@ -537,99 +537,217 @@ t2=$(date +%%s)
 result down_bytes "$(cat /tmp/n)"
 result up_s $((t1 - t0))
 result down_s $((t2 - t1))
-'''
+/bin/rr udpsend 192.0.2.1 %(uup)d %(usecs)d 32000 > /tmp/u
+result udp_sent "$(cat /tmp/u)"
+/bin/rr udprecv 192.0.2.1 %(udown)d %(usecs)d > /tmp/d
+result udp_got "$(cat /tmp/d)"
+"""
+QEMU_LIMIT_S = 120      # per direction: a transfer slower than this is cut
 
 
-QEMU_LIMIT_S = 120     # per direction: a transfer slower than this is cut
+class Phases:
+    """The daemon's CPU time at the moments the host side sees each
+    transfer begin and end (boot and DHCP are left out)."""
+
+    def __init__(self):
+        self.pid = None
+        self.t = {}
+
+    def mark(self, name):
+        if self.pid and name not in self.t:
+            self.t[name] = cpu_seconds(self.pid)
+
+    def cpu(self, a, b):
+        if a in self.t and b in self.t:
+            return self.t[b] - self.t[a]
+        return None
 
 
-def tcp_servers(size):
-    """A sink and a source of size bytes on 127.0.0.1; return the sink's
-    byte counter (a list) and both listening sockets."""
+def qemu_servers(size, ph, usecs, urate):
+    """TCP sink and source of size bytes, UDP sink and paced UDP source,
+    all on 127.0.0.1; they mark phases in ph. Return (counters, ports,
+    sockets)."""
     up, down = socket.socket(), socket.socket()
     for s in (up, down):
         s.bind(('127.0.0.1', 0))
         s.listen(1)
         s.settimeout(1800)
-    got = [0]
+    uup = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udown = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for s in (uup, udown):
+        s.bind(('127.0.0.1', 0))
+        s.settimeout(1800)
+    got = {'tcp_up': 0, 'udp_up': 0, 'udp_down_sent': 0}
 
     def sink():
         c, _ = up.accept()
-        while got[0] < size:
+        ph.mark('tcp_up0')
+        while got['tcp_up'] < size:
             b = c.recv(1 << 20)
             if not b:
                 break
-            got[0] += len(b)
+            got['tcp_up'] += len(b)
+        ph.mark('tcp_up1')
         c.close()
 
     def source():
         c, _ = down.accept()
+        ph.mark('tcp_down0')
         chunk = b'\0' * (1 << 20)
         left = size
-        while left:
-            left -= c.send(chunk[:min(left, len(chunk))])
+        try:
+            while left:
+                left -= c.send(chunk[:min(left, len(chunk))])
+        except OSError:
+            pass
         c.close()
 
-    for fn in (sink, source):
+    def usink():
+        b, _ = uup.recvfrom(65536)
+        ph.mark('udp_up0')         # also the end of TCP down
+        got['udp_up'] += len(b)
+        uup.settimeout(2)
+        try:
+            while True:
+                got['udp_up'] += len(uup.recv(65536))
+        except OSError:
+            pass
+
+    def usource():
+        _, peer = udown.recvfrom(64)
+        ph.mark('udp_down0')       # also the end of UDP up
+        chunk = b'\0' * 32000
+        gap = 32000 * 8 / urate
+        start = time.monotonic()
+        n = 0
+        while True:
+            t = time.monotonic() - start
+            if t > usecs:
+                break
+            if t < n * gap:
+                time.sleep(min(n * gap - t, 0.01))
+                continue
+            try:
+                udown.sendto(chunk, peer)
+                got['udp_down_sent'] += len(chunk)
+            except OSError:
+                pass
+            n += 1
+
+    for fn in (sink, source, usink, usource):
         threading.Thread(target=fn, daemon=True).start()
-    return got, up, down
+    ports = {'up': up.getsockname()[1], 'down': down.getsockname()[1],
+             'uup': uup.getsockname()[1], 'udown': udown.getsockname()[1]}
+    return got, ports, (up, down, uup, udown)
 
 
-def qemu_one(binary, vhost_user, mib):
-    size = mib << 20
-    got, up, down = tcp_servers(size)
-    script = QEMU_SCRIPT % {'blocks': size // 65536,
-                            'up': up.getsockname()[1],
-                            'down': down.getsockname()[1],
-                            'limit': QEMU_LIMIT_S}
+class BenchGuest(QemuGuest):
+    """QemuGuest whose initramfs also holds /bin/rr (static bench/rr.c)."""
+
+    def _prepare(self):
+        super()._prepare()
+        with open(os.path.join(build_dir(), 'bench', 'rr-static'),
+                  'rb') as f:
+            rr = f.read()
+        with open(self.test_initrd, 'ab') as out:
+            out.write(_cpio_newc({'bin/rr': (0o100755, rr)}))
+
+
+def kv(text):
+    return dict(x.split('=', 1) for x in (text or '').split() if '=' in x)
+
+
+def qemu_one(binary, vhost_user, args):
+    size = args.mib << 20
+    ph = Phases()
+    got, ports, socks = qemu_servers(size, ph, args.udp_secs,
+                                     args.qemu_udp_rate)
+    script = QEMU_SCRIPT % dict(ports, blocks=size // 65536,
+                                limit=QEMU_LIMIT_S, usecs=args.udp_secs)
     opts = {'binary': binary} if binary else {}
-    args = [] if binary else ['--mtu', '65520']
-    with QemuGuest(args, script=script, vhost_user=vhost_user,
-                   gangway_opts=opts, timeout=1800) as q:
-        pid = q.gangway.pid
-        c0 = cpu_seconds(pid)
+    gargs = [] if binary else ['--mtu', '65520']
+    with BenchGuest(gargs, script=script, vhost_user=vhost_user,
+                    gangway_opts=opts, timeout=1800) as q:
+        ph.pid = q.gangway.pid
         t = time.monotonic()
         q.run()
         wall = time.monotonic() - t
-        c1 = cpu_seconds(pid)
+        ph.mark('end')
         r = q.results()
-    up.close()
-    down.close()
+    for s in socks:
+        s.close()
     down_b = int(r.get('down_bytes') or 0)
-    moved = got[0] + down_b
-    return {'cpu_s': c1 - c0, 'moved_gb': moved / GB,
-            'cpu_per_gb': (c1 - c0) / (moved / GB) if moved else None,
-            'wall_s': wall, 'up_s': r.get('up_s'), 'down_s': r.get('down_s'),
-            'complete': got[0] == size and down_b == size}
+    udp_got = int(kv(r.get('udp_got')).get('got', 0))
+    udp_sent = int(kv(r.get('udp_sent')).get('sent', 0))
+    m = {'wall_s': wall, 'up_s': r.get('up_s'), 'down_s': r.get('down_s'),
+         'tcp_complete': got['tcp_up'] == size and down_b == size}
+    for key, a, b, moved in (
+            ('tcp_up', 'tcp_up0', 'tcp_up1', got['tcp_up']),
+            ('tcp_down', 'tcp_down0', 'udp_up0', down_b),
+            ('udp_up', 'udp_up0', 'udp_down0', got['udp_up']),
+            ('udp_down', 'udp_down0', 'end', udp_got)):
+        cpu = ph.cpu(a, b)
+        m[key + '_bytes'] = moved
+        m[key + '_cpu_s'] = cpu
+        m[key + '_cpu_per_gb'] = cpu / (moved / GB) if cpu is not None \
+            and moved else None
+    m['udp_up_sent'] = udp_sent
+    m['udp_down_sent'] = got['udp_down_sent']
+    return m
 
 
 def qemu_mode(args):
     links = [('gangway stream', None, False),
              ('gangway vhost-user', None, True),
              ('passt stream', PASST, False)]
-    print('QEMU guest (TCG), %d MiB up then %d MiB down over TCP (busybox '
-          'nc); load %s' % (args.mib, args.mib, load()))
-    print('%-20s %10s %10s %10s %12s %s' % ('link', 'CPU s', 'GB moved',
-                                           'CPU s/GB', 'guest wall s',
-                                           'up/down s'))
+    print('QEMU guest (TCG): TCP %d MiB up, then down (busybox nc); UDP '
+          '32000-byte datagrams %d s up (as fast as the guest sends), %d s '
+          'down (paced at %.0f Mbit/s); load %s' % (
+              args.mib, args.udp_secs, args.udp_secs,
+              args.qemu_udp_rate / 1e6, load()), flush=True)
     res = {}
     for name, binary, vu in links:
-        m = qemu_one(binary, vu, args.mib)
-        res[name] = m
-        print('%-20s %10.2f %10.3f %10.3f %12.0f %s/%s%s' % (
-            name, m['cpu_s'], m['moved_gb'], m['cpu_per_gb'] or 0,
-            m['wall_s'], m['up_s'], m['down_s'],
-            '' if m['complete'] else '  (INCOMPLETE)'))
-    g, v, p = (res[n]['cpu_per_gb'] for n, _, _ in links)
-    if g and v:
-        print('vhost-user / stream CPU per GB: %.2fx' % (v / g))
-    if g and p:
-        print('gangway stream / passt stream CPU per GB: %.2fx' % (g / p))
-        if g > 0.7 * p:
-            print('MISSED: CPU/GB <= 0.7x passt (stream, QEMU guest)')
+        try:
+            res[name] = qemu_one(binary, vu, args)
+        except Exception as e:
+            res[name] = {'error': str(e)}
+            print('bench: %s: %s' % (name, e), file=sys.stderr)
+        print('bench: %s done (load %s)' % (name, load()), flush=True)
+    print('%-30s' % 'daemon CPU s per GB' +
+          ''.join('%20s' % n for n, _, _ in links))
+    for key in ('tcp_up', 'tcp_down', 'udp_up', 'udp_down'):
+        print('%-30s' % key + ''.join(
+            '%20s' % fmt('%.3f', res[n].get(key + '_cpu_per_gb'))
+            for n, _, _ in links))
+    for key, label in (('tcp_up_bytes', 'TCP up MB'),
+                       ('tcp_down_bytes', 'TCP down MB'),
+                       ('udp_up_sent', 'UDP up MB sent'),
+                       ('udp_up_bytes', 'UDP up MB delivered'),
+                       ('udp_down_sent', 'UDP down MB sent'),
+                       ('udp_down_bytes', 'UDP down MB delivered')):
+        print('%-30s' % label + ''.join(
+            '%20s' % fmt('%.1f', res[n][key] / 1e6 if key in res[n]
+                         else None) for n, _, _ in links))
+    print('%-30s' % 'TCP up/down guest s' + ''.join(
+        '%20s' % ('%s/%s' % (res[n].get('up_s'), res[n].get('down_s')))
+        for n, _, _ in links))
+    g, v, p = (res[n] for n, _, _ in links)
+    for key in ('tcp_up', 'tcp_down', 'udp_up', 'udp_down'):
+        k = key + '_cpu_per_gb'
+        if g.get(k) and v.get(k):
+            print('%s: vhost-user / stream CPU per GB %.2fx' % (
+                key, v[k] / g[k]))
+        if g.get(k) and p.get(k):
+            print('%s: gangway / passt (stream) CPU per GB %.2fx' % (
+                key, g[k] / p[k]))
+            if g[k] > 0.7 * p[k]:
+                print('MISSED: %s CPU/GB <= 0.7x passt (QEMU guest, '
+                      'stream)' % key)
+    print('bench: load at end %s' % load())
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump({'mode': 'qemu', 'results': res}, f, indent=1)
+            json.dump({'mode': 'qemu', 'args': vars(args), 'results': res},
+                      f, indent=1)
 
 
 # -- main --
@@ -655,8 +773,12 @@ def main():
                     'of each bulk test, into DIR/PEER-TEST.data')
     ap.add_argument('--qemu', action='store_true',
                     help='QEMU guest mode: CPU per GB, stream vs vhost-user')
-    ap.add_argument('--mib', type=int, default=256,
-                    help='QEMU mode: MiB each way (default 256)')
+    ap.add_argument('--mib', type=int, default=64,
+                    help='QEMU mode: TCP MiB each way (default 64)')
+    ap.add_argument('--udp-secs', type=int, default=10,
+                    help='QEMU mode: seconds of UDP each way (default 10)')
+    ap.add_argument('--qemu-udp-rate', type=float, default=200e6,
+                    help='QEMU mode: host->guest UDP bit/s (default 200e6)')
     args = ap.parse_args()
     UDP_RATE = args.udp_rate
     if args.perf:

@@ -20,6 +20,15 @@
  *                                  each, print "ready OK FAILED SECONDS",
  *                                  then hold them until stdin closes
  *
+ *   rr udpsend ADDR PORT SECONDS SIZE
+ *                                  send SIZE-byte datagrams as fast as the
+ *                                  socket takes them: prints "sent=BYTES"
+ *   rr udprecv ADDR PORT SECONDS   say "go" to ADDR:PORT (again every
+ *                                  200 ms until data comes), then count
+ *                                  what arrives until SECONDS after the
+ *                                  first datagram or 2 s of silence:
+ *                                  prints "got=BYTES n=DATAGRAMS"
+ *
  * Every loop is bounded by time or count; the server is bounded by its
  * caller's signal. No data but one-byte messages is ever sent.
  */
@@ -287,11 +296,80 @@ static int idle(struct sockaddr_in sa, int n)
 	return 0;
 }
 
+static int udp_socket(struct sockaddr_in sa)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		die("udp socket");
+	return s;
+}
+
+static int udpsend(struct sockaddr_in sa, double secs, size_t size)
+{
+	static char buf[65507];
+	double end = now() + secs;
+	size_t sent = 0;
+	int s = udp_socket(sa);
+
+	if (size > sizeof(buf))
+		size = sizeof(buf);
+	while (now() < end) {
+		ssize_t n = send(s, buf, size, 0);
+
+		if (n > 0)
+			sent += (size_t)n;
+		else if (errno != ENOBUFS && errno != ECONNREFUSED)
+			die("send");
+	}
+	printf("sent=%zu\n", sent);
+	return 0;
+}
+
+static int udprecv(struct sockaddr_in sa, double secs)
+{
+	static char buf[65536];
+	size_t got = 0, count = 0;
+	double start = 0, give_up = now() + 30;
+	int s = udp_socket(sa);
+
+	for (;;) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		double t = now();
+
+		if (!start && t > give_up)
+			break;
+		if (start && t > start + secs)
+			break;
+		if (!start && send(s, "go", 2, 0) < 0 && errno != ECONNREFUSED)
+			die("send");
+		if (poll(&p, 1, start ? 2000 : 200) < 0)
+			die("poll");
+		if (!p.revents) {
+			if (start)
+				break;		/* 2 s of silence: over */
+			continue;
+		}
+		while (1) {
+			ssize_t n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (n < 0)
+				break;
+			if (!start)
+				start = now();
+			got += (size_t)n;
+			count++;
+		}
+	}
+	printf("got=%zu n=%zu\n", got, count);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: rr server|rr|crr|idle ADDR PORT "
-			"[SECONDS|N]\n");
+		fprintf(stderr, "usage: rr server|rr|crr|idle|udpsend|udprecv "
+			"ADDR PORT [SECONDS|N [SIZE]]\n");
 		return 2;
 	}
 	struct sockaddr_in sa = addr_of(argv[2], argv[3]);
@@ -306,6 +384,10 @@ int main(int argc, char **argv)
 		return crr(sa, atof(argv[4]));
 	if (!strcmp(argv[1], "idle"))
 		return idle(sa, atoi(argv[4]));
+	if (!strcmp(argv[1], "udpsend") && argc > 5)
+		return udpsend(sa, atof(argv[4]), strtoul(argv[5], NULL, 0));
+	if (!strcmp(argv[1], "udprecv"))
+		return udprecv(sa, atof(argv[4]));
 	fprintf(stderr, "rr: unknown mode %s\n", argv[1]);
 	return 2;
 }
