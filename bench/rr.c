@@ -227,8 +227,9 @@ static int crr(struct sockaddr_in sa, double secs)
 /* Open n connections, IDLE_BATCH at a time: connect, send one byte, wait
  * for its echo, then leave the connection idle. A connection that fails or
  * is not set up within IDLE_SETUP_S counts as failed; after IDLE_FAIL_MAX
- * failures no more are opened. Prints "ready OK FAILED SECONDS". */
-#define IDLE_SETUP_S	60
+ * failures, or IDLE_TOTAL_S, no more are opened. Prints "ready OK FAILED SECONDS". */
+#define IDLE_SETUP_S	60	/* per batch */
+#define IDLE_TOTAL_S	180	/* no new batch after this */
 #define IDLE_FAIL_MAX	200
 
 static int idle(struct sockaddr_in sa, int n)
@@ -241,7 +242,8 @@ static int idle(struct sockaddr_in sa, int n)
 	raise_nofile();
 	if (n > IDLE_MAX)
 		n = IDLE_MAX;
-	for (i = 0; i < n && failed < IDLE_FAIL_MAX; i += IDLE_BATCH) {
+	for (i = 0; i < n && failed < IDLE_FAIL_MAX &&
+		    now() < start + IDLE_TOTAL_S; i += IDLE_BATCH) {
 		int m = n - i < IDLE_BATCH ? n - i : IDLE_BATCH;
 		struct pollfd pfd[IDLE_BATCH];
 		double deadline = now() + IDLE_SETUP_S;
