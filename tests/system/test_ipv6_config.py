@@ -336,6 +336,15 @@ class Dhclient:
     def run(self):
         """Start dhclient; return once it has configured something, or
         has given up (self.rc is then its exit status)."""
+        # dhclient binds to the link-local address: it fails at once if
+        # duplicate address detection has not finished yet (seen on a
+        # loaded machine), so wait until nothing is tentative
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            p = self.ns.sh('ip -6 addr show dev eth0 tentative', check=False)
+            if p.returncode == 0 and not p.strip():
+                break
+            time.sleep(0.1)
         logf = os.path.join(self.dir, 'log')
         with open(logf, 'wb') as log:
             self.proc = self.ns.popen(self.argv, stdout=log, stderr=log)
