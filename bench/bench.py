@@ -52,8 +52,9 @@ from harness import NsGuest, QemuGuest, build_dir, _cpio_newc  # noqa
 PASST = '/usr/bin/passt'
 PASTA = '/usr/bin/pasta'
 SLIRP = '/usr/bin/slirp4netns'
-IPERF_PORT = 5301
-RR_PORT = 5302
+# BENCH_PORT moves both ports, so that two runs on one machine do not meet
+IPERF_PORT = int(os.environ.get('BENCH_PORT', '5301'))
+RR_PORT = IPERF_PORT + 1
 IDLE_CONNS = 10000
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 PAGE = os.sysconf('SC_PAGE_SIZE')
