@@ -99,6 +99,12 @@ uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
 	return (uint32_t)s;
 }
 
+uint32_t csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
+{
+	memcpy(dst, src, len);
+	return csum_partial(dst, len, sum);
+}
+
 uint32_t csum_iov(const struct iovec *iov, size_t cnt, uint32_t sum)
 {
 	uint64_t s = sum;

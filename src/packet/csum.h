@@ -17,6 +17,22 @@
 
 /* 32-bit partial sum of @len bytes added to @sum (any alignment) */
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
+/**
+ * csum_copy() - copy @len bytes from @src to @dst and sum them on the way
+ * @dst:	destination, any alignment; must not overlap @src
+ * @src:	source, any alignment
+ * @len:	bytes to copy and sum
+ * @sum:	partial sum to continue, as for csum_partial()
+ *
+ * The same as memcpy() then csum_partial(@dst, @len, @sum), in one pass
+ * over the data (senders checksum a payload while it is hot in cache).
+ * Like csum_partial(), @src is summed as if it started at an even offset
+ * of the datagram: to continue over a piece at an odd offset, use
+ * csum_iov() or swap the bytes of the piece's folded sum.
+ *
+ * Return: 32-bit partial sum, network word order, not folded
+ */
+uint32_t csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
 /* Partial sum over an iovec, treating it as one contiguous buffer */
 uint32_t csum_iov(const struct iovec *iov, size_t cnt, uint32_t sum);
 /* Fold to 16 bits and complement: the value to store in a header */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "packet/csum.h"
@@ -139,6 +140,31 @@ static void csum_pseudo_v4_v6(void **state)
 			 (uint16_t)~ref_sum(ph, 40));
 }
 
+static void csum_copy_copies_and_sums(void **state)
+{
+	uint8_t src[1600], dst[1600 + 16];
+	size_t len, off;
+
+	(void)state;
+	srand(2);
+	for (len = 0; len < sizeof(src); len++)
+		src[len] = (uint8_t)rand();
+	for (off = 0; off < 16; off++)
+		for (len = 0; len + off <= sizeof(src); len += 13) {
+			uint32_t s;
+
+			memset(dst, 0xa5, sizeof(dst));
+			s = csum_copy(dst + off, src, len, 0x1234);
+			assert_memory_equal(dst + off, src, len);
+			assert_int_equal(dst[off + len], 0xa5);
+			if (off)
+				assert_int_equal(dst[off - 1], 0xa5);
+			assert_int_equal(csum_fold(s),
+					 csum_fold(csum_partial(src, len,
+								0x1234)));
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +174,7 @@ int main(void)
 		cmocka_unit_test(csum_all_ones_no_overflow),
 		cmocka_unit_test(csum_iov_odd_splits),
 		cmocka_unit_test(csum_pseudo_v4_v6),
+		cmocka_unit_test(csum_copy_copies_and_sums),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
