@@ -9,9 +9,11 @@
  * sleep rather than after the wakeup so that work queued by timers is
  * flushed before we block.
  *
- * Timers live in a binary min-heap of pointers ordered by deadline; each
- * timer remembers its slot, so arming, re-arming and cancelling are
- * O(log n) and idle objects cost nothing.
+ * Timers live in a binary min-heap of (deadline, reference) entries; each
+ * timer remembers its slot (struct timer: heap_idx; an object of a kind:
+ * its 4-byte handle), so arming, re-arming and cancelling are O(log n)
+ * and idle objects cost nothing. An fd's epoll data is a struct watch
+ * pointer or, low bit set, a kind and a 32-bit id (loop_tag()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,10 +32,18 @@ struct loop_post {
 	void *arg;
 };
 
+/* One armed timer: a struct timer, or the timer of an object of a kind */
+struct heap_ent {
+	uint64_t deadline_ns;
+	uint64_t ref;		/* see loop_tag() */
+};
+
 static int loop_epfd = -1;
-static struct timer **loop_heap;	/* loop_heap[0]: earliest deadline */
+static struct heap_ent *loop_heap;	/* loop_heap[0]: earliest deadline */
 static unsigned int loop_heap_len;
 static unsigned int loop_heap_cap;
+static struct loop_kind loop_kinds[LOOP_KINDS_MAX];	/* [0] unused */
+static unsigned int loop_kinds_len = 1;
 static struct loop_post loop_posts[LOOP_POSTS_MAX];
 static unsigned int loop_posts_len;
 static uint64_t loop_now_ns;
@@ -68,6 +78,7 @@ int loop_init(unsigned int max_timers)
 	loop_heap = NULL;
 	loop_heap_len = loop_heap_cap = 0;
 	loop_posts_len = 0;
+	loop_kinds_len = 1;
 
 	loop_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop_epfd < 0)
@@ -80,6 +91,21 @@ int loop_init(unsigned int max_timers)
 	loop_heap_cap = max_timers;
 	loop_now_ns = clock_now_ns();
 	return 0;
+}
+
+static inline uint64_t loop_tag(unsigned int kind, uint32_t id)
+{
+	return (uint64_t)id << 32 | (uint64_t)kind << 1 | 1;
+}
+
+static inline unsigned int tag_kind(uint64_t ref)
+{
+	return (unsigned int)(ref >> 1) & 0x7fffffffU;
+}
+
+static inline uint32_t tag_id(uint64_t ref)
+{
+	return (uint32_t)(ref >> 32);
 }
 
 static int loop_ctl(int op, int fd, uint32_t events, struct watch *w)
@@ -99,37 +125,72 @@ int loop_mod(int fd, uint32_t events, struct watch *w)
 	return loop_ctl(EPOLL_CTL_MOD, fd, events, w);
 }
 
+int loop_add_id(int fd, uint32_t events, unsigned int kind, uint32_t id)
+{
+	struct epoll_event ev = { .events = events,
+				  .data.u64 = loop_tag(kind, id) };
+
+	return epoll_ctl(loop_epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int loop_mod_id(int fd, uint32_t events, unsigned int kind, uint32_t id)
+{
+	struct epoll_event ev = { .events = events,
+				  .data.u64 = loop_tag(kind, id) };
+
+	return epoll_ctl(loop_epfd, EPOLL_CTL_MOD, fd, &ev) ? -errno : 0;
+}
+
 void loop_del(int fd)
 {
 	epoll_ctl(loop_epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* Timer heap: parent of i is (i - 1) / 2, children 2i + 1 and 2i + 2 */
+/*
+ * Timer heap: parent of i is (i - 1) / 2, children 2i + 1 and 2i + 2.
+ * An entry holds the deadline (compared without touching the owner) and a
+ * reference: a struct timer pointer (low bit 0: it is at least 2-aligned),
+ * or a kind and an id tagged as in epoll data (low bit 1).
+ */
 
-static void heap_set(unsigned int i, struct timer *t)
+static_assert(_Alignof(struct timer) >= 2, "low bit tags a reference");
+static_assert(_Alignof(struct watch) >= 2, "low bit tags a reference");
+
+/* The timer handle of object @id of @kind */
+static inline uint32_t *kind_handle(unsigned int kind, uint32_t id)
 {
-	loop_heap[i] = t;
-	t->heap_idx = (int)i;
+	const struct loop_kind *k = &loop_kinds[kind];
+
+	return (uint32_t *)((char *)k->tmr + (size_t)id * k->tmr_stride);
+}
+
+static void heap_set(unsigned int i, struct heap_ent e)
+{
+	loop_heap[i] = e;
+	if (e.ref & 1)
+		*kind_handle(tag_kind(e.ref), tag_id(e.ref)) = i + 1;
+	else
+		((struct timer *)(uintptr_t)e.ref)->heap_idx = (int)i;
 }
 
 static void heap_up(unsigned int i)
 {
-	struct timer *t = loop_heap[i];
+	struct heap_ent e = loop_heap[i];
 
 	while (i) {
 		unsigned int parent = (i - 1) / 2;
 
-		if (loop_heap[parent]->deadline_ns <= t->deadline_ns)
+		if (loop_heap[parent].deadline_ns <= e.deadline_ns)
 			break;
 		heap_set(i, loop_heap[parent]);
 		i = parent;
 	}
-	heap_set(i, t);
+	heap_set(i, e);
 }
 
 static void heap_down(unsigned int i)
 {
-	struct timer *t = loop_heap[i];
+	struct heap_ent e = loop_heap[i];
 
 	for (;;) {
 		unsigned int c = 2 * i + 1;
@@ -137,14 +198,52 @@ static void heap_down(unsigned int i)
 		if (c >= loop_heap_len)
 			break;
 		if (c + 1 < loop_heap_len &&
-		    loop_heap[c + 1]->deadline_ns < loop_heap[c]->deadline_ns)
+		    loop_heap[c + 1].deadline_ns < loop_heap[c].deadline_ns)
 			c++;
-		if (t->deadline_ns <= loop_heap[c]->deadline_ns)
+		if (e.deadline_ns <= loop_heap[c].deadline_ns)
 			break;
 		heap_set(i, loop_heap[c]);
 		i = c;
 	}
-	heap_set(i, t);
+	heap_set(i, e);
+}
+
+/* Give entry @i a new deadline and restore the order */
+static void heap_move(unsigned int i, uint64_t deadline_ns)
+{
+	uint64_t old = loop_heap[i].deadline_ns;
+
+	loop_heap[i].deadline_ns = deadline_ns;
+	if (deadline_ns < old)
+		heap_up(i);
+	else
+		heap_down(i);
+}
+
+/* Add an entry; -ENOSPC if the heap is full */
+static int heap_push(uint64_t deadline_ns, uint64_t ref)
+{
+	struct heap_ent e = { .deadline_ns = deadline_ns, .ref = ref };
+
+	if (loop_heap_len >= loop_heap_cap)
+		return -ENOSPC;
+	heap_set(loop_heap_len++, e);
+	heap_up(loop_heap_len - 1);
+	return 0;
+}
+
+/* Take out entry @i; its owner's handle must be cleared by the caller */
+static void heap_remove(unsigned int i)
+{
+	struct heap_ent last = loop_heap[--loop_heap_len];
+
+	if (i == loop_heap_len)
+		return;
+	heap_set(i, last);
+	if (i && loop_heap[(i - 1) / 2].deadline_ns > last.deadline_ns)
+		heap_up(i);
+	else
+		heap_down(i);
 }
 
 void timer_init(struct timer *t, void (*fn)(struct timer *t, uint64_t now_ns))
@@ -163,39 +262,79 @@ void timer_init(struct timer *t, void (*fn)(struct timer *t, uint64_t now_ns))
  */
 int timer_arm(struct timer *t, uint64_t deadline_ns)
 {
-	if (timer_armed(t)) {
-		uint64_t old = t->deadline_ns;
+	int rc;
 
+	if (timer_armed(t)) {
 		t->deadline_ns = deadline_ns;
-		if (deadline_ns < old)
-			heap_up((unsigned int)t->heap_idx);
-		else
-			heap_down((unsigned int)t->heap_idx);
+		heap_move((unsigned int)t->heap_idx, deadline_ns);
 		return 0;
 	}
-	if (loop_heap_len >= loop_heap_cap)
-		return -ENOSPC;
-	t->deadline_ns = deadline_ns;
-	heap_set(loop_heap_len++, t);
-	heap_up((unsigned int)t->heap_idx);
-	return 0;
+	rc = heap_push(deadline_ns, (uint64_t)(uintptr_t)t);
+	if (!rc)
+		t->deadline_ns = deadline_ns;
+	return rc;
 }
 
 void timer_cancel(struct timer *t)
 {
 	unsigned int i;
-	struct timer *last;
 
 	if (!timer_armed(t))
 		return;
 	i = (unsigned int)t->heap_idx;
 	t->heap_idx = -1;
-	last = loop_heap[--loop_heap_len];
-	if (i == loop_heap_len)
+	heap_remove(i);
+}
+
+/**
+ * loop_kind_add() - register a module's kind of objects
+ * @k:		callbacks and where the timer handles are; copied
+ *
+ * Kinds are registered at init; loop_init() forgets them (tests).
+ * Return: the kind number (above 0), or -ENOSPC
+ */
+int loop_kind_add(const struct loop_kind *k)
+{
+	if (loop_kinds_len >= LOOP_KINDS_MAX)
+		return -ENOSPC;
+	loop_kinds[loop_kinds_len] = *k;
+	return (int)loop_kinds_len++;
+}
+
+/**
+ * timer_id_arm() - set or move the deadline of object @id's timer
+ * @kind:	from loop_kind_add(), with a timer handle array
+ * @id:		object
+ * @deadline_ns: CLOCK_MONOTONIC deadline
+ * Return: 0, or -ENOSPC if the heap is full (the timer stays disarmed)
+ */
+int timer_id_arm(unsigned int kind, uint32_t id, uint64_t deadline_ns)
+{
+	uint32_t *h = kind_handle(kind, id);
+
+	if (*h) {
+		heap_move(*h - 1, deadline_ns);
+		return 0;
+	}
+	return heap_push(deadline_ns, loop_tag(kind, id));
+}
+
+void timer_id_cancel(unsigned int kind, uint32_t id)
+{
+	uint32_t *h = kind_handle(kind, id);
+	unsigned int i = *h;
+
+	if (!i)
 		return;
-	heap_set(i, last);
-	heap_up(i);
-	heap_down((unsigned int)last->heap_idx);
+	*h = 0;
+	heap_remove(i - 1);
+}
+
+uint64_t timer_id_deadline(unsigned int kind, uint32_t id)
+{
+	uint32_t h = *kind_handle(kind, id);
+
+	return h ? loop_heap[h - 1].deadline_ns : 0;
 }
 
 /* Adding the same hook twice is a no-op */
@@ -222,9 +361,9 @@ static int loop_timeout_ms(void)
 	if (!loop_heap_len)
 		return -1;
 	now = clock_now_ns();
-	if (loop_heap[0]->deadline_ns <= now)
+	if (loop_heap[0].deadline_ns <= now)
 		return 0;
-	wait_ns = loop_heap[0]->deadline_ns - now;
+	wait_ns = loop_heap[0].deadline_ns - now;
 	if (wait_ns > (uint64_t)INT32_MAX * NSEC_PER_MSEC)
 		return INT32_MAX;
 	return (int)((wait_ns + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
@@ -239,11 +378,20 @@ static void loop_timers(uint64_t now)
 {
 	unsigned int budget = loop_heap_len;
 
-	while (budget-- && loop_heap_len && loop_heap[0]->deadline_ns <= now) {
-		struct timer *t = loop_heap[0];
+	while (budget-- && loop_heap_len && loop_heap[0].deadline_ns <= now) {
+		uint64_t ref = loop_heap[0].ref;
 
-		timer_cancel(t);
-		t->fn(t, now);
+		if (ref & 1) {
+			const struct loop_kind *k = &loop_kinds[tag_kind(ref)];
+
+			timer_id_cancel(tag_kind(ref), tag_id(ref));
+			k->expire(k->arg, tag_id(ref), now);
+		} else {
+			struct timer *t = (struct timer *)(uintptr_t)ref;
+
+			timer_cancel(t);
+			t->fn(t, now);
+		}
 	}
 }
 
@@ -284,9 +432,18 @@ int loop_run(void)
 			return 1;
 		}
 		for (i = 0; i < n && loop_running; i++) {
-			struct watch *w = ev[i].data.ptr;
+			uint64_t ref = ev[i].data.u64;
+			const struct loop_kind *k;
+			struct watch *w;
 
-			w->fn(w, ev[i].events, loop_now_ns);
+			if (!(ref & 1)) {
+				w = ev[i].data.ptr;
+				w->fn(w, ev[i].events, loop_now_ns);
+				continue;
+			}
+			k = &loop_kinds[tag_kind(ref)];
+			k->ready(k->arg, tag_id(ref), ev[i].events,
+				 loop_now_ns);
 		}
 		if (loop_running)
 			loop_timers(loop_now_ns);

@@ -6,6 +6,10 @@
  * wakeup, a min-heap of timers (O(log n) arm/cancel, nothing for idle
  * objects without a timer), and end-of-iteration hooks where owners free
  * what they closed during the iteration and links flush batched frames.
+ * Two ways to be called back: an object embeds a struct watch / struct
+ * timer (a few objects: links, services), or a module registers a kind
+ * (struct loop_kind) and its many objects are known by a 32-bit id, with
+ * a 4-byte timer handle each and no per-object watch (flows).
  * Does not own: any file descriptor. Whoever opens an fd registers it with
  * loop_add(), removes it with loop_del() and closes it.
  * Limits: the timer heap has a fixed capacity set by loop_init(); arming
@@ -46,12 +50,41 @@ struct timer {
 	int heap_idx;
 };
 
+/**
+ * struct loop_kind - a module's many objects, each known by a 32-bit id
+ * @ready:	fd events for object @id (registered with loop_add_id())
+ * @expire:	the timer of object @id expired (it is disarmed by then)
+ * @arg:	passed to @ready and @expire
+ * @tmr:	timer handle of object 0, or NULL if the kind has no timers
+ * @tmr_stride:	bytes from one object's timer handle to the next
+ *
+ * Each object keeps a uint32_t timer handle that only the loop writes: 0
+ * while disarmed (so zeroed memory is a disarmed timer), heap position + 1
+ * while armed. The deadline lives in the heap entry, not in the object.
+ * epoll data carries the kind and the id, tagged, instead of a pointer.
+ */
+struct loop_kind {
+	void (*ready)(void *arg, uint32_t id, uint32_t events, uint64_t now_ns);
+	void (*expire)(void *arg, uint32_t id, uint64_t now_ns);
+	void *arg;
+	uint32_t *tmr;
+	size_t tmr_stride;
+};
+
+#define LOOP_KINDS_MAX	16
+
 /* Set up epoll and a timer heap holding up to @max_timers armed timers */
 int loop_init(unsigned int max_timers);
+
+/* Register a kind (at init); its number, above 0, or -ENOSPC */
+int loop_kind_add(const struct loop_kind *k);
 
 int loop_add(int fd, uint32_t events, struct watch *w);
 int loop_mod(int fd, uint32_t events, struct watch *w);
 void loop_del(int fd);
+/* The same for an object of a registered kind */
+int loop_add_id(int fd, uint32_t events, unsigned int kind, uint32_t id);
+int loop_mod_id(int fd, uint32_t events, unsigned int kind, uint32_t id);
 
 /* Timers: initialise once with timer_init(), then arm and cancel freely */
 void timer_init(struct timer *t,
@@ -62,6 +95,15 @@ static inline bool timer_armed(const struct timer *t)
 {
 	return t->heap_idx >= 0;
 }
+
+/*
+ * Timers of objects of a kind: arm (or move), cancel (no-op if disarmed).
+ * Whether one is armed: its handle is not 0.
+ */
+int timer_id_arm(unsigned int kind, uint32_t id, uint64_t deadline_ns);
+void timer_id_cancel(unsigned int kind, uint32_t id);
+/* Deadline of an armed timer of a kind, 0 if disarmed */
+uint64_t timer_id_deadline(unsigned int kind, uint32_t id);
 
 /* Register a function run at the end of every loop iteration (at init) */
 int loop_add_post(void (*fn)(void *arg, uint64_t now_ns), void *arg);

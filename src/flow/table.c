@@ -49,6 +49,7 @@ static struct flow_slot *slots;		/* index, slot_mask + 1 entries */
 static uint32_t slot_mask;
 static unsigned int slots_used;
 
+static uint32_t *slot_of;		/* per id: slot of its key + 1, or 0 */
 static int32_t *free_ids;		/* stack of free ids */
 static unsigned int free_top;		/* ids on the stack */
 static bool *in_use;			/* per id, to catch double frees */
@@ -140,9 +141,11 @@ static bool flow_key_equal(const struct flow_key *a, const struct flow_key *b)
 static void flow_table_release(void)
 {
 	free(slots);
+	free(slot_of);
 	free(free_ids);
 	free(in_use);
 	slots = NULL;
+	slot_of = NULL;
 	free_ids = NULL;
 	in_use = NULL;
 	pool_size = free_top = slots_used = high_water = 0;
@@ -169,9 +172,10 @@ int flow_table_init(unsigned int max_flows)
 		nslots <<= 1;
 
 	slots = calloc(nslots, sizeof(*slots));
+	slot_of = calloc(max_flows, sizeof(*slot_of));
 	free_ids = calloc(max_flows, sizeof(*free_ids));
 	in_use = calloc(max_flows, sizeof(*in_use));
-	if (!slots || !free_ids || !in_use) {
+	if (!slots || !slot_of || !free_ids || !in_use) {
 		flow_table_release();
 		return -ENOMEM;
 	}
@@ -273,6 +277,8 @@ int flow_index_add(const struct flow_key *key, int id)
 	slots[i].key.proto = key->proto;
 	slots[i].hash = h;
 	slots[i].id = id;
+	if (!slot_of[id])
+		slot_of[id] = i + 1;
 	slots_used++;
 	return 0;
 }
@@ -293,25 +299,19 @@ int flow_index_find(const struct flow_key *key)
 }
 
 /**
- * flow_index_del() - forget @key
+ * flow_slot_del() - empty slot @hole
  *
  * Backward-shift deletion: every entry after the hole in the same probe
  * run whose home slot is not in (hole, entry] moves into the hole, which
  * then moves on. The index stays exactly as if the key was never added.
+ * A moved key that is its flow's first key takes slot_of[] along.
  */
-void flow_index_del(const struct flow_key *key)
+static void flow_slot_del(uint32_t hole)
 {
-	uint32_t h, hole, i;
-	int64_t found;
+	uint32_t i = hole;
 
-	if (!slots)
-		return;
-	found = flow_slot_find(key, &h);
-	if (found < 0)
-		return;
-
-	hole = (uint32_t)found;
-	i = hole;
+	if (slot_of[slots[hole].id] == hole + 1)
+		slot_of[slots[hole].id] = 0;
 	for (;;) {
 		uint32_t home;
 
@@ -322,11 +322,40 @@ void flow_index_del(const struct flow_key *key)
 		/* Distance from home to i versus from the hole to i */
 		if (((i - home) & slot_mask) >= ((i - hole) & slot_mask)) {
 			slots[hole] = slots[i];
+			if (slot_of[slots[hole].id] == i + 1)
+				slot_of[slots[hole].id] = hole + 1;
 			hole = i;
 		}
 	}
 	slots[hole].id = -1;
 	slots_used--;
+}
+
+/* flow_index_del() - forget @key */
+void flow_index_del(const struct flow_key *key)
+{
+	uint32_t h;
+	int64_t found;
+
+	if (!slots)
+		return;
+	found = flow_slot_find(key, &h);
+	if (found >= 0)
+		flow_slot_del((uint32_t)found);
+}
+
+const struct flow_key *flow_key_of(int id)
+{
+	if (!slot_of || id < 0 || (unsigned int)id >= pool_size ||
+	    !slot_of[id])
+		return NULL;
+	return &slots[slot_of[id] - 1].key;
+}
+
+void flow_index_del_id(int id)
+{
+	if (flow_key_of(id))
+		flow_slot_del(slot_of[id] - 1);
 }
 
 unsigned int flow_count(void)

@@ -6,6 +6,7 @@
  * by TCP, UDP and ICMP echo), and a hash index from the guest-side tuple
  * to the flow id. Each protocol module keeps its own per-flow state in an
  * array of max_flows entries indexed by flow id.
+ * The index slots hold the keys; a flow finds its own with flow_key_of().
  * Does not own: sockets, timers, or protocol state.
  * Limits: flow_alloc() fails with -ENOSPC when the pool is empty; the
  * caller refuses the new flow, counts it and logs a rate-limited line.
@@ -48,6 +49,15 @@ int flow_index_add(const struct flow_key *key, int id);
 int flow_index_find(const struct flow_key *key);
 /* Drop @key from the index (no-op if absent) */
 void flow_index_del(const struct flow_key *key);
+
+/*
+ * The key @id was first indexed under: flows need not keep a copy. NULL
+ * if none. The pointer is good until the index next changes (an add or a
+ * delete may move keys): copy what must outlive that.
+ */
+const struct flow_key *flow_key_of(int id);
+/* Drop the key flow_key_of(@id) from the index (no-op if none) */
+void flow_index_del_id(int id);
 
 /* Flows in use now, and the most ever in use (for stats) */
 unsigned int flow_count(void);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include <unistd.h>
 
@@ -213,6 +214,210 @@ static void watch_gets_events(void **state)
 	close(p[1]);
 }
 
+/* ---- objects of a kind: 4-byte handles, tagged epoll data ----------- */
+
+struct obj {
+	uint16_t pad;		/* the handle need not be first */
+	uint32_t tmr;
+	uint64_t want;		/* deadline it was armed with */
+};
+
+static struct obj objs[NT];
+static uint32_t kfired[NT * 4];
+static int nkfired;
+static int kstop_after;
+static int kind_arg;
+
+static void obj_expire(void *arg, uint32_t id, uint64_t now)
+{
+	assert_ptr_equal(arg, &kind_arg);
+	assert_int_equal(objs[id].tmr, 0);	/* disarmed before the call */
+	assert_true(now >= objs[id].want);
+	kfired[nkfired++] = id;
+	if (nkfired == kstop_after)
+		loop_stop(0);
+}
+
+static uint32_t kready_id;
+static uint32_t kready_events;
+
+static void obj_ready(void *arg, uint32_t id, uint32_t events, uint64_t now)
+{
+	(void)now;
+	assert_ptr_equal(arg, &kind_arg);
+	kready_id = id;
+	kready_events = events;
+	loop_stop(5);
+}
+
+static int setup_kind(unsigned int cap)
+{
+	struct loop_kind k = {
+		.ready = obj_ready,
+		.expire = obj_expire,
+		.arg = &kind_arg,
+		.tmr = &objs[0].tmr,
+		.tmr_stride = sizeof(objs[0]),
+	};
+	int kind;
+
+	setup_timers(cap);
+	memset(objs, 0, sizeof(objs));
+	nkfired = 0;
+	kstop_after = -1;
+	kind = loop_kind_add(&k);
+	assert_true(kind > 0);
+	return kind;
+}
+
+static void obj_arm(int kind, uint32_t id, uint64_t at)
+{
+	assert_int_equal(timer_id_arm((unsigned int)kind, id, at), 0);
+	objs[id].want = at;
+	assert_int_not_equal(objs[id].tmr, 0);
+	assert_int_equal(timer_id_deadline((unsigned int)kind, id), at);
+}
+
+/* Timers of a kind fire in deadline order, mixed with struct timers */
+static void kind_timers_fire_in_order(void **state)
+{
+	uint64_t base;
+	int kind, i;
+
+	(void)state;
+	kind = setup_kind(2 * NT);
+	base = clock_now_ns();
+	for (i = 0; i < NT; i++) {
+		int k = (i * 37) % NT;
+
+		obj_arm(kind, (uint32_t)k, base + (uint64_t)k * 100000);
+		timer_arm(&timers[k], base + (uint64_t)k * 100000 + 50000);
+	}
+	kstop_after = NT;
+	assert_int_equal(loop_run(), 0);
+	assert_int_equal(nkfired, NT);
+	for (i = 0; i < NT; i++) {
+		assert_int_equal(kfired[i], i);
+		assert_int_equal(objs[i].tmr, 0);
+	}
+	/* the struct timers fired interleaved, in their own order */
+	for (i = 1; i < nfired; i++)
+		assert_true(fired[i] > fired[i - 1]);
+	assert_true(nfired >= NT - 2);
+}
+
+/* Cancel, re-arm both ways; a cancelled one never fires */
+static void kind_timers_cancel_and_rearm(void **state)
+{
+	uint64_t base;
+	int kind;
+
+	(void)state;
+	kind = setup_kind(NT);
+	base = clock_now_ns();
+	obj_arm(kind, 0, base + 1000000);
+	obj_arm(kind, 1, base + 2000000);
+	obj_arm(kind, 2, base + 3000000);
+	obj_arm(kind, 3, base + 3500000);
+	obj_arm(kind, 0, base + 4000000);	/* later */
+	obj_arm(kind, 2, base + 500000);	/* earlier */
+	timer_id_cancel((unsigned int)kind, 3);
+	timer_id_cancel((unsigned int)kind, 3);	/* twice is harmless */
+	assert_int_equal(objs[3].tmr, 0);
+	assert_int_equal(timer_id_deadline((unsigned int)kind, 3), 0);
+	kstop_after = 3;
+	assert_int_equal(loop_run(), 0);
+	assert_int_equal(nkfired, 3);
+	assert_int_equal(kfired[0], 2);
+	assert_int_equal(kfired[1], 1);
+	assert_int_equal(kfired[2], 0);
+}
+
+/* A full heap refuses a new kind timer; re-arming needs no room */
+static void kind_timers_capacity(void **state)
+{
+	int kind, i;
+
+	(void)state;
+	kind = setup_kind(4);
+	for (i = 0; i < 3; i++)
+		obj_arm(kind, (uint32_t)i, 1000);
+	assert_int_equal(timer_arm(&timers[0], 1000), 0);
+	assert_int_equal(timer_id_arm((unsigned int)kind, 9, 1000), -ENOSPC);
+	assert_int_equal(objs[9].tmr, 0);
+	obj_arm(kind, 1, 5);
+	timer_id_cancel((unsigned int)kind, 0);
+	obj_arm(kind, 9, 7);
+}
+
+/* Random arm/cancel of both sorts: handles stay right, order kept */
+static void kind_timers_random(void **state)
+{
+	uint64_t base, last = 0;
+	int kind, i, armed = 0;
+
+	(void)state;
+	kind = setup_kind(2 * NT);
+	srand(7);
+	base = clock_now_ns();
+	for (i = 0; i < 4000; i++) {
+		uint32_t id = (uint32_t)(rand() % NT);
+		uint64_t at = base + (uint64_t)(rand() % 5000) * 1000;
+
+		switch (rand() % 4) {
+		case 0:
+			timer_id_cancel((unsigned int)kind, id);
+			break;
+		case 1:
+			timer_cancel(&timers[id]);
+			break;
+		case 2:
+			timer_arm(&timers[id], at);
+			break;
+		default:
+			obj_arm(kind, id, at);
+		}
+	}
+	for (i = 0; i < NT; i++) {
+		if (objs[i].tmr) {
+			armed++;
+			assert_int_equal(timer_id_deadline((unsigned int)kind,
+							   (uint32_t)i),
+					 objs[i].want);
+		}
+	}
+	for (i = 0; i < NT; i++)
+		timer_cancel(&timers[i]);
+	kstop_after = armed;
+	assert_int_equal(loop_run(), 0);
+	assert_int_equal(nkfired, armed);
+	for (i = 0; i < nkfired; i++) {
+		assert_true(objs[kfired[i]].want >= last);
+		last = objs[kfired[i]].want;
+	}
+}
+
+/* fd events of an object of a kind come back with its id */
+static void kind_watch_gets_id(void **state)
+{
+	int p[2], kind;
+
+	(void)state;
+	kind = setup_kind(NT);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(loop_add_id(p[0], 0, (unsigned int)kind, 4000000001U),
+			 0);
+	assert_int_equal(loop_mod_id(p[0], EPOLLIN, (unsigned int)kind,
+				     4000000001U), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(loop_run(), 5);
+	assert_int_equal(kready_id, 4000000001U);
+	assert_true(kready_events & EPOLLIN);
+	loop_del(p[0]);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +428,11 @@ int main(void)
 		cmocka_unit_test(random_arm_cancel_keeps_order),
 		cmocka_unit_test(post_hooks_run_and_status_returned),
 		cmocka_unit_test(watch_gets_events),
+		cmocka_unit_test(kind_timers_fire_in_order),
+		cmocka_unit_test(kind_timers_cancel_and_rearm),
+		cmocka_unit_test(kind_timers_capacity),
+		cmocka_unit_test(kind_timers_random),
+		cmocka_unit_test(kind_watch_gets_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

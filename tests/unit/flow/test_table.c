@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -201,6 +202,86 @@ static void index_collisions_model(void **state)
 	}
 }
 
+static bool key_same(const struct flow_key *a, const struct flow_key *b)
+{
+	return a && a->gport == b->gport && a->rport == b->rport &&
+	       a->proto == b->proto && inany_equal(&a->gaddr, &b->gaddr) &&
+	       inany_equal(&a->raddr, &b->raddr);
+}
+
+/*
+ * Every live flow finds its own key through flow_key_of() while keys of
+ * one probe run come and go (backward shifts move them), and deleting by
+ * id forgets exactly that key.
+ */
+static void key_of_follows_shifts(void **state)
+{
+	enum { KEYS = 12, FLOWS = 6, STEPS = 100000 };
+	int model[KEYS];
+	struct flow_key k;
+	unsigned int step, i;
+
+	(void)state;
+	srand(2);
+	assert_int_equal(flow_table_init(FLOWS), 0);	/* 16 slots */
+	for (i = 0; i < KEYS; i++)
+		model[i] = -1;
+	assert_null(flow_key_of(0));
+	assert_null(flow_key_of(-1));
+	assert_null(flow_key_of(FLOWS));
+
+	for (step = 0; step < STEPS; step++) {
+		unsigned int n = (unsigned int)rand() % KEYS;
+
+		key_make(&k, n * 7919, 6);
+		if (model[n] >= 0) {
+			if (rand() & 1)
+				flow_index_del_id(model[n]);
+			else
+				flow_index_del(&k);
+			assert_null(flow_key_of(model[n]));
+			flow_free(model[n]);
+			model[n] = -1;
+		} else {
+			int id = flow_alloc();
+
+			if (id < 0)
+				continue;
+			assert_int_equal(flow_index_add(&k, id), 0);
+			model[n] = id;
+		}
+		for (i = 0; i < KEYS; i++) {
+			key_make(&k, i * 7919, 6);
+			assert_int_equal(flow_index_find(&k), model[i]);
+			if (model[i] >= 0)
+				assert_true(key_same(flow_key_of(model[i]),
+						     &k));
+		}
+	}
+	flow_index_del_id(FLOWS + 5);	/* out of range: no-op */
+}
+
+/* A second key of the same flow leaves flow_key_of() on the first */
+static void key_of_is_first_key(void **state)
+{
+	struct flow_key a, b;
+	int id;
+
+	(void)state;
+	assert_int_equal(flow_table_init(4), 0);
+	id = flow_alloc();
+	key_make(&a, 1, 6);
+	key_make(&b, 2, 6);
+	assert_int_equal(flow_index_add(&a, id), 0);
+	assert_int_equal(flow_index_add(&b, id), 0);
+	assert_true(key_same(flow_key_of(id), &a));
+	flow_index_del(&b);
+	assert_true(key_same(flow_key_of(id), &a));
+	flow_index_del_id(id);
+	assert_null(flow_key_of(id));
+	assert_int_equal(flow_index_find(&a), -1);
+}
+
 /* More keys than flows: the index refuses instead of looping forever */
 static void index_full_refuses(void **state)
 {
@@ -247,6 +328,8 @@ int main(void)
 		cmocka_unit_test(index_collisions_model),
 		cmocka_unit_test(index_full_refuses),
 		cmocka_unit_test(index_reinit_reseeds),
+		cmocka_unit_test(key_of_follows_shifts),
+		cmocka_unit_test(key_of_is_first_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
