@@ -41,8 +41,13 @@ for tc in $targets; do
 	bin=build-fuzz/fuzz/fuzz-$t
 	mkdir -p "$work/$t" "$work/$t-crash"
 	cp "$corpus"/* "$work/$t/"
+	# A dictionary beside the corpus (corpus/*.dict) goes with it
+	dict=
+	for d in "${corpus%/*}"/*.dict; do
+		[ -f "$d" ] && dict=-dict=$d
+	done
 	echo "=== fuzz-$t: ${secs}s"
-	if ! "$bin" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+	if ! "$bin" $dict -max_total_time="$secs" -max_len=4096 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$work/$t-crash/" \
 		"$work/$t" 2>"$work/$t.log"; then
 		failed=1

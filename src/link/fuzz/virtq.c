@@ -15,7 +15,7 @@
  *		 src/link/fuzz/virtq.c src/link/virtio.c -o fuzz_virtq
  * (6 million runs in 120 s from the seed corpus found nothing.)
  * The unit test run replays tests/unit/link/corpus/virtq/ through it with
- * mutations (tests/unit/packet/fuzz_replay.c).
+ * mutations (tests/unit/common/fuzz_replay.c).
  */
 #include <stdint.h>
 #include <stdlib.h>

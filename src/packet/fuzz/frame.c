@@ -16,7 +16,7 @@
  * input is in the corpus as crash_ipv6_v4mapped_src; 9.8 million runs in
  * 120 s after the fix found nothing).
  * The unit test run replays tests/unit/packet/corpus/frame/ through it
- * with mutations (tests/unit/packet/fuzz_replay.c).
+ * with mutations (tests/unit/common/fuzz_replay.c).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  *	src/services/fuzz/dhcpv6.c src/services/dhcpv6.c \
  *	src/services/dns_name.c src/packet/[a-z]*.c src/core/{log,stats}.c
  * The unit test run replays tests/unit/services/corpus/dhcpv6/ through it
- * (tests/unit/packet/fuzz_replay.c).
+ * (tests/unit/common/fuzz_replay.c).
  */
 #include <stddef.h>
 #include <stdint.h>

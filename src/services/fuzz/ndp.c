@@ -15,7 +15,7 @@
  *	src/services/fuzz/ndp.c src/services/ndp.c \
  *	src/services/dns_name.c src/packet/[a-z]*.c src/core/{loop,log,stats}.c
  * The unit test run replays tests/unit/services/corpus/ndp/ through it
- * (tests/unit/packet/fuzz_replay.c).
+ * (tests/unit/common/fuzz_replay.c).
  */
 #include <stddef.h>
 #include <stdint.h>
