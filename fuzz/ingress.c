@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 65535 + 14)
 		return 0;
 	ingress_frame(data, size, now_ns);
+	ingress_batch_end(now_ns);
 	now_ns += 1000000;	/* time moves: rate limits, leases */
 	return 0;
 }

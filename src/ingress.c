@@ -552,7 +552,7 @@ static void ingress_ip(uint16_t type, struct pkt_cursor cur, uint64_t now_ns)
 
 /**
  * ingress_frame() - one Ethernet frame from the guest
- * @frame:	the frame, valid only for this call
+ * @frame:	the frame, valid until ingress_batch_end()
  * @len:	its length
  * @now_ns:	time of this wakeup
  */
@@ -583,4 +583,13 @@ void ingress_frame(const uint8_t *frame, size_t len, uint64_t now_ns)
 		ingress_drop(ING_C_DROP_ETHERTYPE);
 		return;
 	}
+}
+
+/**
+ * ingress_batch_end() - the link is about to reuse the frames it gave us
+ * @now_ns:	time of this wakeup
+ */
+void ingress_batch_end(uint64_t now_ns)
+{
+	flow_batch_end(now_ns);
 }

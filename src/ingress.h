@@ -21,7 +21,14 @@
 /* Set up services and flows with their slices of @c, replies via @tx */
 int ingress_init(const struct conf *c, struct guest_tx *tx);
 
-/* One Ethernet frame from the guest; @frame is only valid for the call */
+/*
+ * One Ethernet frame from the guest; @frame must stay valid and unchanged
+ * until the next ingress_batch_end() (flows may send its payload then)
+ */
 void ingress_frame(const uint8_t *frame, size_t len, uint64_t now_ns);
+
+/* The frames given since the last call are about to be reused: whatever
+ * was gathered from them goes out now (the link's rx_end) */
+void ingress_batch_end(uint64_t now_ns);
 
 #endif /* GANGWAY_INGRESS_H */

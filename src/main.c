@@ -154,6 +154,7 @@ static void link_init(const struct conf *c)
 		.listen_fd = -1,
 		.one_off = c->one_off,
 		.mtu = c->mtu ? c->mtu : MTU_MAX,
+		.rx_end = ingress_batch_end,
 	};
 	int ret;
 

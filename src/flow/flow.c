@@ -100,3 +100,8 @@ void flow_icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
 {
 	icmp_input(ip, icmp, payload, now_ns);
 }
+
+void flow_batch_end(uint64_t now_ns)
+{
+	udp_batch_end(now_ns);
+}

@@ -85,4 +85,11 @@ void flow_udp_input(const struct ip_view *ip, const struct udp_view *udp,
 void flow_icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
 		     struct pkt_cursor payload, uint64_t now_ns);
 
+/*
+ * End of a batch of guest frames (ingress_batch_end()): payloads handed to
+ * the *_input() functions above may be kept until this call, which sends
+ * what was gathered from them (UDP: one sendmmsg() per socket)
+ */
+void flow_batch_end(uint64_t now_ns);
+
 #endif /* GANGWAY_FLOW_FLOW_H */

@@ -8,10 +8,17 @@
  * flow id, asks flow/nat.c where the destination lives on the host (the
  * gateway becomes 127.0.0.1, the --dns-forward address on port 53 becomes
  * --dns-host), and opens a non-blocking UDP socket connected there, bound
- * per --outbound/--outbound-if unless the destination is loopback. The
- * guest's datagrams go out with send(); replies are read with recvmmsg(),
- * a batch per wakeup, and reach the guest from the address and port the
- * guest addressed, whatever the host side was.
+ * per --outbound/--outbound-if unless the destination is loopback.
+ * Replies are read with recvmmsg(), a batch per wakeup, and reach the
+ * guest from the address and port the guest addressed, whatever the host
+ * side was.
+ *
+ * Batching to the host: udp_input() only queues a datagram (its payload
+ * stays in the link's input buffer); at the end of the link's input pass
+ * (one stream read, one ring's worth of vhost-user chains) udp_batch_end()
+ * sends the queue with one sendmmsg() per host socket, each socket's
+ * datagrams in the guest's order. A datagram the host refuses is dropped
+ * and counted alone (udp.drop_send); the rest of its batch goes on.
  *
  * Inbound (-u): one bound socket per forwarded host port (dual-stack where
  * both families are enabled and no address is given). A datagram from a
@@ -69,6 +76,7 @@
 #include "packet/build.h"
 
 #define UDP_BATCH	16		/* datagrams per recvmmsg() */
+#define UDP_TX_BATCH	64		/* guest datagrams per send pass */
 #define UDP_DGRAM_MAX	65535
 /* Ethernet + IPv6 + UDP headers: the most a frame adds to a datagram */
 #define UDP_FRAME_HDR	(ETH_HLEN + IPV6_HLEN + UDP_HLEN)
@@ -211,6 +219,38 @@ static union {
 /* One frame to the guest */
 static uint8_t udp_frame[UDP_FRAME_HDR + UDP_DGRAM_MAX];
 
+/*
+ * Guest datagrams of one link input pass, in arrival order, sent by
+ * udp_batch_end() with one sendmmsg() per host socket. The payloads stay
+ * in the link's input buffer, which the link keeps until then.
+ */
+static struct {
+	unsigned int n;
+	int fd[UDP_TX_BATCH];			/* host socket, -1: done */
+	struct mmsghdr msg[UDP_TX_BATCH];
+	struct iovec iov[UDP_TX_BATCH];
+	struct sockaddr_storage name[UDP_TX_BATCH];	/* inbound: peer */
+	union {
+		struct cmsghdr align;
+		uint8_t buf[UDP_CMSG_LEN];
+	} ctl[UDP_TX_BATCH];			/* inbound: our address */
+} udp_txq;
+/* The datagrams of one socket, gathered for sendmmsg() */
+static struct mmsghdr udp_txsend[UDP_TX_BATCH];
+
+/* Forget what is queued for socket @fd (about to be closed), counted */
+static void udp_txq_forget(int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < udp_txq.n; i++) {
+		if (udp_txq.fd[i] == fd) {
+			udp_txq.fd[i] = -1;
+			udp_ctr[UDP_C_DROP_SEND]++;
+		}
+	}
+}
+
 static const char *udp_ntop(const union inany *a, char *buf, size_t len)
 {
 	if (inany_is_v4(a))
@@ -321,6 +361,7 @@ static void udp_flow_close(int id)
 	udp_idle_unlink(id);
 	guest_tx_unwait(udp_tx, &uf->gw);
 	if (uf->fd >= 0) {
+		udp_txq_forget(uf->fd);
 		loop_del(uf->fd);
 		close(uf->fd);
 		uf->fd = -1;
@@ -337,6 +378,16 @@ static void udp_post(void *arg, uint64_t now_ns)
 {
 	(void)arg;
 	(void)now_ns;
+	/* Never left over from a link that ends its batches: the payloads
+	 * may be gone, so they are dropped, not sent */
+	if (udp_txq.n) {
+		unsigned int i;
+
+		for (i = 0; i < udp_txq.n; i++)
+			if (udp_txq.fd[i] >= 0)
+				udp_ctr[UDP_C_DROP_SEND]++;
+		udp_txq.n = 0;
+	}
 	while (closed_head >= 0) {
 		int id = closed_head;
 
@@ -667,52 +718,136 @@ static void udp_guest_seen(const union inany *src)
 		udp_seen6 = *src;
 }
 
-/* Send the guest's reply to the peer of inbound flow @uf, from ->local
- * #syscalls: sendmsg */
-static ssize_t udp_reply_inbound(int lfd, const struct udp_flow *uf,
-				 const void *data, size_t len,
-				 struct sockaddr_storage *ss, socklen_t sl)
+/*
+ * Queue entry @i: a reply to the peer of inbound flow @uf, through its
+ * listener, from ->local if the listener is bound to a wildcard
+ */
+static void udp_txq_inbound(unsigned int i, const struct udp_flow *uf)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t buf[UDP_CMSG_LEN];
-	} ctl;
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr mh = {
-		.msg_name = ss, .msg_namelen = sl,
-		.msg_iov = &iov, .msg_iovlen = 1,
-	};
+	struct msghdr *mh = &udp_txq.msg[i].msg_hdr;
+	struct sockaddr_storage *ss = &udp_txq.name[i];
 	struct cmsghdr *c;
 
-	if (!inany_is_unspec(&uf->local)) {
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		if (inany_is_v4(&uf->local)) {
-			struct in_pktinfo pi = {
-				.ipi_spec_dst = uf->local.v4mapped.a4,
-			};
+	/* A dual-stack listener wants IPv4 peers IPv4-mapped */
+	if (inany_is_v4(&uf->peer) && udp_lsn[uf->lsn].v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
-			c->cmsg_level = SOL_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		} else {
-			struct in6_pktinfo pi = { .ipi6_addr = uf->local.a6 };
-
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		}
+		memset(ss, 0, sizeof(*ss));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(uf->peer_port);
+		sin6->sin6_addr = uf->peer.a6;
+		mh->msg_namelen = sizeof(*sin6);
+	} else {
+		mh->msg_namelen = udp_sockaddr(&uf->peer, uf->peer_port, ss);
 	}
-	return sendmsg(lfd, &mh, MSG_DONTWAIT);
+	mh->msg_name = ss;
+	if (inany_is_unspec(&uf->local))
+		return;
+
+	memset(&udp_txq.ctl[i], 0, sizeof(udp_txq.ctl[i]));
+	mh->msg_control = udp_txq.ctl[i].buf;
+	mh->msg_controllen = sizeof(udp_txq.ctl[i].buf);
+	c = CMSG_FIRSTHDR(mh);
+	if (inany_is_v4(&uf->local)) {
+		struct in_pktinfo pi = {
+			.ipi_spec_dst = uf->local.v4mapped.a4,
+		};
+
+		c->cmsg_level = SOL_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_addr = uf->local.a6 };
+
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
 }
 
-/* A guest datagram: find or open its flow, send it on; #syscalls: sendto */
+/**
+ * udp_send_socket() - send the queued datagrams of one host socket
+ * @fd:		the socket
+ * @m:		its datagrams, in the order the guest sent them
+ * @cnt:	how many
+ *
+ * sendmmsg() stops at the first datagram the kernel refuses and reports
+ * only those before it; the refused one is then tried alone: an error
+ * the socket had pending (ECONNREFUSED from an earlier ICMP message) is
+ * consumed by that try and the datagram goes out on a second one, any
+ * other error drops that datagram only, and a full socket buffer drops
+ * the rest, as single sends would. Each datagram is tried at most twice.
+ * #syscalls: sendmmsg
+ */
+static void udp_send_socket(int fd, struct mmsghdr *m, unsigned int cnt)
+{
+	unsigned int done = 0;
+	bool retried = false;
+
+	while (done < cnt) {
+		int rc = sendmmsg(fd, m + done, cnt - done, MSG_DONTWAIT);
+
+		if (rc > 0) {
+			done += (unsigned int)rc;
+			udp_ctr[UDP_C_TO_HOST] += (uint64_t)rc;
+			retried = false;
+			continue;
+		}
+		if (rc < 0 && (errno == ECONNREFUSED || errno == EINTR) &&
+		    !retried) {
+			retried = true;
+			continue;
+		}
+		if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			udp_ctr[UDP_C_DROP_SEND] += cnt - done;
+			return;
+		}
+		udp_ctr[UDP_C_DROP_SEND]++;
+		done++;
+		retried = false;
+	}
+}
+
+/**
+ * udp_batch_end() - send the guest datagrams queued by udp_input()
+ * @now_ns:	time of this wakeup
+ *
+ * Called by the link (through ingress and flow) once the frames of an
+ * input pass are done with, before their buffer is reused. Datagrams are
+ * grouped by host socket, each group in the guest's order, and each group
+ * goes out with one sendmmsg(); a datagram the host refuses does not stop
+ * the others.
+ */
+void udp_batch_end(uint64_t now_ns)
+{
+	unsigned int n = udp_txq.n, i, j, k;
+
+	(void)now_ns;
+	udp_txq.n = 0;
+	for (i = 0; i < n; i++) {
+		int fd = udp_txq.fd[i];
+
+		if (fd < 0)
+			continue;	/* sent with an earlier group */
+		for (j = i, k = 0; j < n; j++) {
+			if (udp_txq.fd[j] != fd)
+				continue;
+			udp_txsend[k++] = udp_txq.msg[j];
+			udp_txq.fd[j] = -1;
+		}
+		udp_send_socket(fd, udp_txsend, k);
+	}
+}
+
+/**
+ * udp_input() - a guest datagram: find or open its flow, queue it
+ *
+ * The payload stays where the link put it; udp_batch_end() sends it.
+ */
 void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 	       struct pkt_cursor payload, uint64_t now_ns)
 {
@@ -720,7 +855,8 @@ void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 	const uint8_t *data = cur_peek(&payload, len);
 	struct flow_key key;
 	struct udp_flow *uf;
-	ssize_t rc;
+	struct msghdr *mh;
+	unsigned int i;
 	int id;
 
 	if (udp_fc.no_udp || !udp_flows) {
@@ -743,33 +879,22 @@ void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 	uf = &udp_flows[id];
 	udp_touch(id, now_ns);
 
+	/* Earlier payloads of this pass are still valid: send them now */
+	if (udp_txq.n == UDP_TX_BATCH)
+		udp_batch_end(now_ns);
+	i = udp_txq.n++;
+	udp_txq.iov[i].iov_base = (void *)data;
+	udp_txq.iov[i].iov_len = len;
+	mh = &udp_txq.msg[i].msg_hdr;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_iov = &udp_txq.iov[i];
+	mh->msg_iovlen = 1;
 	if (uf->fd >= 0) {
-		rc = send(uf->fd, data, len, MSG_DONTWAIT);
-		/* A pending ICMP error fails one send: try once more */
-		if (rc < 0 && errno == ECONNREFUSED)
-			rc = send(uf->fd, data, len, MSG_DONTWAIT);
+		udp_txq.fd[i] = uf->fd;
 	} else {
-		struct sockaddr_storage ss;
-		socklen_t sl = udp_sockaddr(&uf->peer, uf->peer_port, &ss);
-		int lfd = udp_lsn[uf->lsn].fd;
-
-		/* A dual-stack listener wants IPv4 peers IPv4-mapped */
-		if (inany_is_v4(&uf->peer) && udp_lsn[uf->lsn].v6) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-			memset(&ss, 0, sizeof(ss));
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(uf->peer_port);
-			sin6->sin6_addr = uf->peer.a6;
-			sl = sizeof(*sin6);
-		}
-		rc = udp_reply_inbound(lfd, uf, data, len, &ss, sl);
+		udp_txq.fd[i] = udp_lsn[uf->lsn].fd;
+		udp_txq_inbound(i, uf);
 	}
-	if (rc < 0) {
-		udp_ctr[UDP_C_DROP_SEND]++;
-		return;
-	}
-	udp_ctr[UDP_C_TO_HOST]++;
 }
 
 static void udp_lsn_resume(struct guest_waiter *gw, uint64_t now_ns)

@@ -31,9 +31,15 @@
 /* Allocate per-flow state and open the -u listeners; 0 or -errno */
 int udp_init(const struct flow_conf *fc, struct guest_tx *tx);
 
-/* A guest datagram, parsed and checksum-verified: @payload is its data */
+/*
+ * A guest datagram, parsed and checksum-verified: @payload is its data.
+ * It is queued, not sent: @payload must stay valid until udp_batch_end().
+ */
 void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 	       struct pkt_cursor payload, uint64_t now_ns);
+
+/* Send the queued guest datagrams: one sendmmsg() per host socket */
+void udp_batch_end(uint64_t now_ns);
 
 /* Idle timeout, UDP_IDLE_NS unless changed (tests) */
 void udp_set_idle(uint64_t idle_ns);

@@ -28,6 +28,8 @@
  *		takes over (registers, accepts on, closes), or -1 with --fd
  * @one_off:	exit after the first connection ends (also implied by @fd)
  * @mtu:	largest L3 packet the guest may send or receive (for buffers)
+ * @rx_end:	called after each batch of frames from the guest, before the
+ *		buffer they sit in is reused; NULL if nobody batches
  */
 struct link_conf {
 	bool vhost_user;
@@ -36,10 +38,18 @@ struct link_conf {
 	int listen_fd;
 	bool one_off;
 	int mtu;
+	void (*rx_end)(uint64_t now_ns);
 };
 
-/* Frame from the guest: valid only during the call */
+/*
+ * Frame from the guest: valid until the link next calls @rx_end of struct
+ * link_conf (at the latest when its input pass ends: one stream read, one
+ * ring's worth of vhost-user chains), so that receivers may gather the
+ * frames of one pass, e.g. into one sendmmsg(), and send them from there.
+ * Without @rx_end, valid only during the call.
+ */
 typedef void (*link_rx_fn)(const uint8_t *frame, size_t len, uint64_t now_ns);
+typedef void (*link_rx_end_fn)(uint64_t now_ns);
 
 /**
  * link_open() - set up the transport (listen, or adopt --fd)

@@ -84,6 +84,7 @@ static_assert(STREAM_OUT_QUEUE > 2 * (STREAM_FRAME_LIMIT + STREAM_LEN_SIZE),
  * @exit_on_close: --fd or --one-off: the end of the connection ends us
  * @max_frame:	largest frame accepted or sent (MTU + 14)
  * @rx:		where good frames from the guest go
+ * @rx_end:	told when the frames of one read are done with, or NULL
  * @tx:		our side of struct guest_tx
  * @in:		input buffer, @in_cap bytes, @in_len used from the start
  * @in_skip:	bytes of a dropped frame still to be discarded
@@ -105,6 +106,7 @@ struct stream {
 	bool exit_on_close;
 	size_t max_frame;
 	link_rx_fn rx;
+	link_rx_end_fn rx_end;
 	struct guest_tx *tx;
 
 	uint8_t *in;
@@ -293,9 +295,14 @@ static void stream_wake(struct stream *s, uint64_t now)
 
 /* Input */
 
-/* Deliver every complete frame in the input buffer, drop bad ones */
+/*
+ * Deliver every complete frame in the input buffer, drop bad ones; then
+ * end the batch (receivers may hold on to the frames until then) before
+ * the incomplete tail moves over them
+ */
 static void stream_parse(struct stream *s, uint64_t now)
 {
+	bool delivered = false;
 	size_t pos = 0;
 
 	for (;;) {
@@ -344,8 +351,11 @@ static void stream_parse(struct stream *s, uint64_t now)
 		stream_stats[STREAM_RX_BYTES] += len;
 		pcap_buf(s->in + pos, len, now);
 		s->rx(s->in + pos, len, now);
+		delivered = true;
 		pos += len;
 	}
+	if (delivered && s->rx_end)
+		s->rx_end(now);
 	s->in_len -= pos;
 	if (s->in_len)
 		memmove(s->in, s->in + pos, s->in_len);
@@ -550,6 +560,7 @@ int stream_open(const struct link_conf *lc, link_rx_fn rx,
 		goto out_free;
 	}
 	s->rx = rx;
+	s->rx_end = lc->rx_end;
 	s->tx = tx;
 	s->exit_on_close = lc->fd >= 0 || lc->one_off;
 	s->path = lc->socket_path;

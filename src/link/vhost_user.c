@@ -1089,7 +1089,7 @@ int vu_open(const struct link_conf *lc, link_rx_fn rx, struct guest_tx *tx)
 		stats_register("link", vu_stat_names, vu.stats, VU_ST__COUNT);
 	vu.opened = true;
 
-	rc = vu_net_open(&vu.mem, rx, tx);
+	rc = vu_net_open(&vu.mem, rx, lc->rx_end, tx);
 	if (rc)
 		return rc;
 

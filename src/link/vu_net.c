@@ -7,7 +7,10 @@
  * From the guest. A kick on queue 1 pops chains, checks the virtio-net
  * header (no checksum offload or GSO was offered, so a header asking for
  * either is refused), gathers the frame into one static buffer and hands
- * it to the rx callback; the chain goes back with length 0.
+ * it to the rx callback; the chain goes back with length 0. Frames of one
+ * pass are gathered one after the other into a batch buffer, and the
+ * batch is ended (rx_end) once the pass is over or the buffer is full, so
+ * that receivers can send what they got from one pass together.
  *
  * To the guest. guest_tx send() pops chains from queue 0, merging buffers
  * (MRG_RXBUF) until the frame and its header fit; if the guest has not
@@ -99,6 +102,7 @@ struct vu_net_queue {
 static struct {
 	const struct vq_mem *mem;	/* owned by link/vhost_user.c */
 	link_rx_fn rx;
+	link_rx_end_fn rx_end;		/* may be NULL */
 	struct guest_tx *tx;
 	bool registered;		/* counters */
 
@@ -118,7 +122,8 @@ static struct {
 	unsigned int first_in_cnt;
 	uint16_t rx_heads[VU_RX_BUFS_MAX];
 	uint32_t rx_lens[VU_RX_BUFS_MAX];
-	uint8_t frame[VU_FRAME_MAX];
+	size_t batch_used;		/* bytes of @batch handed to rx */
+	uint8_t batch[VU_RX_BATCH_BYTES];	/* frames of one pass */
 
 	struct ratelimit rl_drop;
 	uint64_t stats[VN_ST__COUNT];
@@ -185,6 +190,16 @@ static bool vu_net_hdr_ok(const struct vq_elem *el)
 	       !h[VIRTIO_NET_HDR_GSO_TYPE_OFF];
 }
 
+/* The frames in the batch buffer are done with: tell rx, start afresh */
+static void vu_net_rx_end(uint64_t now)
+{
+	if (!net.batch_used)
+		return;
+	if (net.rx_end)
+		net.rx_end(now);
+	net.batch_used = 0;
+}
+
 /**
  * vu_net_tx() - hand frames the guest queued on queue 1 to ingress
  * @now:	time of this wakeup
@@ -218,11 +233,11 @@ static void vu_net_tx(uint64_t now)
 		}
 
 		len = el->out_len;
-		if (len < net.hdr_len || len - net.hdr_len > sizeof(net.frame)) {
+		if (len < net.hdr_len || len - net.hdr_len > VU_FRAME_MAX) {
 			net.stats[VN_ST_FROM_GUEST_DROP_SIZE]++;
 			log_ratelimited(&net.rl_drop, now, LOG_LVL_WARN,
 					"vhost-user: dropped a %zu-byte frame from the guest (limit %zu)",
-					len, sizeof(net.frame));
+					len, (size_t)VU_FRAME_MAX);
 		} else if (!vu_net_hdr_ok(el)) {
 			net.stats[VN_ST_FROM_GUEST_DROP_HDR]++;
 			log_ratelimited(&net.rl_drop, now, LOG_LVL_WARN,
@@ -230,12 +245,21 @@ static void vu_net_tx(uint64_t now)
 		} else if (!q->enabled) {
 			net.stats[VN_ST_FROM_GUEST_DROP_DISABLED]++;
 		} else {
+			uint8_t *frame;
+
+			if (sizeof(net.batch) - net.batch_used <
+			    len - net.hdr_len)
+				vu_net_rx_end(now);
+			frame = net.batch + net.batch_used;
 			len = vq_iov_to_buf(el->out, el->out_cnt, net.hdr_len,
-					    net.frame, len - net.hdr_len);
+					    frame, len - net.hdr_len);
 			net.stats[VN_ST_FROM_GUEST]++;
 			net.stats[VN_ST_FROM_GUEST_BYTES] += len;
-			pcap_buf(net.frame, len, now);
-			net.rx(net.frame, len, now);
+			pcap_buf(frame, len, now);
+			/* the next frame starts 16-byte aligned */
+			net.batch_used = MIN(net.batch_used + ((len + 15) & ~(size_t)15),
+					     sizeof(net.batch));
+			net.rx(frame, len, now);
 		}
 		vq_push(&q->vq, el->head, 0);
 
@@ -252,6 +276,7 @@ static void vu_net_tx(uint64_t now)
 			break;
 		}
 	}
+	vu_net_rx_end(now);
 }
 
 /* Read and discard an eventfd's counter; false if the fd is unusable;
@@ -596,10 +621,13 @@ void vu_net_reset(void)
 }
 
 /* #syscalls: eventfd2 epoll_ctl */
-int vu_net_open(const struct vq_mem *mem, link_rx_fn rx, struct guest_tx *tx)
+int vu_net_open(const struct vq_mem *mem, link_rx_fn rx,
+		link_rx_end_fn rx_end, struct guest_tx *tx)
 {
 	net.mem = mem;
 	net.rx = rx;
+	net.rx_end = rx_end;
+	net.batch_used = 0;
 	net.tx = tx;
 	tx->send = vu_net_send;
 	tx->room = vu_net_room;

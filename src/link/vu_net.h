@@ -29,14 +29,18 @@
 #include "link/virtio.h"
 
 #define VU_FRAME_MAX		(65535 + 14 + 4)
+/* Frames from the guest gathered before the batch is ended (rx_end) */
+#define VU_RX_BATCH_BYTES	(4 * VU_FRAME_MAX)
 #define VU_RX_BUFS_MAX		256
 
 #define VU_QUEUE_RX		0	/* to the guest */
 #define VU_QUEUE_TX		1	/* from the guest */
 #define VU_QUEUES		2
 
-/* Set up the data path: frames from the guest go to @rx, @tx is filled */
-int vu_net_open(const struct vq_mem *mem, link_rx_fn rx, struct guest_tx *tx);
+/* Set up the data path: frames from the guest go to @rx, @rx_end (may be
+ * NULL) ends each batch of them, @tx is filled */
+int vu_net_open(const struct vq_mem *mem, link_rx_fn rx,
+		link_rx_end_fn rx_end, struct guest_tx *tx);
 void vu_net_close(void);
 
 /* Stop every queue and forget its eventfds and ring (disconnect) */

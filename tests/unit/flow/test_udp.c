@@ -154,6 +154,43 @@ static void guest_udp(const char *src, uint16_t sport, const char *dst,
 	parse_frame(gbuf, b.len, &ip, &cur);
 	assert_int_equal(udp_parse(&cur, &ip, &udp), PKT_OK);
 	udp_input(&ip, &udp, cur, now_ns);
+	udp_batch_end(now_ns);
+}
+
+/* Guest frames of one link input pass: each stays valid until the end */
+#define QUEUED_MAX	100
+static uint8_t qbuf[QUEUED_MAX][256];
+static int nqueued;
+
+/* The guest sends a small UDP datagram, queued until udp_batch_end() */
+static void guest_udp_queued(const char *src, uint16_t sport, const char *dst,
+			     uint16_t dport, const char *data)
+{
+	struct frame_addrs a = { 0 };
+	struct pkt_builder b;
+	struct pkt_cursor cur;
+	struct udp_view udp;
+	struct ip_view ip;
+
+	assert_true(nqueued < QUEUED_MAX);
+	memcpy(a.src_mac, guest_mac, 6);
+	memcpy(a.dst_mac, our_mac, 6);
+	a.src = addr(src);
+	a.dst = addr(dst);
+	pb_init(&b, qbuf[nqueued], sizeof(qbuf[0]));
+	assert_true(frame_udp(&b, &a, sport, dport, data, strlen(data)));
+	parse_frame(qbuf[nqueued], b.len, &ip, &cur);
+	assert_int_equal(udp_parse(&cur, &ip, &udp), PKT_OK);
+	udp_input(&ip, &udp, cur, clock_now_ns());
+	nqueued++;
+}
+
+/* End the pass; the frames' buffers are overwritten as a link would */
+static void guest_pass_end(void)
+{
+	udp_batch_end(clock_now_ns());
+	memset(qbuf, 0xaa, sizeof(qbuf));
+	nqueued = 0;
 }
 
 /* The guest sends an echo request */
@@ -277,6 +314,25 @@ static void peer_is(const struct sockaddr_storage *ss, const char *a)
 static uint16_t peer_port(const struct sockaddr_storage *ss)
 {
 	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* Host socket @fd has datagrams "@tag0" .. "@tag<n-1>", in order, then
+ * nothing */
+static void expect_host_seq(int fd, const char *tag, int n)
+{
+	struct sockaddr_storage peer;
+	char buf[64], want[64];
+	ssize_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		len = host_recv(fd, buf, sizeof(buf) - 1, &peer);
+		assert_true(len > 0);
+		buf[len] = 0;
+		snprintf(want, sizeof(want), "%s%d", tag, i);
+		assert_string_equal(buf, want);
+	}
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 }
 
 static int lo_up(void)
@@ -826,6 +882,92 @@ static void icmp_idle_flows_expire(void **state)
 	assert_int_equal(icmp_flow_count(), 1);
 }
 
+/* One pass, datagrams to three destinations interleaved, more than one
+ * send batch: every one arrives, each destination's in the guest's order */
+static void udp_batch_many_destinations_in_order(void **state)
+{
+	uint64_t to_host = stats_get("udp", "to_host");
+	const char *dst[3] = { "192.0.2.1", "192.0.2.1", "fd00::1" };
+	char data[32];
+	int h[3], i;
+	uint16_t port[3];
+
+	(void)state;
+	NEED_NETNS();
+	expire_udp();
+	h[0] = host_sock("127.0.0.1", 0);
+	h[1] = host_sock("127.0.0.1", 0);
+	h[2] = host_sock("::1", 0);
+	for (i = 0; i < 3; i++)
+		port[i] = sock_port(h[i]);
+
+	for (i = 0; i < QUEUED_MAX; i++) {
+		int d = (i * 7 / 3) % 3;	/* irregular interleaving */
+		static int seq[3];
+
+		snprintf(data, sizeof(data), "%c%d", 'a' + d, seq[d]++);
+		guest_udp_queued(d == 2 ? "fd00::2" : "192.0.2.2", 41000,
+				 dst[d], port[d], data);
+	}
+	guest_pass_end();
+	assert_int_equal(udp_flow_count(), 3);
+	for (i = 0; i < 3; i++) {
+		int n = 0, k;
+		char tag[2] = { (char)('a' + i), 0 };
+
+		for (k = 0; k < QUEUED_MAX; k++)
+			n += (k * 7 / 3) % 3 == i;
+		expect_host_seq(h[i], tag, n);
+		close(h[i]);
+	}
+	assert_int_equal(stats_get("udp", "to_host") - to_host, QUEUED_MAX);
+}
+
+/*
+ * A destination that refuses (port unreachable, reported on the next
+ * send as ECONNREFUSED) in the middle of a pass: the datagrams to the
+ * other destination all arrive; and once somebody listens there, the
+ * pending error costs none of the next pass's datagrams.
+ */
+static void udp_batch_refused_loses_nothing_else(void **state)
+{
+	uint16_t open_port, closed_port;
+	char data[32];
+	int h, c, i;
+
+	(void)state;
+	NEED_NETNS();
+	expire_udp();
+	h = host_sock("127.0.0.1", 0);
+	open_port = sock_port(h);
+	c = host_sock("127.0.0.1", 0);
+	closed_port = sock_port(c);
+	close(c);
+
+	for (i = 0; i < 10; i++) {
+		snprintf(data, sizeof(data), "o%d", i);
+		guest_udp_queued("192.0.2.2", 42000, "192.0.2.1", open_port,
+				 data);
+		snprintf(data, sizeof(data), "c%d", i);
+		guest_udp_queued("192.0.2.2", 42001, "192.0.2.1", closed_port,
+				 data);
+	}
+	guest_pass_end();
+	expect_host_seq(h, "o", 10);
+
+	/* The refusal of the last datagram is pending on the flow's socket */
+	c = host_sock("127.0.0.1", closed_port);
+	for (i = 0; i < 5; i++) {
+		snprintf(data, sizeof(data), "r%d", i);
+		guest_udp_queued("192.0.2.2", 42001, "192.0.2.1", closed_port,
+				 data);
+	}
+	guest_pass_end();
+	expect_host_seq(c, "r", 5);
+	close(c);
+	close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -844,6 +986,8 @@ int main(void)
 		cmocka_unit_test(udp_inbound_reply_from_addressed_local),
 		cmocka_unit_test(udp_inbound_follows_observed_guest_address),
 		cmocka_unit_test(icmp_idle_flows_expire),
+		cmocka_unit_test(udp_batch_many_destinations_in_order),
+		cmocka_unit_test(udp_batch_refused_loses_nothing_else),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

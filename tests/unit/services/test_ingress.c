@@ -159,6 +159,7 @@ static void feed(size_t len)
 
 	memcpy(copy, fb, len);
 	ingress_frame(copy, len, 0);
+	ingress_batch_end(0);
 	free(copy);
 }
 
