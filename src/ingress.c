@@ -4,7 +4,12 @@
  *
  * Theory of operation: a frame from the link is parsed layer by layer,
  * each layer exactly once: Ethernet, then ARP or IPv4/IPv6, then the L4
- * header with its checksum. The views go to one consumer:
+ * header with its checksum. The L4 checksum is not verified when the
+ * link says the guest left it to the device or vouched for it
+ * (guest_tx rx_csum_trusted: vhost-user NEEDS_CSUM or DATA_VALID, bounds
+ * checked by the link): every TCP and UDP flow ends on a host socket, so
+ * that checksum only ever guarded the copy in memory. Everything else is
+ * checked as always. The views go to one consumer:
  *
  *	ARP				services/arp.c
  *	UDP 68 -> 67 over IPv4		services/dhcp.c
@@ -73,6 +78,7 @@ enum ingress_ctr {
 	ING_C_DROP_DHCP_OFF,
 	ING_C_DROP_DHCPV6_OFF,
 	ING_C_DROP_NDP_OFF,
+	ING_C_CSUM_TRUSTED,
 	ING_C__COUNT
 };
 
@@ -107,6 +113,7 @@ static const char *const ingress_ctr_names[] = {
 	[ING_C_DROP_DHCP_OFF]	= "drop_dhcp_off",
 	[ING_C_DROP_DHCPV6_OFF]	= "drop_dhcpv6_off",
 	[ING_C_DROP_NDP_OFF]	= "drop_ndp_off",
+	[ING_C_CSUM_TRUSTED]	= "l4_csum_not_verified",
 };
 
 static_assert(ARRAY_SIZE(ingress_ctr_names) == ING_C__COUNT,
@@ -523,6 +530,10 @@ static void ingress_ip(uint16_t type, struct pkt_cursor cur, uint64_t now_ns)
 	if (e) {
 		ingress_drop((enum ingress_ctr)e);
 		return;
+	}
+	if (in.tx->rx_csum_trusted) {
+		ip.l4_csum_trusted = true;
+		in.ctr[ING_C_CSUM_TRUSTED]++;
 	}
 
 	switch (ip.proto) {

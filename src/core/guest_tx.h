@@ -45,6 +45,15 @@ struct guest_waiter {
  * @guest_mac:	the guest's MAC, learned by ingress from its frames
  *		(broadcast until the guest has sent anything)
  * @guest_seen:	the guest has sent at least one frame
+ * @csum_optional: the link tells the guest not to verify TCP, UDP and
+ *		ICMP checksums in the frames we send (vhost-user with
+ *		VIRTIO_NET_F_GUEST_CSUM: DATA_VALID): senders may leave them
+ *		out (struct pkt_builder @no_l4_csum). Set by the link only
+ * @rx_csum_trusted: set by the link only while its rx callback runs:
+ *		the guest asked us not to verify the L4 checksum of the
+ *		frame at hand (virtio-net NEEDS_CSUM or DATA_VALID, with
+ *		csum_start and csum_offset already checked against the
+ *		frame); always 0 on the stream link
  */
 struct guest_tx {
 	int (*send)(struct guest_tx *tx, const struct iovec *iov, size_t cnt);
@@ -54,6 +63,8 @@ struct guest_tx {
 	uint8_t our_mac[6];
 	uint8_t guest_mac[6];
 	int guest_seen;
+	int csum_optional;
+	int rx_csum_trusted;
 };
 
 static inline int guest_send(struct guest_tx *tx, const struct iovec *iov,

@@ -252,6 +252,7 @@ static int icmp_to_guest(struct icmp_flow *f, size_t len)
 	a.src = f->key.raddr;
 	a.dst = f->key.gaddr;
 	pb_init(&b, icmp_frame, sizeof(icmp_frame));
+	b.no_l4_csum = icmp_tx->csum_optional;
 	if (!frame_icmp(&b, &a, icmp_buf, len)) {
 		icmp_ctr[ICMP_C_DROP_TOO_BIG]++;
 		return 0;

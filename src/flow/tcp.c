@@ -403,6 +403,7 @@ static int tcp_emit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
 	a.dst = c->key.gaddr;
 	a.ttl = 0;
 	pb_init(&b, tcp.frame_buf, TCP_FRAME_BUF);
+	b.no_l4_csum = tcp.tx->csum_optional;
 	if (!frame_tcp(&b, &a, &t, &iov, 1, len))
 		return -EMSGSIZE;
 	rc = guest_send_buf(tcp.tx, b.buf, b.len);

@@ -436,6 +436,7 @@ static int udp_to_guest(struct udp_flow *uf, const void *data, size_t len)
 	a.src = uf->key.raddr;
 	a.dst = uf->key.gaddr;
 	pb_init(&b, udp_frame, sizeof(udp_frame));
+	b.no_l4_csum = udp_tx->csum_optional;
 	if (!frame_udp(&b, &a, uf->key.rport, uf->key.gport, data, len)) {
 		udp_ctr[UDP_C_DROP_TOO_BIG]++;
 		return 0;

@@ -37,6 +37,12 @@
 #include "core/compiler.h"
 
 /* Feature bits (virtio 1.x section 6 and 5.1.3) */
+#define VIRTIO_NET_F_CSUM		0	/* driver may leave L4 csum */
+#define VIRTIO_NET_F_GUEST_CSUM		1	/* device may, DATA_VALID */
+#define VIRTIO_NET_F_GUEST_TSO4		7
+#define VIRTIO_NET_F_GUEST_TSO6		8
+#define VIRTIO_NET_F_HOST_TSO4		11	/* driver may send GSO TCPv4 */
+#define VIRTIO_NET_F_HOST_TSO6		12
 #define VIRTIO_NET_F_MRG_RXBUF		15
 #define VIRTIO_RING_F_INDIRECT_DESC	28
 #define VIRTIO_RING_F_EVENT_IDX		29
@@ -45,6 +51,21 @@
 /* struct virtio_net_hdr with num_buffers: always 12 bytes with VERSION_1 */
 #define VIRTIO_NET_HDR_LEN		12
 #define VIRTIO_NET_HDR_NUM_BUFFERS_OFF	10
+
+/* struct virtio_net_hdr fields (virtio 1.x 5.1.6), little endian */
+#define VIRTIO_NET_HDR_FLAGS_OFF	0
+#define VIRTIO_NET_HDR_GSO_TYPE_OFF	1
+#define VIRTIO_NET_HDR_HDR_LEN_OFF	2
+#define VIRTIO_NET_HDR_GSO_SIZE_OFF	4
+#define VIRTIO_NET_HDR_CSUM_START_OFF	6
+#define VIRTIO_NET_HDR_CSUM_OFFSET_OFF	8
+
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM	1	/* csum_start/offset valid */
+#define VIRTIO_NET_HDR_F_DATA_VALID	2	/* checksum already checked */
+#define VIRTIO_NET_HDR_GSO_NONE		0
+#define VIRTIO_NET_HDR_GSO_TCPV4	1
+#define VIRTIO_NET_HDR_GSO_TCPV6	4
+#define VIRTIO_NET_HDR_GSO_ECN		0x80
 
 #define VRING_DESC_F_NEXT		1
 #define VRING_DESC_F_WRITE		2

@@ -5,14 +5,20 @@
  * Theory of operation
  *
  * From the guest. A kick on queue 1 pops chains, checks the virtio-net
- * header (no checksum offload or GSO was offered, so a header asking for
- * either is refused), gathers the frame into one static buffer and hands
- * it to the rx callback; the chain goes back with length 0. Frames of one
- * pass are gathered one after the other into a batch buffer, and the
- * batch is ended (rx_end) once the pass is over or the buffer is full, so
- * that receivers can send what they got from one pass together.
+ * header, gathers the frame into one static buffer and hands it to the
+ * rx callback; the chain goes back with length 0. Frames of one pass are
+ * gathered one after the other into a batch buffer, and the batch is
+ * ended (rx_end) once the pass is over or the buffer is full, so that
+ * receivers can send what they got from one pass together.
+ * The header may ask for what was negotiated and nothing else: with
+ * VIRTIO_NET_F_CSUM, a partial L4 checksum (NEEDS_CSUM, its csum_start
+ * and csum_offset inside the frame) or DATA_VALID; both only mean "do not
+ * verify" (guest_tx rx_csum_trusted), since every flow ends on a host
+ * socket and nothing forwards the frame. GSO is refused (not offered).
  *
- * To the guest. guest_tx send() pops chains from queue 0, merging buffers
+ * To the guest. With VIRTIO_NET_F_GUEST_CSUM every frame carries
+ * DATA_VALID and guest_tx csum_optional lets senders leave L4 checksums
+ * out. guest_tx send() pops chains from queue 0, merging buffers
  * (MRG_RXBUF) until the frame and its header fit; if the guest has not
  * posted enough it gives the chains back and returns -EAGAIN, and the
  * next kick on queue 0 wakes the waiters from the post hook.
@@ -38,16 +44,16 @@
 #include "link/vu_net.h"
 
 #define VU_ROOM_PEEK		64	/* chains room() looks at */
-
-/* virtio-net header fields we check (virtio 1.x 5.1.6) */
-#define VIRTIO_NET_HDR_FLAGS_OFF	0
-#define VIRTIO_NET_HDR_GSO_TYPE_OFF	1
+#define VU_ETH_HLEN		14	/* no checksum starts before it */
 
 enum vn_stat {
 	VN_ST_FROM_GUEST,
 	VN_ST_FROM_GUEST_BYTES,
 	VN_ST_FROM_GUEST_DROP_SIZE,
 	VN_ST_FROM_GUEST_DROP_HDR,
+	VN_ST_FROM_GUEST_DROP_GSO,
+	VN_ST_FROM_GUEST_DROP_CSUM,
+	VN_ST_FROM_GUEST_CSUM_PARTIAL,
 	VN_ST_FROM_GUEST_DROP_DISABLED,
 	VN_ST_TO_GUEST,
 	VN_ST_TO_GUEST_BYTES,
@@ -64,6 +70,9 @@ static const char *const vn_stat_names[VN_ST__COUNT] = {
 	[VN_ST_FROM_GUEST_BYTES]	= "vu_from_guest_bytes",
 	[VN_ST_FROM_GUEST_DROP_SIZE]	= "vu_from_guest_drop_size",
 	[VN_ST_FROM_GUEST_DROP_HDR]	= "vu_from_guest_drop_hdr",
+	[VN_ST_FROM_GUEST_DROP_GSO]	= "vu_from_guest_drop_gso",
+	[VN_ST_FROM_GUEST_DROP_CSUM]	= "vu_from_guest_drop_csum_range",
+	[VN_ST_FROM_GUEST_CSUM_PARTIAL]	= "vu_from_guest_csum_partial",
 	[VN_ST_FROM_GUEST_DROP_DISABLED] = "vu_from_guest_drop_disabled",
 	[VN_ST_TO_GUEST]		= "vu_to_guest",
 	[VN_ST_TO_GUEST_BYTES]		= "vu_to_guest_bytes",
@@ -113,6 +122,8 @@ static struct {
 
 	size_t hdr_len;			/* virtio-net header, 10 or 12 */
 	bool mrg;			/* MRG_RXBUF */
+	bool csum;			/* CSUM: NEEDS_CSUM from the guest */
+	bool guest_csum;		/* GUEST_CSUM: DATA_VALID to it */
 	struct vu_net_queue q[VU_QUEUES];
 
 	bool rx_starved;		/* send() said -EAGAIN */
@@ -175,19 +186,45 @@ static void vu_net_arm_flush(void)
 		net.flush_armed = false;
 }
 
-/*
- * A header from the guest may ask for nothing we did not offer: no
- * checksum to complete (NEEDS_CSUM), no segmentation (gso_type NONE).
- * Anything else would leave the frame unusable as it stands.
+/**
+ * vu_net_hdr_check() - what the virtio-net header of a guest frame asks
+ * @el:		the chain, header first
+ * @flen:	bytes of frame after the header
+ * @trusted:	set if the L4 checksum is not to be verified
+ *
+ * Flags other than NEEDS_CSUM and DATA_VALID, either of those without
+ * VIRTIO_NET_F_CSUM, and any GSO type are refused. NEEDS_CSUM must point
+ * at two bytes inside the frame, after the Ethernet header.
+ * Return: VN_ST_FROM_GUEST if the frame may go on, else the drop counter
  */
-static bool vu_net_hdr_ok(const struct vq_elem *el)
+static enum vn_stat vu_net_hdr_check(const struct vq_elem *el, size_t flen,
+				     bool *trusted)
 {
-	uint8_t h[2];
+	const uint8_t ok = VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			   VIRTIO_NET_HDR_F_DATA_VALID;
+	uint8_t h[VIRTIO_NET_HDR_CSUM_OFFSET_OFF + 2];
+	size_t start, off;
 
+	*trusted = false;
 	if (vq_iov_to_buf(el->out, el->out_cnt, 0, h, sizeof(h)) != sizeof(h))
-		return false;
-	return !h[VIRTIO_NET_HDR_FLAGS_OFF] &&
-	       !h[VIRTIO_NET_HDR_GSO_TYPE_OFF];
+		return VN_ST_FROM_GUEST_DROP_HDR;
+	if (h[VIRTIO_NET_HDR_GSO_TYPE_OFF] != VIRTIO_NET_HDR_GSO_NONE)
+		return VN_ST_FROM_GUEST_DROP_GSO;
+	if (!h[VIRTIO_NET_HDR_FLAGS_OFF])
+		return VN_ST_FROM_GUEST;
+	if (!net.csum || (h[VIRTIO_NET_HDR_FLAGS_OFF] & ~ok))
+		return VN_ST_FROM_GUEST_DROP_HDR;
+	if (h[VIRTIO_NET_HDR_FLAGS_OFF] & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		start = h[VIRTIO_NET_HDR_CSUM_START_OFF] |
+			(size_t)h[VIRTIO_NET_HDR_CSUM_START_OFF + 1] << 8;
+		off = h[VIRTIO_NET_HDR_CSUM_OFFSET_OFF] |
+		      (size_t)h[VIRTIO_NET_HDR_CSUM_OFFSET_OFF + 1] << 8;
+		if (start < VU_ETH_HLEN || start + off + 2 > flen)
+			return VN_ST_FROM_GUEST_DROP_CSUM;
+		net.stats[VN_ST_FROM_GUEST_CSUM_PARTIAL]++;
+	}
+	*trusted = true;
+	return VN_ST_FROM_GUEST;
 }
 
 /* The frames in the batch buffer are done with: tell rx, start afresh */
@@ -219,6 +256,8 @@ static void vu_net_tx(uint64_t now)
 	budget = q->vq.num;
 	for (;;) {
 		struct vq_elem *el = &net.tx_elem;
+		enum vn_stat verdict = VN_ST_FROM_GUEST_DROP_SIZE;
+		bool trusted = false;
 		size_t len;
 
 		e = vq_pop(&q->vq, net.mem, el);
@@ -233,15 +272,23 @@ static void vu_net_tx(uint64_t now)
 		}
 
 		len = el->out_len;
-		if (len < net.hdr_len || len - net.hdr_len > VU_FRAME_MAX) {
+		if (len >= net.hdr_len && len - net.hdr_len <= VU_FRAME_MAX)
+			verdict = vu_net_hdr_check(el, len - net.hdr_len,
+						   &trusted);
+		if (verdict == VN_ST_FROM_GUEST_DROP_SIZE) {
 			net.stats[VN_ST_FROM_GUEST_DROP_SIZE]++;
 			log_ratelimited(&net.rl_drop, now, LOG_LVL_WARN,
 					"vhost-user: dropped a %zu-byte frame from the guest (limit %zu)",
 					len, (size_t)VU_FRAME_MAX);
-		} else if (!vu_net_hdr_ok(el)) {
-			net.stats[VN_ST_FROM_GUEST_DROP_HDR]++;
+		} else if (verdict != VN_ST_FROM_GUEST) {
+			net.stats[verdict]++;
 			log_ratelimited(&net.rl_drop, now, LOG_LVL_WARN,
-					"vhost-user: dropped a frame from the guest asking for checksum offload or GSO, which we did not offer");
+					"vhost-user: dropped a frame from the guest: its virtio-net header asks for %s",
+					verdict == VN_ST_FROM_GUEST_DROP_GSO ?
+					"segmentation, which we did not offer" :
+					verdict == VN_ST_FROM_GUEST_DROP_CSUM ?
+					"a checksum outside the frame" :
+					"something we did not offer");
 		} else if (!q->enabled) {
 			net.stats[VN_ST_FROM_GUEST_DROP_DISABLED]++;
 		} else {
@@ -259,7 +306,9 @@ static void vu_net_tx(uint64_t now)
 			/* the next frame starts 16-byte aligned */
 			net.batch_used = MIN(net.batch_used + ((len + 15) & ~(size_t)15),
 					     sizeof(net.batch));
+			net.tx->rx_csum_trusted = trusted;
 			net.rx(frame, len, now);
+			net.tx->rx_csum_trusted = 0;
 		}
 		vq_push(&q->vq, el->head, 0);
 
@@ -375,6 +424,9 @@ static int vu_net_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
 			memcpy(net.first_in, el->in,
 			       sizeof(el->in[0]) * el->in_cnt);
 			net.first_in_cnt = el->in_cnt;
+			if (net.guest_csum)
+				hdr[VIRTIO_NET_HDR_FLAGS_OFF] =
+					VIRTIO_NET_HDR_F_DATA_VALID;
 			vq_iov_from_buf(el->in, el->in_cnt, 0, hdr,
 					net.hdr_len);
 			n = net.hdr_len;
@@ -525,6 +577,10 @@ void vu_net_set_features(uint64_t f)
 	unsigned int i;
 
 	net.mrg = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	net.csum = f & (1ULL << VIRTIO_NET_F_CSUM);
+	net.guest_csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	if (net.tx)
+		net.tx->csum_optional = net.guest_csum;
 	/* virtio 1.x 5.1.6: num_buffers is there with either feature */
 	net.hdr_len = (version1 || net.mrg) ? VIRTIO_NET_HDR_LEN : 10;
 	for (i = 0; i < VU_QUEUES; i++) {

@@ -5,6 +5,9 @@
  * Owns: Ethernet, ARP, IPv4/IPv6, UDP, TCP and ICMP header builders on a
  * struct pkt_builder, with lengths and checksums filled in. Whatever a
  * builder emits parses back with packet/packet.h (unit tested).
+ * With @no_l4_csum set on the builder, TCP, UDP and ICMP checksums are
+ * left out (0; 0xffff for UDP over IPv6, where 0 is never accepted): only
+ * for a link that tells the guest not to check them.
  * The family of the frame follows the addresses: IPv4-mapped means IPv4.
  * No I/O, no logging, no global state.
  */

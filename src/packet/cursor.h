@@ -132,6 +132,8 @@ struct pkt_builder {
 	size_t cap;
 	size_t len;
 	bool overflow;
+	bool no_l4_csum;	/* TCP/UDP/ICMP checksums left out: the
+				 * link said so (guest_tx csum_optional) */
 };
 
 static inline void pb_init(struct pkt_builder *b, void *buf, size_t cap)
@@ -140,6 +142,7 @@ static inline void pb_init(struct pkt_builder *b, void *buf, size_t cap)
 	b->cap = cap;
 	b->len = 0;
 	b->overflow = false;
+	b->no_l4_csum = false;
 }
 
 /* Reserve @n bytes and return them (zeroed), or NULL and mark overflow */

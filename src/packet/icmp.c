@@ -36,11 +36,13 @@ enum pkt_err icmp_parse(struct pkt_cursor *cur, const struct ip_view *ip,
 
 	if (len < ICMP_HLEN_BASE)
 		return PKT_E_SHORT;
-	if (ip->version == 6)
-		sum = csum_pseudo(&ip->src, &ip->dst, IPPROTO_ICMPV6,
-				  (uint32_t)len);
-	if (csum_fold(csum_partial(h, len, sum)))
-		return PKT_E_BAD_CSUM;
+	if (!ip->l4_csum_trusted) {
+		if (ip->version == 6)
+			sum = csum_pseudo(&ip->src, &ip->dst, IPPROTO_ICMPV6,
+					  (uint32_t)len);
+		if (csum_fold(csum_partial(h, len, sum)))
+			return PKT_E_BAD_CSUM;
+	}
 
 	v->type = h[0];
 	v->code = h[1];

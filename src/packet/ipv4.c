@@ -53,6 +53,7 @@ enum pkt_err ipv4_parse(struct pkt_cursor *cur, struct ip_view *v)
 	inany_from_v4(&v->dst, a);
 	v->hlen = (uint16_t)hlen;
 	v->l4len = (uint16_t)(tot_len - hlen);
+	v->l4_csum_trusted = false;
 
 	cur_trim(cur, tot_len);		/* Ethernet pads short frames */
 	cur_skip(cur, hlen);

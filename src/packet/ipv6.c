@@ -82,5 +82,6 @@ enum pkt_err ipv6_parse(struct pkt_cursor *cur, struct ip_view *v)
 	v->proto = nh;
 	v->hlen = (uint16_t)(IPV6_HLEN + ext_len);
 	v->l4len = (uint16_t)(plen - ext_len);
+	v->l4_csum_trusted = false;
 	return PKT_OK;
 }

@@ -100,6 +100,10 @@ struct arp_view {
  * @dst:	destination address
  * @l4len:	bytes of upper-layer header and payload
  * @hlen:	bytes of IP header including options / extension headers
+ * @l4_csum_trusted: do not verify the L4 checksum (TCP, UDP, ICMP): the
+ *		link was told it is fine or left to us (virtio-net
+ *		NEEDS_CSUM, DATA_VALID). The IP parsers set it false; only
+ *		the caller sets it true, after parsing
  */
 struct ip_view {
 	uint8_t version;
@@ -110,6 +114,7 @@ struct ip_view {
 	union inany dst;
 	uint16_t l4len;
 	uint16_t hlen;
+	bool l4_csum_trusted;
 };
 
 struct tcp_view {

@@ -84,9 +84,12 @@ enum pkt_err tcp_parse(struct pkt_cursor *cur, const struct ip_view *ip,
 		return PKT_E_BAD_HEADER;
 	if (hlen > l4len)
 		return PKT_E_BAD_LENGTH;
-	sum = csum_pseudo(&ip->src, &ip->dst, IPPROTO_TCP, (uint32_t)l4len);
-	if (csum_fold(csum_partial(h, l4len, sum)))
-		return PKT_E_BAD_CSUM;
+	if (!ip->l4_csum_trusted) {
+		sum = csum_pseudo(&ip->src, &ip->dst, IPPROTO_TCP,
+				  (uint32_t)l4len);
+		if (csum_fold(csum_partial(h, l4len, sum)))
+			return PKT_E_BAD_CSUM;
+	}
 
 	v->sport = get_be16(h);
 	v->dport = get_be16(h + 2);

@@ -29,6 +29,9 @@
 
 #define FEATURES	(1ULL << 32 | 1ULL << 15 | 1ULL << 29 | 1ULL << 28 | \
 			 1ULL << 30)
+#define F_CSUM		(1ULL << 0)	/* VIRTIO_NET_F_CSUM */
+#define F_GUEST_CSUM	(1ULL << 1)
+#define OFFERED		(FEATURES | F_CSUM | F_GUEST_CSUM)
 
 static struct guest_tx tx;
 static struct vu_fe fe;
@@ -36,6 +39,7 @@ static struct timer stop_timer;
 static uint8_t last_frame[2048];
 static size_t last_len;
 static int nframes;
+static int last_trusted;
 static int woken;
 static struct guest_waiter waiter;
 
@@ -43,6 +47,7 @@ static void rx(const uint8_t *frame, size_t len, uint64_t now)
 {
 	(void)now;
 	nframes++;
+	last_trusted = tx.rx_csum_trusted;
 	last_len = len;
 	memcpy(last_frame, frame, MIN(len, sizeof(last_frame)));
 }
@@ -151,7 +156,7 @@ static void features_and_ack(void **state)
 	fe_msg(&fe, FE_GET_FEATURES, 0, NULL, 0, NULL, 0);
 	pump();
 	assert_int_equal(fe_reply(&fe, FE_GET_FEATURES, &v, 200), 0);
-	assert_int_equal(v, FEATURES);
+	assert_int_equal(v, OFFERED);
 
 	fe_msg(&fe, FE_GET_PROTOCOL_FEATURES, 0, NULL, 0, NULL, 0);
 	pump();
@@ -165,7 +170,7 @@ static void features_and_ack(void **state)
 	assert_int_equal(v, 0);
 
 	/* A feature we did not offer is refused, with a failure ack */
-	fe_u64(&fe, FE_SET_FEATURES, FE_NEED_REPLY, 1ULL << 0, NULL, 0);
+	fe_u64(&fe, FE_SET_FEATURES, FE_NEED_REPLY, 1ULL << 6, NULL, 0);
 	pump();
 	assert_int_equal(fe_reply(&fe, FE_SET_FEATURES, &v, 200), 0);
 	assert_int_not_equal(v, 0);
@@ -529,6 +534,95 @@ static void offload_header_dropped(void **state)
 	assert_true(alive());
 }
 
+/* Queue @frame with a virtio-net header of our own, kick */
+static void tx_hdr(const uint8_t *frame, size_t len, uint8_t flags,
+		   uint8_t gso, uint16_t start, uint16_t off)
+{
+	size_t buf = FE_BUF(1, fe.avail_idx[1] % fe.num);
+
+	fe_tx(&fe, frame, len);
+	fe.mem[buf] = flags;
+	fe.mem[buf + 1] = gso;
+	memcpy(fe.mem + buf + 6, &start, 2);
+	memcpy(fe.mem + buf + 8, &off, 2);
+}
+
+static void csum_offload(void **state)
+{
+	uint8_t frame[100] = { 0 }, hdr[FE_HDR];
+	uint64_t range = stat("vu_from_guest_drop_csum_range");
+	uint64_t hdrs = stat("vu_from_guest_drop_hdr");
+	uint64_t gso = stat("vu_from_guest_drop_gso");
+	uint32_t id, len;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES | F_CSUM | F_GUEST_CSUM),
+			 0);
+	assert_int_equal(tx.csum_optional, 1);
+
+	/* NEEDS_CSUM: TCP over IPv4 would be 34 + 16, the last two bytes */
+	tx_hdr(frame, sizeof(frame), 1, 0, 34, 16);
+	run_for(10);
+	assert_int_equal(nframes, 1);
+	assert_int_equal(last_trusted, 1);
+	assert_int_equal(tx.rx_csum_trusted, 0);
+	tx_hdr(frame, sizeof(frame), 1, 0, 34, 100 - 34 - 2);
+	tx_hdr(frame, sizeof(frame), 2, 0, 0, 0);	/* DATA_VALID */
+	tx_hdr(frame, sizeof(frame), 0, 0, 0, 0);
+	run_for(10);
+	assert_int_equal(nframes, 4);
+	assert_int_equal(last_trusted, 0);
+
+	/* Out of the frame, before it, past it by one, wrapped */
+	tx_hdr(frame, sizeof(frame), 1, 0, 34, 100 - 34 - 1);
+	tx_hdr(frame, sizeof(frame), 1, 0, 4, 6);
+	tx_hdr(frame, sizeof(frame), 1, 0, 0xffff, 0xffff);
+	run_for(10);
+	assert_int_equal(stat("vu_from_guest_drop_csum_range") - range, 3);
+	/* Unknown flag bits, RSC_INFO, GSO without TSO */
+	tx_hdr(frame, sizeof(frame), 0x81, 0, 34, 16);
+	tx_hdr(frame, sizeof(frame), 4, 0, 0, 0);
+	tx_hdr(frame, sizeof(frame), 1, 1, 34, 16);
+	tx_hdr(frame, sizeof(frame), 0, 0x80, 0, 0);
+	run_for(10);
+	assert_int_equal(stat("vu_from_guest_drop_hdr") - hdrs, 2);
+	assert_int_equal(stat("vu_from_guest_drop_gso") - gso, 2);
+	assert_int_equal(nframes, 4);
+	while (fe_used(&fe, 1, &id, &len))
+		nframes++;
+	assert_int_equal(nframes, 4 + 11);
+
+	/* To the guest: DATA_VALID */
+	fe_rx_post(&fe, 1, 512);
+	run_for(10);
+	assert_int_equal(guest_send_buf(&tx, frame, sizeof(frame)), 0);
+	run_for(10);
+	memcpy(hdr, fe.mem + FE_BUF(0, 0), FE_HDR);
+	assert_int_equal(hdr[0], 2);
+	assert_int_equal(hdr[1], 0);
+	assert_true(alive());
+}
+
+static void no_csum_without_features(void **state)
+{
+	uint8_t frame[60] = { 0 }, hdr[FE_HDR];
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES), 0);
+	assert_int_equal(tx.csum_optional, 0);
+	fe_rx_post(&fe, 1, 512);
+	run_for(10);
+	assert_int_equal(guest_send_buf(&tx, frame, sizeof(frame)), 0);
+	run_for(10);
+	memcpy(hdr, fe.mem + FE_BUF(0, 0), FE_HDR);
+	assert_int_equal(hdr[0], 0);
+	/* DATA_VALID without CSUM: refused */
+	tx_hdr(frame, sizeof(frame), 2, 0, 0, 0);
+	run_for(10);
+	assert_int_equal(nframes, 0);
+	assert_true(alive());
+}
+
 static void polled_tx_ring(void **state)
 {
 	uint8_t frame[60] = { 7 };
@@ -578,6 +672,8 @@ int main(void)
 		T(mem_table_remap_keeps_rings),
 		T(offload_header_dropped),
 		T(polled_tx_ring),
+		T(csum_offload),
+		T(no_csum_without_features),
 	};
 
 	log_set_level(LOG_LVL_ERR);
