@@ -44,6 +44,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/idq.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/stats.h"
@@ -92,9 +93,7 @@ enum tcp_timer_kind {
 
 /**
  * struct tcp_conn - one guest TCP connection
- * @w:		watch on @fd
- * @tmr:	the one timer, its purpose in @tkind
- * @gw:		waiting for room on the link
+ * @tmr:	the one timer, its purpose in @tkind; written by the loop
  * @key:	the flow as the guest sees it (index key)
  * @fd:		host socket, owned; -1 once closed
  * @ev:		epoll events registered for @fd
@@ -114,9 +113,7 @@ enum tcp_timer_kind {
  * @mss:	largest payload per segment to the guest
  */
 struct tcp_conn {
-	struct watch w;
-	struct timer tmr;
-	struct guest_waiter gw;
+	uint32_t tmr;		/* timer handle (core/loop.h), 0: disarmed */
 	struct flow_key key;
 	struct tcp_ooo_q ooo;	/* guest segments held after a hole */
 	int fd;
@@ -195,6 +192,10 @@ static struct tcp {
 	struct guest_tx *tx;
 	const struct flow_conf *fc;
 	struct tcp_conn *conns;		/* [max_flows], by flow id */
+	unsigned int kind;		/* loop kind: fd events and timers */
+	struct idq waitq;		/* ids waiting for room on the link */
+	struct guest_waiter gw;		/* on the link's list while waitq is
+					 * not empty */
 	unsigned int max_flows;
 	int *ack_list;			/* ids waiting for an ACK */
 	unsigned int ack_count;
@@ -220,6 +221,18 @@ unsigned int tcp_conn_count(void)
 }
 
 /* ---- small helpers --------------------------------------------------- */
+
+/* Wait for room on the link: tcp_room_wake() calls back */
+static void tcp_link_wait(struct tcp_conn *c)
+{
+	idq_push(&tcp.waitq, (uint32_t)c->id);
+	guest_tx_wait(tcp.tx, &tcp.gw);
+}
+
+static bool tcp_link_waiting(const struct tcp_conn *c)
+{
+	return idq_queued(&tcp.waitq, (uint32_t)c->id);
+}
 
 static void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 {
@@ -311,7 +324,7 @@ static void tcp_epoll_update(struct tcp_conn *c)
 		ev = EPOLLOUT;
 		break;
 	case TCP_S_ESTABLISHED:
-		if (!c->host_eof && !c->gw.queued &&
+		if (!c->host_eof && !tcp_link_waiting(c) &&
 		    tcp_send_room(c->snd_una, c->snd_nxt, c->wnd_guest))
 			ev |= EPOLLIN;
 		if (c->out_full || (!c->guest_fin && !c->wnd_sent))
@@ -322,7 +335,7 @@ static void tcp_epoll_update(struct tcp_conn *c)
 	}
 	if (ev == c->ev)
 		return;
-	if (!loop_mod(c->fd, ev, &c->w))
+	if (!loop_mod_id(c->fd, ev, tcp.kind, (uint32_t)c->id))
 		c->ev = ev;
 }
 
@@ -636,7 +649,7 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 			break;		/* nothing left to read */
 		if (link < per) {
 			tcp.ctr[TCP_C_LINK_FULL]++;
-			guest_tx_wait(tcp.tx, &c->gw);
+			tcp_link_wait(c);
 			break;
 		}
 		want = MIN((size_t)room, (link / per) * c->mss);
@@ -672,7 +685,7 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 				 */
 				tcp_peek_rewind(c);
 				tcp.ctr[TCP_C_LINK_FULL]++;
-				guest_tx_wait(tcp.tx, &c->gw);
+				tcp_link_wait(c);
 				goto out;
 			}
 			c->snd_nxt += (uint32_t)len;
@@ -705,8 +718,7 @@ static void tcp_rewind(struct tcp_conn *c)
 static void tcp_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t at)
 {
 	c->tkind = k;
-	timer_cancel(&c->tmr);
-	if (timer_arm(&c->tmr, at))
+	if (timer_id_arm(tcp.kind, (uint32_t)c->id, at))
 		tcp.ctr[TCP_C_TIMER_FULL]++;
 }
 
@@ -729,35 +741,36 @@ static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart)
 	case TCP_S_ESTABLISHED:
 		break;
 	default:
-		timer_cancel(&c->tmr);
+		timer_id_cancel(tcp.kind, (uint32_t)c->id);
 		return;
 	}
 	if (outstanding) {
-		if (restart || !timer_armed(&c->tmr) || c->tkind != TCP_T_RTX)
+		if (restart || !c->tmr || c->tkind != TCP_T_RTX)
 			tcp_arm(c, TCP_T_RTX,
 				now + c->rto_ms * NSEC_PER_MSEC);
 		return;
 	}
 	if (!c->wnd_guest && !(c->host_eof && c->fin_sent)) {
-		if (!timer_armed(&c->tmr) || c->tkind != TCP_T_PERSIST)
+		if (!c->tmr || c->tkind != TCP_T_PERSIST)
 			tcp_arm(c, TCP_T_PERSIST,
 				now + c->persist_ms * NSEC_PER_MSEC);
 		return;
 	}
 	if (c->guest_fin || c->host_eof) {
-		if (!timer_armed(&c->tmr) || c->tkind != TCP_T_IDLE)
+		if (!c->tmr || c->tkind != TCP_T_IDLE)
 			tcp_arm(c, TCP_T_IDLE, c->active_ns +
 				TCP_HALF_CLOSED_S * NSEC_PER_SEC);
 		return;
 	}
-	timer_cancel(&c->tmr);
+	timer_id_cancel(tcp.kind, (uint32_t)c->id);
 	c->tkind = TCP_T_NONE;
 }
 
-static void tcp_timer_fire(struct timer *t, uint64_t now)
+static void tcp_timer_fire(void *arg, uint32_t id, uint64_t now)
 {
-	struct tcp_conn *c = container_of(t, struct tcp_conn, tmr);
+	struct tcp_conn *c = &tcp.conns[id];
 
+	(void)arg;
 	switch (c->state) {
 	case TCP_S_CONNECTING:
 		debug("flow %d tcp: host connect timed out", c->id);
@@ -858,8 +871,8 @@ static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 		c->fd = -1;
 		c->in_epoll = false;
 	}
-	timer_cancel(&c->tmr);
-	guest_tx_unwait(tcp.tx, &c->gw);
+	timer_id_cancel(tcp.kind, (uint32_t)c->id);
+	idq_remove(&tcp.waitq, (uint32_t)c->id);
 	tcp_ooo_clear(&c->ooo);
 	flow_index_del(&c->key);
 	tcp_set_state(c, TCP_S_CLOSED);
@@ -901,10 +914,12 @@ static void tcp_connected(struct tcp_conn *c, uint64_t now)
 	tcp_epoll_update(c);
 }
 
-static void tcp_sock_ready(struct watch *w, uint32_t events, uint64_t now)
+static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
+			   uint64_t now)
 {
-	struct tcp_conn *c = container_of(w, struct tcp_conn, w);
+	struct tcp_conn *c = &tcp.conns[id];
 
+	(void)arg;
 	if (c->state == TCP_S_CLOSED || c->state == TCP_S_FREE || c->fd < 0)
 		return;
 	if (c->state == TCP_S_CONNECTING) {
@@ -954,14 +969,27 @@ static void tcp_sock_ready(struct watch *w, uint32_t events, uint64_t now)
 	tcp_epoll_update(c);
 }
 
+/*
+ * The link has room: call each connection that waited, once, oldest
+ * first. One that fills the link again waits anew, at the back.
+ */
 static void tcp_room_wake(struct guest_waiter *gw, uint64_t now)
 {
-	struct tcp_conn *c = container_of(gw, struct tcp_conn, gw);
+	uint32_t n = tcp.waitq.len;
 
-	if (c->state != TCP_S_ESTABLISHED)
-		return;
-	tcp_send_data(c, now);
-	tcp_epoll_update(c);
+	(void)gw;
+	while (n--) {
+		int64_t id = idq_pop(&tcp.waitq);
+		struct tcp_conn *c;
+
+		if (id < 0)
+			break;
+		c = &tcp.conns[id];
+		if (c->state != TCP_S_ESTABLISHED)
+			continue;
+		tcp_send_data(c, now);
+		tcp_epoll_update(c);
+	}
 }
 
 /* ---- new connections --------------------------------------------------- */
@@ -1000,9 +1028,6 @@ static struct tcp_conn *tcp_conn_new(const struct flow_key *key, uint64_t now)
 	c->fd = -1;
 	tcp_ooo_qinit(&c->ooo);
 	c->v4 = inany_is_v4(&key->gaddr);
-	c->w.fn = tcp_sock_ready;
-	c->gw.fn = tcp_room_wake;
-	timer_init(&c->tmr, tcp_timer_fire);
 	c->rto_ms = TCP_RTO_MIN_MS;
 	c->persist_ms = TCP_RTO_MIN_MS;
 	c->active_ns = now;
@@ -1063,7 +1088,7 @@ static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 &&
 	    errno != EINPROGRESS)
 		goto fail;
-	if (loop_add(fd, EPOLLOUT, &c->w))
+	if (loop_add_id(fd, EPOLLOUT, tcp.kind, (uint32_t)c->id))
 		goto fail;
 	c->in_epoll = true;
 	c->ev = EPOLLOUT;
@@ -1106,7 +1131,7 @@ static void tcp_syn_sent_input(struct tcp_conn *c, const struct tcp_view *th,
 	c->wnd_raw = th->window;
 	c->retries = 0;
 	c->rto_ms = TCP_RTO_MIN_MS;
-	timer_cancel(&c->tmr);
+	timer_id_cancel(tcp.kind, (uint32_t)c->id);
 	tcp_set_state(c, TCP_S_ESTABLISHED);
 	tcp.ctr[TCP_C_ESTABLISHED]++;
 	c->active_ns = now;
@@ -1319,7 +1344,7 @@ static void tcp_syn_rcvd_input(struct tcp_conn *c, const struct tcp_view *th,
 		tcp.ctr[TCP_C_BAD]++;
 		return;
 	}
-	timer_cancel(&c->tmr);
+	timer_id_cancel(tcp.kind, (uint32_t)c->id);
 	c->retries = 0;
 	c->rto_ms = TCP_RTO_MIN_MS;
 	tcp_set_state(c, TCP_S_ESTABLISHED);
@@ -1454,7 +1479,7 @@ int tcp_inbound(int fd, const struct flow_key *key, uint64_t now)
 	c->ws_ours = TCP_WS_OURS;
 	c->mss = tcp_mss(tcp_link_mtu(tcp.fc->mtu), c->v4, 0);
 	c->rto_ms = TCP_RTO_MIN_MS * 5;
-	if (loop_add(fd, 0, &c->w)) {
+	if (loop_add_id(fd, 0, tcp.kind, (uint32_t)c->id)) {
 		c->fd = -1;	/* the caller closes it */
 		tcp_close(c, false, false);
 		return -ENOSPC;
@@ -1489,7 +1514,13 @@ static bool tcp_probe_peek_off(void)
  */
 int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 {
+	struct loop_kind kind = {
+		.ready = tcp_sock_ready,
+		.expire = tcp_timer_fire,
+		.tmr_stride = sizeof(struct tcp_conn),
+	};
 	unsigned int n = fc->max_flows;
+	int rc;
 
 	tcp.fc = fc;
 	tcp.tx = tx;
@@ -1503,8 +1534,14 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	tcp.peek_buf = malloc(TCP_PEEK_BUF);
 	tcp.frame_buf = malloc(TCP_FRAME_BUF);
 	if (!tcp.conns || !tcp.ack_list || !tcp.free_list || !tcp.peek_buf ||
-	    !tcp.frame_buf)
+	    !tcp.frame_buf || idq_init(&tcp.waitq, n))
 		return -ENOMEM;
+	kind.tmr = &tcp.conns[0].tmr;
+	rc = loop_kind_add(&kind);
+	if (rc < 0)
+		return rc;
+	tcp.kind = (unsigned int)rc;
+	tcp.gw.fn = tcp_room_wake;
 	if (tcp_ooo_init(0))
 		return -ENOMEM;
 	tcp.peek_off = tcp_probe_peek_off();
