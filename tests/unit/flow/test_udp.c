@@ -134,21 +134,29 @@ static void parse_frame(const uint8_t *f, size_t len, struct ip_view *ip,
 
 static uint8_t gbuf[70000];
 
-/* The guest sends a UDP datagram */
-static void guest_udp(const char *src, uint16_t sport, const char *dst,
-		      uint16_t dport, const void *data, size_t len,
-		      uint64_t now_ns)
+/* Addresses of a frame from the guest, @src to @dst */
+static struct frame_addrs from_guest(const char *src, const char *dst)
 {
 	struct frame_addrs a = { 0 };
-	struct pkt_builder b;
-	struct pkt_cursor cur;
-	struct udp_view udp;
-	struct ip_view ip;
 
 	memcpy(a.src_mac, guest_mac, 6);
 	memcpy(a.dst_mac, our_mac, 6);
 	a.src = addr(src);
 	a.dst = addr(dst);
+	return a;
+}
+
+/* The guest sends a UDP datagram */
+static void guest_udp(const char *src, uint16_t sport, const char *dst,
+		      uint16_t dport, const void *data, size_t len,
+		      uint64_t now_ns)
+{
+	struct frame_addrs a = from_guest(src, dst);
+	struct pkt_builder b;
+	struct pkt_cursor cur;
+	struct udp_view udp;
+	struct ip_view ip;
+
 	pb_init(&b, gbuf, sizeof(gbuf));
 	assert_true(frame_udp(&b, &a, sport, dport, data, len));
 	parse_frame(gbuf, b.len, &ip, &cur);
@@ -166,17 +174,13 @@ static int nqueued;
 static void guest_udp_queued(const char *src, uint16_t sport, const char *dst,
 			     uint16_t dport, const char *data)
 {
-	struct frame_addrs a = { 0 };
+	struct frame_addrs a = from_guest(src, dst);
 	struct pkt_builder b;
 	struct pkt_cursor cur;
 	struct udp_view udp;
 	struct ip_view ip;
 
 	assert_true(nqueued < QUEUED_MAX);
-	memcpy(a.src_mac, guest_mac, 6);
-	memcpy(a.dst_mac, our_mac, 6);
-	a.src = addr(src);
-	a.dst = addr(dst);
 	pb_init(&b, qbuf[nqueued], sizeof(qbuf[0]));
 	assert_true(frame_udp(&b, &a, sport, dport, data, strlen(data)));
 	parse_frame(qbuf[nqueued], b.len, &ip, &cur);
@@ -199,16 +203,12 @@ static void guest_ping(const char *src, const char *dst, uint16_t id,
 {
 	uint8_t body[64] = { 0 };
 	size_t dlen = strlen(data);
-	struct frame_addrs a = { 0 };
+	struct frame_addrs a = from_guest(src, dst);
 	struct icmp_view icmp;
 	struct pkt_builder b;
 	struct pkt_cursor cur;
 	struct ip_view ip;
 
-	memcpy(a.src_mac, guest_mac, 6);
-	memcpy(a.dst_mac, our_mac, 6);
-	a.src = addr(src);
-	a.dst = addr(dst);
 	body[0] = inany_is_v4(&a.src) ? ICMP_ECHO_REQUEST :
 					 ICMPV6_ECHO_REQUEST;
 	body[4] = id >> 8;
@@ -247,29 +247,37 @@ static void expect_udp_frame(int i, const char *src, uint16_t sport,
 	assert_memory_equal(cur_peek(&cur, len), data, len);
 }
 
-/* A host UDP socket bound to @a:@port (0: any port) */
-static int host_sock(const char *a, uint16_t port)
+/* @a:@port as a socket address; returns its length */
+static socklen_t sockaddr_of(const char *a, uint16_t port,
+			     struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss = { 0 };
 	union inany ia = addr(a);
-	socklen_t sl;
-	int fd;
 
+	memset(ss, 0, sizeof(*ss));
 	if (inany_is_v4(&ia)) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
 		sin->sin_addr = ia.v4mapped.a4;
-		sl = sizeof(*sin);
+		return sizeof(*sin);
 	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
 		sin6->sin6_addr = ia.a6;
-		sl = sizeof(*sin6);
+		return sizeof(*sin6);
 	}
+}
+
+/* A host UDP socket bound to @a:@port (0: any port) */
+static int host_sock(const char *a, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sockaddr_of(a, port, &ss);
+	int fd;
+
 	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&ss, sl), 0);
@@ -333,6 +341,89 @@ static void expect_host_seq(int fd, const char *tag, int n)
 		assert_string_equal(buf, want);
 	}
 	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+}
+
+/* A server on the host side, on loopback: what the guest talks to */
+struct host_peer {
+	int fd;
+	uint16_t port;			/* bound port */
+	struct sockaddr_storage from;	/* source of the last datagram */
+};
+
+/* Open a peer on @a:@port (0: any port) */
+static void peer_open(struct host_peer *p, const char *a, uint16_t port)
+{
+	p->fd = host_sock(a, port);
+	p->port = sock_port(p->fd);
+}
+
+/* The peer receives exactly @data within 1 s */
+static void peer_expect(struct host_peer *p, const void *data, size_t len)
+{
+	uint8_t buf[2000];
+
+	assert_int_equal(host_recv(p->fd, buf, sizeof(buf), &p->from),
+			 (ssize_t)len);
+	assert_memory_equal(buf, data, len);
+}
+
+/* The peer received it from @a:@port */
+static void peer_from_is(const struct host_peer *p, const char *a,
+			 uint16_t port)
+{
+	peer_is(&p->from, a);
+	assert_int_equal(peer_port(&p->from), port);
+}
+
+/* The peer answers the source of its last datagram */
+static void peer_reply(struct host_peer *p, const void *data, size_t len)
+{
+	socklen_t sl = p->from.ss_family == AF_INET ?
+		       sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+
+	assert_int_equal(sendto(p->fd, data, len, 0,
+				(struct sockaddr *)&p->from, sl), (ssize_t)len);
+}
+
+/* The peer sends to @dst:@port (a forwarded port) */
+static void peer_send(struct host_peer *p, const char *dst, uint16_t port,
+		      const void *data, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sockaddr_of(dst, port, &ss);
+
+	assert_int_equal(sendto(p->fd, data, len, 0, (struct sockaddr *)&ss,
+				sl), (ssize_t)len);
+}
+
+/* The guest sends @data from @src:@sport to the peer's port at @dst, and
+ * the peer receives exactly that */
+static void guest_to_peer(struct host_peer *p, const char *src,
+			  uint16_t sport, const char *dst, const void *data,
+			  size_t len)
+{
+	guest_udp(src, sport, dst, p->port, data, len, clock_now_ns());
+	peer_expect(p, data, len);
+}
+
+/* Frame 0, the next one the loop delivers, is UDP from the peer, seen as
+ * @src, to @dst:@dport, carrying @data */
+static void peer_reaches_guest(const struct host_peer *p, const char *src,
+			       const char *dst, uint16_t dport,
+			       const void *data, size_t len)
+{
+	assert_int_equal(run_loop(1000), 0);
+	expect_udp_frame(0, src, p->port, dst, dport, data, len);
+}
+
+/* A port on @a with nobody behind it */
+static uint16_t dead_port(const char *a)
+{
+	int h = host_sock(a, 0);
+	uint16_t port = sock_port(h);
+
+	close(h);
+	return port;
 }
 
 static int lo_up(void)
@@ -408,131 +499,106 @@ static int setup(void **state)
 
 static void udp_echo_via_gateway(void **state)
 {
-	struct sockaddr_storage peer;
-	uint8_t buf[2000];
-	uint16_t hport, first_port;
-	int h;
+	struct host_peer h;
+	uint16_t first_port;
 
 	(void)state;
 	NEED_NETNS();
-	h = host_sock("127.0.0.1", 0);
-	hport = sock_port(h);
-
+	peer_open(&h, "127.0.0.1", 0);
 	nframes = 0;
-	guest_udp("192.0.2.2", 40000, "192.0.2.1", hport, "ping", 4,
-		  clock_now_ns());
+	guest_to_peer(&h, "192.0.2.2", 40000, "192.0.2.1", "ping", 4);
 	assert_int_equal(udp_flow_count(), 1);
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 4);
-	assert_memory_equal(buf, "ping", 4);
-	peer_is(&peer, "127.0.0.1");
-	first_port = peer_port(&peer);
+	peer_is(&h.from, "127.0.0.1");
+	first_port = peer_port(&h.from);
 
-	assert_int_equal(sendto(h, "pong!", 5, 0, (struct sockaddr *)&peer,
-				sizeof(struct sockaddr_in)), 5);
-	assert_int_equal(run_loop(1000), 0);
-	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", 40000,
-			 "pong!", 5);
+	peer_reply(&h, "pong!", 5);
+	peer_reaches_guest(&h, "192.0.2.1", "192.0.2.2", 40000, "pong!", 5);
 
 	/* Same 5-tuple: same flow, same host socket */
-	guest_udp("192.0.2.2", 40000, "192.0.2.1", hport, "again", 5,
-		  clock_now_ns());
+	guest_to_peer(&h, "192.0.2.2", 40000, "192.0.2.1", "again", 5);
 	assert_int_equal(udp_flow_count(), 1);
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 5);
-	assert_int_equal(peer_port(&peer), first_port);
+	assert_int_equal(peer_port(&h.from), first_port);
 	assert_int_equal(stats_get("udp", "to_host"), 2);
 	assert_int_equal(stats_get("udp", "to_guest"), 1);
-	close(h);
+	close(h.fd);
 }
 
 static void udp_dns_forward_reply_from_forward_addr(void **state)
 {
-	struct sockaddr_storage peer;
-	uint8_t buf[100];
-	int h;
+	struct host_peer h;
 
 	(void)state;
 	NEED_NETNS();
-	h = host_sock("127.0.0.2", 53);
+	peer_open(&h, "127.0.0.2", 53);
 	nframes = 0;
-	guest_udp("192.0.2.2", 40001, "192.0.2.3", 53, "query", 5,
-		  clock_now_ns());
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 5);
-	assert_int_equal(sendto(h, "answer", 6, 0, (struct sockaddr *)&peer,
-				sizeof(struct sockaddr_in)), 6);
-	assert_int_equal(run_loop(1000), 0);
-	expect_udp_frame(0, "192.0.2.3", 53, "192.0.2.2", 40001, "answer", 6);
+	guest_to_peer(&h, "192.0.2.2", 40001, "192.0.2.3", "query", 5);
+	peer_reply(&h, "answer", 6);
+	peer_reaches_guest(&h, "192.0.2.3", "192.0.2.2", 40001, "answer", 6);
 	assert_int_equal(udp_flow_count(), 2);
-	close(h);
+	close(h.fd);
+}
+
+/*
+ * A peer on @bind sends to the forwarded port at @to; the guest (@guest)
+ * sees it from @gw and answers; the peer hears the answer from @to (the
+ * address it addressed) and the forwarded port. @udp_flows: the count
+ * after each step, -1 not to check.
+ */
+static void inbound_round_trip(const char *bind, const char *to,
+			       const char *gw, const char *guest,
+			       const char *in, const char *out, int udp_flows)
+{
+	struct host_peer h;
+
+	peer_open(&h, bind, 0);
+	nframes = 0;
+	peer_send(&h, to, FWD_PORT, in, strlen(in));
+	peer_reaches_guest(&h, gw, guest, FWD_GUEST_PORT, in, strlen(in));
+	if (udp_flows >= 0)
+		assert_int_equal(udp_flow_count(), udp_flows);
+
+	/* The guest's reply goes back to the peer from the forwarded port */
+	guest_to_peer(&h, guest, FWD_GUEST_PORT, gw, out, strlen(out));
+	peer_from_is(&h, to, FWD_PORT);
+	if (udp_flows >= 0)
+		assert_int_equal(udp_flow_count(), udp_flows);
+	close(h.fd);
 }
 
 static void udp_inbound_forward_ipv4(void **state)
 {
-	struct sockaddr_in to = {
-		.sin_family = AF_INET,
-		.sin_port = htons(FWD_PORT),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	struct sockaddr_storage peer;
-	uint8_t buf[100];
-	uint16_t hport;
-	int h;
-
 	(void)state;
 	NEED_NETNS();
-	h = host_sock("127.0.0.1", 0);
-	hport = sock_port(h);
-	nframes = 0;
-	assert_int_equal(sendto(h, "in", 2, 0, (struct sockaddr *)&to,
-				sizeof(to)), 2);
-	assert_int_equal(run_loop(1000), 0);
 	/* 127.0.0.1 appears as the gateway, the port is mapped */
-	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", FWD_GUEST_PORT,
-			 "in", 2);
-	assert_int_equal(udp_flow_count(), 3);
-
-	/* The guest's reply goes back to the peer from the forwarded port */
-	guest_udp("192.0.2.2", FWD_GUEST_PORT, "192.0.2.1", hport, "out", 3,
-		  clock_now_ns());
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 3);
-	assert_memory_equal(buf, "out", 3);
-	peer_is(&peer, "127.0.0.1");
-	assert_int_equal(peer_port(&peer), FWD_PORT);
-	assert_int_equal(udp_flow_count(), 3);
-	close(h);
+	inbound_round_trip("127.0.0.1", "127.0.0.1", "192.0.2.1", "192.0.2.2",
+			   "in", "out", 3);
 }
 
 static void udp_flow_limit_refuses_new_keeps_old(void **state)
 {
-	struct sockaddr_storage peer;
+	struct sockaddr_storage from;
+	struct host_peer h;
 	uint8_t buf[100];
-	uint16_t hport;
-	int h;
 
 	(void)state;
 	NEED_NETNS();
-	h = host_sock("127.0.0.1", 0);
-	hport = sock_port(h);
+	peer_open(&h, "127.0.0.1", 0);
 	/* Three flows are open: this one takes the last id */
-	guest_udp("192.0.2.2", 41000, "192.0.2.1", hport, "a", 1,
-		  clock_now_ns());
+	guest_to_peer(&h, "192.0.2.2", 41000, "192.0.2.1", "a", 1);
 	assert_int_equal(flow_count(), MAX_FLOWS);
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
 
-	guest_udp("192.0.2.2", 41001, "192.0.2.1", hport, "b", 1,
+	guest_udp("192.0.2.2", 41001, "192.0.2.1", h.port, "b", 1,
 		  clock_now_ns());
-	guest_udp("192.0.2.2", 41002, "192.0.2.1", hport, "c", 1,
+	guest_udp("192.0.2.2", 41002, "192.0.2.1", h.port, "c", 1,
 		  clock_now_ns());
 	assert_int_equal(stats_get("udp", "refused_full"), 2);
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), -1);
+	assert_int_equal(host_recv(h.fd, buf, sizeof(buf), &from), -1);
 	assert_int_equal(udp_flow_count(), MAX_FLOWS);
 	assert_int_equal(flow_high_water(), MAX_FLOWS);
 
 	/* The existing flow still carries datagrams */
-	guest_udp("192.0.2.2", 41000, "192.0.2.1", hport, "d", 1,
-		  clock_now_ns());
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
-	assert_int_equal(buf[0], 'd');
-	close(h);
+	guest_to_peer(&h, "192.0.2.2", 41000, "192.0.2.1", "d", 1);
+	close(h.fd);
 }
 
 static void udp_idle_flows_expire(void **state)
@@ -561,34 +627,24 @@ static void expire_udp(void)
 static void udp_large_datagrams_one_frame_or_dropped(void **state)
 {
 	static uint8_t big[65500];
-	struct sockaddr_storage peer;
-	uint8_t buf[100];
-	uint16_t hport;
-	int h;
+	struct host_peer h;
 
 	(void)state;
 	NEED_NETNS();
-	h = host_sock("127.0.0.1", 0);
-	hport = sock_port(h);
+	peer_open(&h, "127.0.0.1", 0);
 	nframes = 0;
-	guest_udp("192.0.2.2", 42000, "192.0.2.1", hport, "x", 1,
-		  clock_now_ns());
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
+	guest_to_peer(&h, "192.0.2.2", 42000, "192.0.2.1", "x", 1);
 	/* MTU 65520: up to 65520 - 20 - 8 = 65492 bytes fit in one frame */
 	memset(big, 'z', sizeof(big));
-	assert_int_equal(sendto(h, big, 65492, 0, (struct sockaddr *)&peer,
-				sizeof(struct sockaddr_in)), 65492);
-	assert_int_equal(run_loop(1000), 0);
-	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", 42000, big,
-			 65492);
+	peer_reply(&h, big, 65492);
+	peer_reaches_guest(&h, "192.0.2.1", "192.0.2.2", 42000, big, 65492);
 	/* One byte more does not fit: dropped and counted, never split */
 	nframes = 0;
-	assert_int_equal(sendto(h, big, 65493, 0, (struct sockaddr *)&peer,
-				sizeof(struct sockaddr_in)), 65493);
+	peer_reply(&h, big, 65493);
 	assert_int_equal(run_loop(300), 1);
 	assert_int_equal(nframes, 0);
 	assert_int_equal(stats_get("udp", "drop_too_big"), 1);
-	close(h);
+	close(h.fd);
 }
 
 static void icmp_echo_rewrite_checks(void **state)
@@ -649,82 +705,51 @@ static void expect_echo_reply(int i, const char *src, const char *dst,
 	assert_memory_equal(cur_peek(&cur, 4 + dlen) + 4, data, dlen);
 }
 
+/* The guest pings @dst, which answers: @flows echo flows are then open */
+static void ping_answered(const char *src, const char *dst, uint16_t id,
+			  uint16_t seq, const char *data, int flows)
+{
+	nframes = 0;
+	guest_ping(src, dst, id, seq, data);
+	assert_int_equal(icmp_flow_count(), flows);
+	assert_int_equal(run_loop(1000), 0);
+	expect_echo_reply(0, dst, src, id, seq, data);
+}
+
 static void icmp_echo_to_gateway_ipv4_and_ipv6(void **state)
 {
 	(void)state;
 	NEED_NETNS();
 	assert_int_equal(write_sysctl("/proc/sys/net/ipv4/ping_group_range",
 				      "0 2147483647"), 0);
-	nframes = 0;
-	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 3, "hello");
-	assert_int_equal(icmp_flow_count(), 1);
-	assert_int_equal(run_loop(1000), 0);
-	expect_echo_reply(0, "192.0.2.1", "192.0.2.2", 0x4242, 3, "hello");
-
-	nframes = 0;
-	guest_ping("fd00::2", "fd00::1", 0x0102, 9, "six");
-	assert_int_equal(icmp_flow_count(), 2);
-	assert_int_equal(run_loop(1000), 0);
-	expect_echo_reply(0, "fd00::1", "fd00::2", 0x0102, 9, "six");
-
+	ping_answered("192.0.2.2", "192.0.2.1", 0x4242, 3, "hello", 1);
+	ping_answered("fd00::2", "fd00::1", 0x0102, 9, "six", 2);
 	/* Same id again: same flow */
-	nframes = 0;
-	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 4, "again");
-	assert_int_equal(icmp_flow_count(), 2);
-	assert_int_equal(run_loop(1000), 0);
-	expect_echo_reply(0, "192.0.2.1", "192.0.2.2", 0x4242, 4, "again");
+	ping_answered("192.0.2.2", "192.0.2.1", 0x4242, 4, "again", 2);
 	assert_int_equal(stats_get("icmp", "replies"), 3);
 }
 
 static void udp_inbound_forward_ipv6(void **state)
 {
-	struct sockaddr_in6 to = {
-		.sin6_family = AF_INET6,
-		.sin6_port = htons(FWD_PORT),
-		.sin6_addr = IN6ADDR_LOOPBACK_INIT,
-	};
-	struct sockaddr_storage peer;
-	uint8_t buf[100];
-	uint16_t hport;
-	int h;
-
 	(void)state;
 	NEED_NETNS();
 	expire_udp();
-	h = host_sock("::1", 0);
-	hport = sock_port(h);
-	nframes = 0;
-	assert_int_equal(sendto(h, "in6", 3, 0, (struct sockaddr *)&to,
-				sizeof(to)), 3);
-	assert_int_equal(run_loop(1000), 0);
-	expect_udp_frame(0, "fd00::1", hport, "fd00::2", FWD_GUEST_PORT,
-			 "in6", 3);
-	guest_udp("fd00::2", FWD_GUEST_PORT, "fd00::1", hport, "out6", 4,
-		  clock_now_ns());
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 4);
-	peer_is(&peer, "::1");
-	assert_int_equal(peer_port(&peer), FWD_PORT);
-	close(h);
+	inbound_round_trip("::1", "::1", "fd00::1", "fd00::2", "in6", "out6",
+			   -1);
 }
 
 static void udp_no_room_waits_instead_of_dropping(void **state)
 {
-	struct sockaddr_storage peer;
-	uint8_t buf[100];
-	uint16_t hport;
-	int h, i;
+	struct host_peer h;
+	int i;
 
 	(void)state;
 	NEED_NETNS();
 	expire_udp();
-	h = host_sock("127.0.0.1", 0);
-	hport = sock_port(h);
-	guest_udp("192.0.2.2", 43000, "192.0.2.1", hport, "x", 1,
-		  clock_now_ns());
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 1);
+	peer_open(&h, "127.0.0.1", 0);
+	guest_to_peer(&h, "192.0.2.2", 43000, "192.0.2.1", "x", 1);
 	for (i = 0; i < 3; i++)
-		sendto(h, "r", 1, 0, (struct sockaddr *)&peer,
-		       sizeof(struct sockaddr_in));
+		peer_reply(&h, "r", 1);
 	room = 0;
 	nframes = 0;
 	assert_int_equal(run_loop(100), 1);
@@ -733,7 +758,7 @@ static void udp_no_room_waits_instead_of_dropping(void **state)
 	guest_tx_wake(&tx, clock_now_ns());
 	assert_int_equal(run_loop(1000), 0);
 	assert_true(nframes >= 1);
-	close(h);
+	close(h.fd);
 }
 
 /* Frame @i is a port unreachable from @src quoting guest port @gport */
@@ -776,19 +801,13 @@ static void expect_port_unreach(int i, const char *src, uint16_t gport,
 static void udp_port_unreachable_reaches_guest(void **state)
 {
 	uint16_t port4, port6;
-	int h;
 
 	(void)state;
 	NEED_NETNS();
 	expire_udp();
 	/* Ports with nobody behind them */
-	h = host_sock("127.0.0.1", 0);
-	port4 = sock_port(h);
-	close(h);
-	h = host_sock("::1", 0);
-	port6 = sock_port(h);
-	close(h);
-
+	port4 = dead_port("127.0.0.1");
+	port6 = dead_port("::1");
 	nframes = 0;
 	guest_udp("192.0.2.2", 44000, "192.0.2.1", port4, "x", 1,
 		  clock_now_ns());
@@ -806,61 +825,30 @@ static void udp_port_unreachable_reaches_guest(void **state)
 /* A peer that addressed 127.0.0.5 hears the guest's reply from 127.0.0.5 */
 static void udp_inbound_reply_from_addressed_local(void **state)
 {
-	struct sockaddr_in to = {
-		.sin_family = AF_INET,
-		.sin_port = htons(FWD_PORT),
-	};
-	struct sockaddr_storage peer;
-	uint8_t buf[100];
-	uint16_t hport;
-	int h;
-
 	(void)state;
 	NEED_NETNS();
 	expire_udp();
-	inet_pton(AF_INET, "127.0.0.5", &to.sin_addr);
-	h = host_sock("127.0.0.1", 0);
-	hport = sock_port(h);
-	nframes = 0;
-	assert_int_equal(sendto(h, "in", 2, 0, (struct sockaddr *)&to,
-				sizeof(to)), 2);
-	assert_int_equal(run_loop(1000), 0);
-	expect_udp_frame(0, "192.0.2.1", hport, "192.0.2.2", FWD_GUEST_PORT,
-			 "in", 2);
-	guest_udp("192.0.2.2", FWD_GUEST_PORT, "192.0.2.1", hport, "out", 3,
-		  clock_now_ns());
-	assert_int_equal(host_recv(h, buf, sizeof(buf), &peer), 3);
-	peer_is(&peer, "127.0.0.5");
-	assert_int_equal(peer_port(&peer), FWD_PORT);
-	close(h);
+	inbound_round_trip("127.0.0.1", "127.0.0.5", "192.0.2.1", "192.0.2.2",
+			   "in", "out", -1);
 }
 
 /* Inbound flows go to the address the guest was last seen using */
 static void udp_inbound_follows_observed_guest_address(void **state)
 {
-	struct sockaddr_in6 to = {
-		.sin6_family = AF_INET6,
-		.sin6_port = htons(FWD_PORT),
-		.sin6_addr = IN6ADDR_LOOPBACK_INIT,
-	};
-	uint16_t hport;
-	int h;
+	struct host_peer h;
 
 	(void)state;
 	NEED_NETNS();
 	expire_udp();
-	h = host_sock("::1", 0);
-	hport = sock_port(h);
+	peer_open(&h, "::1", 0);
 	/* The guest talks from a SLAAC address, not the configured one */
-	guest_udp("fd00::5054:ff:fe12:3456", 45000, "fd00::1", hport, "hi", 2,
-		  clock_now_ns());
+	guest_to_peer(&h, "fd00::5054:ff:fe12:3456", 45000, "fd00::1", "hi",
+		      2);
 	nframes = 0;
-	assert_int_equal(sendto(h, "in", 2, 0, (struct sockaddr *)&to,
-				sizeof(to)), 2);
-	assert_int_equal(run_loop(1000), 0);
-	expect_udp_frame(0, "fd00::1", hport, "fd00::5054:ff:fe12:3456",
-			 FWD_GUEST_PORT, "in", 2);
-	close(h);
+	peer_send(&h, "::1", FWD_PORT, "in", 2);
+	peer_reaches_guest(&h, "fd00::1", "fd00::5054:ff:fe12:3456",
+			   FWD_GUEST_PORT, "in", 2);
+	close(h.fd);
 }
 
 static void icmp_idle_flows_expire(void **state)
@@ -876,9 +864,7 @@ static void icmp_idle_flows_expire(void **state)
 	icmp_set_idle(ICMP_IDLE_NS);
 
 	/* A new request after expiry opens a new flow and still works */
-	guest_ping("192.0.2.2", "192.0.2.1", 0x4242, 5, "back");
-	assert_int_equal(run_loop(1000), 0);
-	expect_echo_reply(0, "192.0.2.1", "192.0.2.2", 0x4242, 5, "back");
+	ping_answered("192.0.2.2", "192.0.2.1", 0x4242, 5, "back", 1);
 	assert_int_equal(icmp_flow_count(), 1);
 }
 
