@@ -159,6 +159,28 @@ static void feed(void)
 	feed_to(ALL_SERVERS, DHCPV6_SERVER_PORT);
 }
 
+#define CID	0x1	/* with the client's DUID */
+#define SID	0x2	/* with our (the server's) DUID */
+
+/* Start a message of @type with the identifiers in @ids */
+static void m_begin(uint8_t type, unsigned int ids)
+{
+	m_start(type);
+	if (ids & CID)
+		m_clientid();
+	if (ids & SID)
+		m_serverid();
+}
+
+/* Send a message of @type: @ids, then one IA_NA (@iaid, @addr) */
+static void feed_ia(uint8_t type, unsigned int ids, uint32_t iaid,
+		    const char *addr)
+{
+	m_begin(type, ids);
+	m_ia_na(iaid, addr);
+	feed();
+}
+
 /**
  * struct reply - a parsed DHCPv6 answer
  * @type:	message type
@@ -227,6 +249,25 @@ static int opt_count(struct pkt_cursor c, uint16_t code)
 		assert_true(cur_skip(&c, get_be16(h + 2)));
 	}
 	return n;
+}
+
+/* Option list @opts carries a Status Code option with @status */
+static void check_status(struct pkt_cursor opts, uint16_t status)
+{
+	const uint8_t *o;
+	size_t len;
+
+	o = opt_find(opts, O_STATUS, &len);
+	assert_non_null(o);
+	assert_true(len >= 2);
+	assert_int_equal(get_be16(o), status);
+}
+
+/* Answer @i is of @type, from us to the guest; parsed into @rep */
+static void expect_reply(int i, uint8_t type, struct reply *rep)
+{
+	parse_reply(i, rep);
+	assert_int_equal(rep->type, type);
 }
 
 static void check_ids(const struct reply *rep)
@@ -324,14 +365,12 @@ static void solicit_gets_advertise(void **state)
 	size_t len;
 
 	(void)state;
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	m_common();
 	m_ia_na(0x11223344, NULL);
 	feed();
 	assert_int_equal(su_frames, 1);
-	parse_reply(0, &rep);
-	assert_int_equal(rep.type, ADVERTISE);
+	expect_reply(0, ADVERTISE, &rep);
 	check_ids(&rep);
 	check_ia_addr(&rep, 0x11223344);
 	check_config(&rep);
@@ -351,14 +390,12 @@ static void solicit_with_rapid_commit_gets_reply(void **state)
 	size_t len;
 
 	(void)state;
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	m_opt(O_RAPID, NULL, 0);
 	m_ia_na(7, NULL);
 	feed();
 	assert_int_equal(su_frames, 1);
-	parse_reply(0, &rep);
-	assert_int_equal(rep.type, REPLY);
+	expect_reply(0, REPLY, &rep);
 	check_ids(&rep);
 	check_ia_addr(&rep, 7);
 	assert_non_null(opt_find(rep.opts, O_RAPID, &len));
@@ -369,19 +406,14 @@ static void solicit_with_rapid_commit_gets_reply(void **state)
 static void solicit_without_ia_na_gets_no_addrs(void **state)
 {
 	struct reply rep;
-	const uint8_t *o;
 	size_t len;
 
 	(void)state;
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	m_opt(O_RAPID, NULL, 0);
 	feed();
-	parse_reply(0, &rep);
-	assert_int_equal(rep.type, ADVERTISE);	/* nothing to commit */
-	o = opt_find(rep.opts, O_STATUS, &len);
-	assert_non_null(o);
-	assert_int_equal(get_be16(o), 2);	/* NoAddrsAvail */
+	expect_reply(0, ADVERTISE, &rep);	/* nothing to commit */
+	check_status(rep.opts, 2);	/* NoAddrsAvail */
 	assert_null(opt_find(rep.opts, O_IA_NA, &len));
 }
 
@@ -394,9 +426,7 @@ static void second_ia_na_gets_no_addrs(void **state)
 	size_t len;
 
 	(void)state;
-	m_start(REQUEST);
-	m_clientid();
-	m_serverid();
+	m_begin(REQUEST, CID | SID);
 	m_ia_na(1, GUEST_ADDR);
 	m_ia_na(2, NULL);
 	feed();
@@ -412,9 +442,7 @@ static void second_ia_na_gets_no_addrs(void **state)
 	assert_int_equal(get_be32(o), 2);
 	c = cur_make(o + 12, len - 12);
 	assert_null(opt_find(c, O_IAADDR, &len));
-	o = opt_find(c, O_STATUS, &len);
-	assert_non_null(o);
-	assert_int_equal(get_be16(o), 2);
+	check_status(c, 2);
 }
 
 static void request_renew_rebind_get_reply(void **state)
@@ -425,16 +453,13 @@ static void request_renew_rebind_get_reply(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(types); i++) {
-		m_start((uint8_t)types[i]);
-		m_clientid();
-		if (types[i] != REBIND)
-			m_serverid();
+		m_begin((uint8_t)types[i],
+			types[i] == REBIND ? CID : CID | SID);
 		m_common();
 		m_ia_na(0x42, GUEST_ADDR);
 		feed();
 		assert_int_equal(su_frames, (int)i + 1);
-		parse_reply((int)i, &rep);
-		assert_int_equal(rep.type, REPLY);
+		expect_reply((int)i, REPLY, &rep);
 		check_ids(&rep);
 		check_ia_addr(&rep, 0x42);
 		check_config(&rep);
@@ -450,13 +475,11 @@ static void request_for_another_server_is_dropped(void **state)
 	static const uint8_t other[] = { 0, 3, 0, 1, 1, 2, 3, 4, 5, 6 };
 
 	(void)state;
-	m_start(REQUEST);
-	m_clientid();
+	m_begin(REQUEST, CID);
 	m_opt(O_SERVERID, other, sizeof(other));
 	m_ia_na(1, NULL);
 	feed();
-	m_start(RENEW);
-	m_clientid();
+	m_begin(RENEW, CID);
 	m_opt(O_SERVERID, our_duid, sizeof(our_duid) - 1);
 	m_ia_na(1, NULL);
 	feed();
@@ -467,28 +490,26 @@ static void request_for_another_server_is_dropped(void **state)
 /* RFC 8415 section 16: identifiers each message type needs or forbids */
 static void identifier_rules_are_enforced(void **state)
 {
+	static const struct {
+		uint8_t type;
+		unsigned int ids;
+		bool ia;
+	} bad[] = {
+		{ REQUEST, CID, true },		/* no server id */
+		{ REQUEST, SID, true },		/* no client id */
+		{ SOLICIT, CID | SID, true },	/* server id in a Solicit */
+		{ REBIND, CID | SID, false },	/* server id in a Rebind */
+		{ INFO_REQUEST, CID, true },	/* IA in an Info-request */
+	};
+	size_t i;
+
 	(void)state;
-	m_start(REQUEST);		/* no server id */
-	m_clientid();
-	m_ia_na(1, NULL);
-	feed();
-	m_start(REQUEST);		/* no client id */
-	m_serverid();
-	m_ia_na(1, NULL);
-	feed();
-	m_start(SOLICIT);		/* server id in a Solicit */
-	m_clientid();
-	m_serverid();
-	m_ia_na(1, NULL);
-	feed();
-	m_start(REBIND);		/* server id in a Rebind */
-	m_clientid();
-	m_serverid();
-	feed();
-	m_start(INFO_REQUEST);		/* IA in an Information-request */
-	m_clientid();
-	m_ia_na(1, NULL);
-	feed();
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		m_begin(bad[i].type, bad[i].ids);
+		if (bad[i].ia)
+			m_ia_na(1, NULL);
+		feed();
+	}
 	assert_int_equal(su_frames, 0);
 	assert_int_equal(ctr("drop_ids"), 5);
 }
@@ -496,35 +517,21 @@ static void identifier_rules_are_enforced(void **state)
 static void confirm_says_on_link_or_not(void **state)
 {
 	struct reply rep;
-	const uint8_t *o;
 	size_t len;
 
 	(void)state;
-	m_start(CONFIRM);
-	m_clientid();
-	m_ia_na(1, "fd00::abcd");
-	feed();
-	parse_reply(0, &rep);
-	assert_int_equal(rep.type, REPLY);
+	feed_ia(CONFIRM, CID, 1, "fd00::abcd");
+	expect_reply(0, REPLY, &rep);
 	check_ids(&rep);
-	o = opt_find(rep.opts, O_STATUS, &len);
-	assert_non_null(o);
-	assert_int_equal(get_be16(o), 0);		/* Success */
+	check_status(rep.opts, 0);		/* Success */
 	assert_null(opt_find(rep.opts, O_IA_NA, &len));
 
-	m_start(CONFIRM);
-	m_clientid();
-	m_ia_na(1, "2001:db8::1");
-	feed();
+	feed_ia(CONFIRM, CID, 1, "2001:db8::1");
 	parse_reply(1, &rep);
-	o = opt_find(rep.opts, O_STATUS, &len);
-	assert_non_null(o);
-	assert_int_equal(get_be16(o), 4);		/* NotOnLink */
+	check_status(rep.opts, 4);		/* NotOnLink */
 
-	m_start(CONFIRM);		/* no addresses: no reply (18.3.3) */
-	m_clientid();
-	m_ia_na(1, NULL);
-	feed();
+	/* no addresses: no reply (18.3.3) */
+	feed_ia(CONFIRM, CID, 1, NULL);
 	assert_int_equal(su_frames, 2);
 	assert_int_equal(ctr("drop_confirm"), 1);
 }
@@ -535,21 +542,18 @@ static void information_request_gets_config_only(void **state)
 	size_t len;
 
 	(void)state;
-	m_start(INFO_REQUEST);
-	m_clientid();
+	m_begin(INFO_REQUEST, CID);
 	m_common();
 	feed();
 	assert_int_equal(su_frames, 1);
-	parse_reply(0, &rep);
-	assert_int_equal(rep.type, REPLY);
+	expect_reply(0, REPLY, &rep);
 	check_ids(&rep);
 	check_config(&rep);
 	assert_null(opt_find(rep.opts, O_IA_NA, &len));
 	assert_int_equal(ctr("information_request"), 1);
 
 	/* client id is optional here; a server id must be ours */
-	m_start(INFO_REQUEST);
-	m_serverid();
+	m_begin(INFO_REQUEST, SID);
 	feed();
 	assert_int_equal(su_frames, 2);
 	parse_reply(1, &rep);
@@ -559,26 +563,13 @@ static void information_request_gets_config_only(void **state)
 static void release_and_decline_get_success(void **state)
 {
 	struct reply rep;
-	const uint8_t *o;
-	size_t len;
 
 	(void)state;
-	m_start(RELEASE);
-	m_clientid();
-	m_serverid();
-	m_ia_na(1, GUEST_ADDR);
-	feed();
-	m_start(DECLINE);
-	m_clientid();
-	m_serverid();
-	m_ia_na(1, GUEST_ADDR);
-	feed();
+	feed_ia(RELEASE, CID | SID, 1, GUEST_ADDR);
+	feed_ia(DECLINE, CID | SID, 1, GUEST_ADDR);
 	assert_int_equal(su_frames, 2);
-	parse_reply(1, &rep);
-	assert_int_equal(rep.type, REPLY);
-	o = opt_find(rep.opts, O_STATUS, &len);
-	assert_non_null(o);
-	assert_int_equal(get_be16(o), 0);
+	expect_reply(1, REPLY, &rep);
+	check_status(rep.opts, 0);
 }
 
 static void options_follow_conf(void **state)
@@ -591,8 +582,7 @@ static void options_follow_conf(void **state)
 	dc.search_count = 0;		/* --no-dhcp-search */
 	dc.fqdn[0] = 0;			/* no --fqdn */
 	reinit();
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	m_common();
 	m_ia_na(1, NULL);
 	feed();
@@ -612,8 +602,7 @@ static void fqdn_override_flag(void **state)
 	size_t len;
 
 	(void)state;
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	m_opt(O_FQDN, fqdn, sizeof(fqdn));
 	m_ia_na(1, NULL);
 	feed();
@@ -628,10 +617,7 @@ static void no_dhcpv6_drops_everything(void **state)
 	(void)state;
 	dc.enabled = false;
 	reinit();
-	m_start(SOLICIT);
-	m_clientid();
-	m_ia_na(1, NULL);
-	feed();
+	feed_ia(SOLICIT, CID, 1, NULL);
 	assert_int_equal(su_frames, 0);
 	assert_int_equal(ctr("disabled"), 1);
 }
@@ -645,11 +631,7 @@ static void no_address_means_no_addrs_avail(void **state)
 	(void)state;
 	memset(&dc.addr, 0, sizeof(dc.addr));
 	reinit();
-	m_start(REQUEST);
-	m_clientid();
-	m_serverid();
-	m_ia_na(9, NULL);
-	feed();
+	feed_ia(REQUEST, CID | SID, 9, NULL);
 	parse_reply(0, &rep);
 	o = opt_find(rep.opts, O_IA_NA, &len);
 	assert_non_null(o);
@@ -661,8 +643,7 @@ static void no_address_means_no_addrs_avail(void **state)
 static void wants_only_server_addresses_and_port(void **state)
 {
 	(void)state;
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	m_ia_na(1, NULL);
 	feed_to(OUR_LL, DHCPV6_SERVER_PORT);		/* unicast to us */
 	assert_int_equal(su_frames, 1);
@@ -683,18 +664,15 @@ static void malformed_messages_are_dropped(void **state)
 	feed();
 	assert_int_equal(ctr("drop_short"), 1);
 
-	m_start(SOLICIT);			/* option past the end */
-	m_clientid();
+	m_begin(SOLICIT, CID);			/* option past the end */
 	m_opt(O_ELAPSED, trunc, 2);
 	mb.buf[mb.len - 3] = 9;			/* length 2 -> 9 */
 	feed();
-	m_start(SOLICIT);			/* header cut in half */
-	m_clientid();
+	m_begin(SOLICIT, CID);			/* header cut in half */
 	pb_be16(&mb, O_ELAPSED);
 	pb_u8(&mb, 0);
 	feed();
-	m_start(SOLICIT);			/* two client ids */
-	m_clientid();
+	m_begin(SOLICIT, CID);			/* two client ids */
 	m_clientid();
 	m_ia_na(1, NULL);
 	feed();
@@ -704,31 +682,24 @@ static void malformed_messages_are_dropped(void **state)
 	m_start(SOLICIT);			/* DUID of one byte */
 	m_opt(O_CLIENTID, long_duid, 1);
 	feed();
-	m_start(SOLICIT);			/* IA_NA shorter than 12 */
-	m_clientid();
+	m_begin(SOLICIT, CID);			/* IA_NA shorter than 12 */
 	m_opt(O_IA_NA, long_duid, 11);
 	feed();
-	m_start(SOLICIT);			/* rapid commit with data */
-	m_clientid();
+	m_begin(SOLICIT, CID);			/* rapid commit with data */
 	m_opt(O_RAPID, trunc, 1);
 	feed();
-	m_start(SOLICIT);			/* IA_NA sub-option overrun */
-	m_clientid();
+	m_begin(SOLICIT, CID);			/* IA_NA sub-option overrun */
 	m_ia_na(1, GUEST_ADDR);
 	mb.buf[mb.len - 25] = 200;		/* IAADDR length */
 	feed();
-	m_start(SOLICIT);			/* empty FQDN */
-	m_clientid();
+	m_begin(SOLICIT, CID);			/* empty FQDN */
 	m_opt(O_FQDN, NULL, 0);
 	feed();
 	assert_int_equal(ctr("drop_malformed"), 9);
 
-	m_start(RELAY_FORW);
-	m_clientid();
+	m_begin(RELAY_FORW, CID);
 	feed();
-	m_start(ADVERTISE);
-	m_clientid();
-	m_serverid();
+	m_begin(ADVERTISE, CID | SID);
 	feed();
 	m_start(200);
 	feed();
@@ -736,10 +707,7 @@ static void malformed_messages_are_dropped(void **state)
 	assert_int_equal(su_frames, 0);
 
 	/* and a good message after all that is answered */
-	m_start(SOLICIT);
-	m_clientid();
-	m_ia_na(1, NULL);
-	feed();
+	feed_ia(SOLICIT, CID, 1, NULL);
 	assert_int_equal(su_frames, 1);
 }
 
@@ -750,14 +718,12 @@ static void too_many_options_are_dropped(void **state)
 	int i;
 
 	(void)state;
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	for (i = 0; i < 100; i++)
 		m_opt(O_ELAPSED, zero, 2);
 	feed();
 
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	pb_be16(&mb, O_IA_NA);
 	pb_be16(&mb, 12 + 100 * 4);
 	pb_be32(&mb, 1);
@@ -767,8 +733,7 @@ static void too_many_options_are_dropped(void **state)
 		m_opt(100, NULL, 0);		/* empty sub-options */
 	feed();
 
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	for (i = 0; i < 20; i++)
 		m_ia_na((uint32_t)i, GUEST_ADDR);	/* 40 options */
 	for (i = 0; i < 30; i++)
@@ -778,8 +743,7 @@ static void too_many_options_are_dropped(void **state)
 	assert_int_equal(ctr("drop_too_many_options"), 3);
 
 	/* a handful of IA_NAs past DHCPV6_IA_MAX: the first four answered */
-	m_start(SOLICIT);
-	m_clientid();
+	m_begin(SOLICIT, CID);
 	for (i = 0; i < 6; i++)
 		m_ia_na((uint32_t)i, NULL);
 	feed();
@@ -790,10 +754,7 @@ static void send_failure_is_counted(void **state)
 {
 	(void)state;
 	su_send_rc = -EAGAIN;
-	m_start(SOLICIT);
-	m_clientid();
-	m_ia_na(1, NULL);
-	feed();
+	feed_ia(SOLICIT, CID, 1, NULL);
 	assert_int_equal(ctr("tx_error"), 1);
 	assert_int_equal(ctr("advertise_sent"), 0);
 }
