@@ -4,9 +4,10 @@
 Owns: launching gangway exactly as QEMU 10.1's -netdev passt does (Gangway),
 a network-namespace guest whose eth0 is a tap device relayed to gangway's
 stream socket (NsGuest), and a QEMU guest booting Debian's kernel with a
-busybox initramfs that runs a test script (QemuGuest). Every object cleans
-up what it created (processes, namespaces, files) even when a test fails,
-and checks on teardown that gangway did not crash.
+busybox initramfs that runs a test script (QemuGuest), and loopback
+servers for a guest's TCP transfer both ways (HostTransfer). Every object
+cleans up what it created (processes, namespaces, files) even when a test
+fails, and checks on teardown that gangway did not crash.
 
 Network rule: guests here reach nothing but gangway; gangway's tests talk
 only to loopback servers. Nothing in this file sends traffic elsewhere.
@@ -18,6 +19,7 @@ only to loopback servers. Nothing in this file sends traffic elsewhere.
 """
 
 import ctypes
+import hashlib
 import os
 import re
 import secrets
@@ -27,6 +29,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -366,7 +369,53 @@ class ShResult(str):
         return s
 
 
-class NsGuest:
+class _GuestBase:
+    """What NsGuest and QemuGuest share: a with-block that tears down
+    whatever _start() set up even when _start() fails halfway, and a
+    teardown that stops gangway, shows its logs when the test failed or
+    gangway crashed, and fails the test on a crash."""
+
+    gangway = None
+    workdir = None
+
+    def __enter__(self):
+        try:
+            self._start()
+        except BaseException:
+            self._teardown(failed=True)
+            raise
+        return self
+
+    def __exit__(self, et, ev, tb):
+        self._teardown(failed=et is not None)
+
+    def _start(self):
+        raise NotImplementedError
+
+    def _teardown(self, failed):
+        raise NotImplementedError
+
+    def _logs_to_show(self):
+        """(title, text) pairs printed with gangway's stderr on failure."""
+        return []
+
+    def _stop_gangway(self, failed):
+        """Terminate gangway; print the logs if failed or crashed, clean up
+        its files and the work directory. Return the crash report, which
+        the caller raises (GangwayCrashed) once the rest is torn down."""
+        report = None
+        if self.gangway is not None:
+            self.gangway.terminate()
+            report = self.gangway.crash_report()
+            if failed or report:
+                for title, text in self._logs_to_show():
+                    print('--- %s ---\n%s' % (title, text))
+                print('--- gangway stderr ---\n' + self.gangway.logs())
+            self.gangway.cleanup()
+        return report
+
+
+class NsGuest(_GuestBase):
     """A network namespace whose eth0 is a tap device relayed to gangway.
 
     with NsGuest(gangway_args=[...]) as ns: creates namespace gwt-XXXXXXXX,
@@ -396,17 +445,6 @@ class NsGuest:
         self._ns_created = False
 
     # -- setup and teardown --
-    def __enter__(self):
-        try:
-            self._start()
-        except BaseException:
-            self._teardown(failed=True)
-            raise
-        return self
-
-    def __exit__(self, et, ev, tb):
-        self._teardown(failed=et is not None)
-
     def _start(self):
         self.workdir = tempfile.mkdtemp(prefix='gwt-ns-')
         os.chmod(self.workdir, 0o1777)
@@ -450,8 +488,14 @@ class NsGuest:
             raise HarnessError('relay did not start: %s' %
                                open(self.relay_log).read())
 
+    def _logs_to_show(self):
+        try:
+            with open(self.relay_log) as f:
+                return [('relay stderr', f.read())]
+        except (OSError, AttributeError):
+            return []
+
     def _teardown(self, failed):
-        report = None
         for p in self._procs:
             if p.poll() is None:
                 p.terminate()
@@ -469,17 +513,7 @@ class NsGuest:
                 self.relay.wait()
         if self.relay is not None:
             self.relay.stdout.close()
-        if self.gangway is not None:
-            self.gangway.terminate()
-            report = self.gangway.crash_report()
-            if failed or report:
-                print('--- gangway stderr ---\n' + self.gangway.logs())
-                try:
-                    print('--- relay stderr ---\n' +
-                          open(self.relay_log).read())
-                except (OSError, AttributeError):
-                    pass
-            self.gangway.cleanup()
+        report = self._stop_gangway(failed)
         if self._ns_created:
             subprocess.run(['ip', 'netns', 'delete', self.name],
                            stderr=subprocess.DEVNULL)
@@ -632,7 +666,7 @@ def parse_results(text):
     return res
 
 
-class QemuGuest:
+class QemuGuest(_GuestBase):
     """A QEMU guest (Debian kernel, busybox initramfs) on gangway.
 
     script is shell run by the guest's /init after eth0 is up, with the
@@ -668,18 +702,12 @@ class QemuGuest:
         self.output = ''
         self.workdir = None
 
-    def __enter__(self):
-        try:
-            self._prepare()
-        except BaseException:
-            self._teardown(failed=True)
-            raise
-        return self
-
-    def __exit__(self, et, ev, tb):
-        self._teardown(failed=et is not None)
+    def _start(self):
+        self._prepare()
 
     def _prepare(self):
+        """Build the initramfs with the script, start gangway, compose
+        QEMU's command line (run() starts QEMU)."""
         self.kernel, self.initrd = guest_images()
         self.workdir = tempfile.mkdtemp(prefix='gwt-qemu-')
         os.chmod(self.workdir, 0o1777)
@@ -775,24 +803,124 @@ class QemuGuest:
         """RESULT lines of the serial output as a dict."""
         return parse_results(self.output if text is None else text)
 
+    def _logs_to_show(self):
+        return [('serial console', self.output)]
+
     def _teardown(self, failed):
-        report = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        if self.gangway is not None:
-            self.gangway.terminate()
-            report = self.gangway.crash_report()
-            if failed or report:
-                print('--- serial console ---\n' + self.output)
-                print('--- gangway stderr ---\n' + self.gangway.logs())
-            self.gangway.cleanup()
+        report = self._stop_gangway(failed)
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
         if report and not failed:
             raise GangwayCrashed(report)
 
 
-__all__ = ['Gangway', 'NsGuest', 'QemuGuest', 'gangway_path', 'relay_path',
-           'build_dir', 'guest_images', 'parse_results', 'HarnessError',
-           'GangwayCrashed', 'ShResult']
+class HostTransfer:
+    """Loopback TCP servers for a guest's transfer both ways, with the
+    guest's half of it as script lines.
+
+    up takes one connection and hashes everything to EOF (the upload);
+    down sends size random bytes to one connection (the download). The
+    guest script (guest_script()) uploads size random bytes to up and
+    downloads from down through the gateway address, reporting up_sha,
+    up_rc and down_sha; check() asserts both directions arrived whole.
+
+        with HostTransfer(8 << 20) as t:
+            with QemuGuest(script='dhcp4\n' + t.guest_script()) as q:
+                q.run()
+            t.check(q.results(), q.output)
+    """
+
+    def __init__(self, size, timeout=600):
+        self.size = size
+        self.data = os.urandom(size)
+        self.sent_sha = hashlib.sha256(self.data).hexdigest()
+        self.got_sha = None
+        self.got_bytes = None
+        self.errors = []
+        self.up = self._listen(timeout)
+        self.down = self._listen(timeout)
+        self.threads = [threading.Thread(target=f, daemon=True)
+                        for f in (self._upload, self._download)]
+        for t in self.threads:
+            t.start()
+
+    @staticmethod
+    def _listen(timeout):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        s.listen(1)
+        s.settimeout(timeout)
+        return s
+
+    def _upload(self):
+        try:
+            c, _ = self.up.accept()
+            h, n = hashlib.sha256(), 0
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                h.update(b)
+                n += len(b)
+            self.got_sha, self.got_bytes = h.hexdigest(), n
+            c.close()
+        except OSError as e:
+            self.errors.append('upload: %s' % e)
+
+    def _download(self):
+        try:
+            c, _ = self.down.accept()
+            c.sendall(self.data)
+            c.close()
+        except OSError as e:
+            self.errors.append('download: %s' % e)
+
+    def guest_script(self, gw='192.0.2.1'):
+        """Shell lines for the guest (tests/guest/guest.sh helpers): the
+        upload, then the download, to the host's loopback through gw."""
+        return (
+            'dd if=/dev/urandom of=/tmp/up bs=1024 count=%(kib)d '
+            '2>/dev/null\n'
+            'result up_sha "$(sha256sum /tmp/up | cut -d\' \' -f1)"\n'
+            'nc %(gw)s %(up)d < /tmp/up > /dev/null\n'
+            'result up_rc $?\n'
+            'nc %(gw)s %(down)d < /dev/null > /tmp/down\n'
+            'result down_sha "$(sha256sum /tmp/down | cut -d\' \' -f1)"\n'
+        ) % {'kib': self.size // 1024, 'gw': gw,
+             'up': self.up.getsockname()[1],
+             'down': self.down.getsockname()[1]}
+
+    def join(self, timeout=30):
+        """Wait for both servers to finish (after the guest powered off)."""
+        for t in self.threads:
+            t.join(timeout)
+
+    def check(self, results, output=''):
+        """Assert both directions arrived whole; results is the guest's
+        RESULT dict, output its serial console (shown on failure)."""
+        assert not self.errors, self.errors
+        assert results.get('up_rc') == '0', output
+        assert self.got_bytes == self.size, \
+            'guest to host: %s of %d bytes' % (self.got_bytes, self.size)
+        assert self.got_sha == results['up_sha'], \
+            'guest to host data differs'
+        assert results['down_sha'] == self.sent_sha, \
+            'host to guest data differs'
+
+    def close(self):
+        self.up.close()
+        self.down.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        self.close()
+
+
+__all__ = ['Gangway', 'NsGuest', 'QemuGuest', 'HostTransfer', 'gangway_path',
+           'relay_path', 'build_dir', 'guest_images', 'parse_results',
+           'HarnessError', 'GangwayCrashed', 'ShResult']
