@@ -116,6 +116,10 @@ def test_vhost_user_fd3_as_qemu_10_1_starts_it(gangway_bin, tmp_path):
     assert any(is_dhcp_discover_from(f, MAC) for f in frames)
 
 
+# The loopback transfer peer under its old name (other tests import it)
+HostPeer = HostTransfer
+
+
 NET_SCRIPT = r'''
 dhcp4 && result dhcp ok
 result addr "$(ip4_addr)"
