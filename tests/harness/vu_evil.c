@@ -30,6 +30,7 @@
 
 #define FEATURES	(1ULL << 32 | 1ULL << 15 | 1ULL << 29 | 1ULL << 28 | \
 			 1ULL << 30)
+#define F_CSUM		(1ULL << 0 | 1ULL << 1)	/* CSUM, GUEST_CSUM */
 
 static const char *path;
 
@@ -245,15 +246,74 @@ static void log_base_refused(struct vu_fe *fe)
 
 static int err_fd = -1;
 
-static int start(struct vu_fe *fe)
+static int start_with(struct vu_fe *fe, uint64_t features)
 {
 	uint64_t idx = 1;
-	int rc = fe_start(fe, 16, FEATURES);
+	int rc = fe_start(fe, 16, features);
 
 	if (rc)
 		return rc;
 	err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return fe_u64(fe, FE_SET_VRING_ERR, 0, idx, &err_fd, 1);
+}
+
+static int start(struct vu_fe *fe)
+{
+	return start_with(fe, FEATURES);
+}
+
+/*
+ * A 60-byte IPv4/UDP frame from the guest whose virtio-net header says
+ * @flags, @gso, @csum_start, @csum_offset (CSUM and GUEST_CSUM acked when
+ * @csum): the ring stays up, the frame is dropped (counted by gangway).
+ */
+static void tx_with_hdr(struct vu_fe *fe, bool csum, uint8_t flags,
+			uint8_t gso, uint16_t start, uint16_t off)
+{
+	uint8_t frame[60] = { [12] = 0x08, [14] = 0x45 };
+	size_t buf = FE_BUF(1, 0);
+
+	if (start_with(fe, FEATURES | (csum ? F_CSUM : 0)))
+		return;
+	memset(fe->mem + buf, 0, FE_HDR);
+	fe->mem[buf] = flags;
+	fe->mem[buf + 1] = gso;
+	memcpy(fe->mem + buf + 6, &start, 2);
+	memcpy(fe->mem + buf + 8, &off, 2);
+	memcpy(fe->mem + buf + FE_HDR, frame, sizeof(frame));
+	fe_desc(fe, 1, 0, FE_GPA + buf, FE_HDR + sizeof(frame), 0, 0);
+	fe_avail(fe, 1, 0);
+	fe_kick(fe, 1);
+}
+
+static void hdr_csum_past_frame(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, true, 1, 0, 34, 60 - 34 - 1);
+}
+
+static void hdr_csum_start_huge(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, true, 1, 0, 0xffff, 0xffff);
+}
+
+static void hdr_csum_in_eth_header(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, true, 1, 0, 2, 4);
+}
+
+static void hdr_unknown_flag(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, true, 0x11, 0, 34, 6);
+}
+
+static void hdr_gso_without_tso(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, true, 1, 1, 34, 16);
+}
+
+static void hdr_csum_not_negotiated(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, false, 1, 0, 34, 6);
 }
 
 static void desc_outside_memory(struct vu_fe *fe)
@@ -366,7 +426,7 @@ static void avail_jump(struct vu_fe *fe)
 	fe_kick(fe, 1);
 }
 
-enum outcome { CLOSED, ALIVE, BROKEN };
+enum outcome { CLOSED, ALIVE, BROKEN, DROPPED };
 
 static const struct scenario {
 	const char *name;
@@ -408,13 +468,34 @@ static const struct scenario {
 	{ "indirect_loop", indirect_loop, BROKEN },
 	{ "indirect_nested", indirect_nested, BROKEN },
 	{ "avail_jump", avail_jump, BROKEN },
+	{ "hdr_csum_past_frame", hdr_csum_past_frame, DROPPED },
+	{ "hdr_csum_start_huge", hdr_csum_start_huge, DROPPED },
+	{ "hdr_csum_in_eth_header", hdr_csum_in_eth_header, DROPPED },
+	{ "hdr_unknown_flag", hdr_unknown_flag, DROPPED },
+	{ "hdr_gso_without_tso", hdr_gso_without_tso, DROPPED },
+	{ "hdr_csum_not_negotiated", hdr_csum_not_negotiated, DROPPED },
 };
 
-static const char *const outcome_str[] = { "closed", "alive", "broken" };
+static const char *const outcome_str[] = { "closed", "alive", "broken",
+					   "dropped" };
 
 /* What became of the connection after a scenario */
 static enum outcome observe(struct vu_fe *fe, enum outcome want)
 {
+	if (want == DROPPED) {
+		struct pollfd p = { .fd = err_fd, .events = POLLIN };
+		uint32_t id, len;
+		int ms;
+
+		/* The chain comes back used, the ring is not stopped */
+		for (ms = 0; ms < 5000 && !fe_used(fe, 1, &id, &len); ms += 10)
+			sleep_ms(10);
+		if (ms >= 5000)
+			return answers(fe) ? ALIVE : CLOSED;
+		if (poll(&p, 1, 100) == 1)
+			return answers(fe) ? BROKEN : CLOSED;
+		return answers(fe) ? DROPPED : CLOSED;
+	}
 	if (want == BROKEN) {
 		struct pollfd p = { .fd = err_fd, .events = POLLIN };
 

@@ -5,7 +5,10 @@ connection with a log line, every bad ring is stopped with a log line,
 and gangway keeps serving the next front-end without crashing (with a
 sanitizer build, the harness also fails on any ASan/UBSan report)."""
 import os
+import re
+import signal
 import subprocess
+import time
 
 from harness import Gangway, build_dir
 
@@ -53,6 +56,16 @@ BROKEN = {
     'indirect_nested': 'nested or chained indirect descriptor',
     'avail_jump': 'avail index moved more than the ring size',
 }
+# A frame whose virtio-net header asks for too much: dropped and counted,
+# ring and connection kept (scenario -> counter in "link")
+DROPPED = {
+    'hdr_csum_past_frame': 'vu_from_guest_drop_csum_range',
+    'hdr_csum_start_huge': 'vu_from_guest_drop_csum_range',
+    'hdr_csum_in_eth_header': 'vu_from_guest_drop_csum_range',
+    'hdr_unknown_flag': 'vu_from_guest_drop_hdr',
+    'hdr_gso_without_tso': 'vu_from_guest_drop_gso',
+    'hdr_csum_not_negotiated': 'vu_from_guest_drop_hdr',
+}
 
 
 def evil_path():
@@ -77,6 +90,8 @@ def test_vhost_evil_front_end_refused_and_survived(gangway_bin, tmp_path):
             assert 'vu_evil: %s: alive\n' % name in out, out
         for name in BROKEN:
             assert 'vu_evil: %s: broken\n' % name in out, out
+        for name in DROPPED:
+            assert 'vu_evil: %s: dropped\n' % name in out, out
         assert g.alive()
         logs = g.logs()
         # One refusal line per scenario, in the order they ran
@@ -118,3 +133,51 @@ def test_vhost_evil_fd_mode_exits_cleanly(gangway_bin):
     finally:
         g.terminate()
         g.cleanup()
+
+
+def link_counters(g, timeout=5):
+    """SIGUSR1, then the counters of the last 'stats link:' lines."""
+    before = g.logs().count('stats link:')
+    os.kill(g.pid, signal.SIGUSR1)
+    end = time.monotonic() + timeout
+    while g.logs().count('stats link:') <= before:
+        assert time.monotonic() < end, g.logs()
+        time.sleep(0.05)
+    out = {}
+    for line in g.logs().splitlines():
+        m = re.search(r'stats link:(.*)$', line)
+        if m:
+            out.update((k, int(v)) for k, v in
+                       re.findall(r' (\w+)=(\d+)', m.group(1)))
+    return out
+
+
+def test_vhost_evil_offload_headers_dropped_and_counted(gangway_bin,
+                                                       tmp_path):
+    """Each frame whose virtio-net header asks for what was not offered,
+    or points its checksum outside the frame, is dropped and counted under
+    its reason; the ring is not stopped and gangway stays up."""
+    sock = str(tmp_path / 'vu.sock')
+    g = Gangway(['--vhost-user', '-s', sock], fd=False, foreground=True,
+                quiet=False)
+    try:
+        for name, counter in DROPPED.items():
+            before = link_counters(g)
+            r = run_evil(sock, name)
+            assert r.returncode == 0, r.stdout + r.stderr + g.logs()
+            assert 'vu_evil: %s: dropped\n' % name in r.stdout
+            after = link_counters(g)
+            assert after.get(counter, 0) == before.get(counter, 0) + 1, \
+                (name, counter, before, after)
+            assert after.get('vu_from_guest', 0) == \
+                before.get('vu_from_guest', 0)
+            assert after.get('vu_ring_broken', 0) == \
+                before.get('vu_ring_broken', 0)
+            assert g.alive()
+        assert 'dropped a frame from the guest: its virtio-net header ' \
+            'asks for' in g.logs()
+    finally:
+        g.terminate()
+        report = g.crash_report()
+        g.cleanup()
+    assert report is None, report

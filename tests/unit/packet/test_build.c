@@ -98,6 +98,78 @@ static void build_tcp_round_trip_iov(void **state)
 	}
 }
 
+/*
+ * no_l4_csum: TCP, UDP and ICMP leave their checksum out (UDP over IPv6
+ * 0xffff, never 0); the parsers refuse that unless told not to verify,
+ * and then take it, payload intact. The IPv4 header checksum stays.
+ */
+static void build_no_l4_csum_trusted_parse(void **state)
+{
+	const char *pairs[][2] = { { "192.0.2.1", "192.0.2.2" },
+				   { "fd00::1", "fd00::2" } };
+	static const uint8_t echo[12] = { 0, 0, 0, 0, 0x12, 0x34, 0, 1,
+					  'p', 'i', 'n', 'g' };
+	struct tcp_fields t = { .sport = 80, .dport = 40000, .seq = 7,
+				.flags = TCP_F_ACK, .window = 100 };
+	uint8_t data[300];
+	struct iovec iov = { data, sizeof(data) };
+	size_t k, p;
+
+	(void)state;
+	memset(data, 0xa5, sizeof(data));
+	for (k = 0; k < 2; k++) {
+		for (p = 0; p < 3; p++) {
+			struct frame_addrs a = tu_addrs(pairs[k][0],
+							pairs[k][1]);
+			struct pkt_cursor l4, again;
+			struct icmp_view iv;
+			struct eth_view eth;
+			struct pkt_builder b;
+			struct ip_view ip;
+			struct tcp_view tv;
+			struct udp_view uv;
+			enum pkt_err e;
+			uint8_t csum[2];
+
+			pb_init(&b, fb, sizeof(fb));
+			b.no_l4_csum = true;
+			if (p == 0)
+				assert_true(frame_tcp(&b, &a, &t, &iov, 1,
+						      sizeof(data)));
+			else if (p == 1)
+				assert_true(frame_udp(&b, &a, 53, 4000, data,
+						      sizeof(data)));
+			else
+				assert_true(frame_icmp(&b, &a, echo,
+						       sizeof(echo)));
+			assert_int_equal(tu_parse_l3(fb, b.len, &eth, &ip,
+						     &l4), PKT_OK);
+			assert_false(ip.l4_csum_trusted);
+			memcpy(csum, cur_peek(&l4, 8 + (p == 0) * 12) +
+			       (p == 0 ? 16 : p == 1 ? 6 : 2), 2);
+			assert_int_equal(csum[0] | csum[1] << 8,
+					 p == 1 && k == 1 ? 0xffff : 0);
+			again = l4;
+			e = p == 0 ? tcp_parse(&again, &ip, &tv) :
+			    p == 1 ? udp_parse(&again, &ip, &uv) :
+				     icmp_parse(&again, &ip, &iv);
+			/* IPv4 UDP without a checksum is valid as it is */
+			if (p == 1 && k == 0)
+				assert_int_equal(e, PKT_OK);
+			else
+				assert_int_equal(e, PKT_E_BAD_CSUM);
+			ip.l4_csum_trusted = true;
+			e = p == 0 ? tcp_parse(&l4, &ip, &tv) :
+			    p == 1 ? udp_parse(&l4, &ip, &uv) :
+				     icmp_parse(&l4, &ip, &iv);
+			assert_int_equal(e, PKT_OK);
+			if (p < 2)
+				assert_memory_equal(cur_peek(&l4, sizeof(data)),
+						    data, sizeof(data));
+		}
+	}
+}
+
 static void build_tcp_refuses_bad_input(void **state)
 {
 	struct frame_addrs a = tu_addrs("192.0.2.1", "192.0.2.2");
@@ -204,6 +276,7 @@ int main(void)
 		cmocka_unit_test(build_udp_round_trip_v4_v6),
 		cmocka_unit_test(build_tcp_round_trip_iov),
 		cmocka_unit_test(build_tcp_refuses_bad_input),
+		cmocka_unit_test(build_no_l4_csum_trusted_parse),
 		cmocka_unit_test(build_icmp_round_trip),
 		cmocka_unit_test(build_arp_round_trip),
 		cmocka_unit_test(build_overflow_fails_cleanly),

@@ -200,6 +200,35 @@ static void dhcp_discover_gets_offer(void **state)
 	assert_int_equal(su_frames, 1);
 }
 
+/*
+ * The link says the L4 checksum is not to be verified (vhost-user
+ * NEEDS_CSUM or DATA_VALID): a DHCP discover with a wrong UDP checksum
+ * is answered then, and only then; the IPv4 header checksum still counts.
+ */
+static void trusted_l4_csum_not_verified(void **state)
+{
+	size_t n;
+
+	(void)state;
+	n = dhcp_discover();
+	fb[ETH_HLEN + 20 + 6] ^= 0x5a;
+	feed(n);
+	assert_int_equal(ctr("drop_bad_csum"), 1);
+	assert_int_equal(ctr("dhcp"), 0);
+
+	su_tx.rx_csum_trusted = 1;
+	feed(n);
+	assert_int_equal(ctr("dhcp"), 1);
+	assert_int_equal(ctr("l4_csum_not_verified"), 1);
+	assert_int_equal(su_frames, 1);
+
+	fb[ETH_HLEN + 10] ^= 0x5a;	/* IPv4 header checksum */
+	feed(n);
+	su_tx.rx_csum_trusted = 0;
+	assert_int_equal(ctr("drop_bad_csum"), 2);
+	assert_int_equal(ctr("dhcp"), 1);
+}
+
 static void no_dhcp_drops_dhcp(void **state)
 {
 	(void)state;
@@ -354,6 +383,7 @@ int main(void)
 		T(arp_reaches_arp_and_is_answered),
 		T(guest_mac_learned_from_unicast_source),
 		T(dhcp_discover_gets_offer),
+		T(trusted_l4_csum_not_verified),
 		T(no_dhcp_drops_dhcp),
 		T(ipv4_only_drops_ipv6),
 		T(ipv6_only_drops_ipv4_and_arp),
