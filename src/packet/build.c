@@ -131,6 +131,40 @@ bool frame_udp(struct pkt_builder *b, const struct frame_addrs *a,
 	return true;
 }
 
+bool frame_udp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
+		   uint16_t sport, uint16_t dport, const void *payload,
+		   size_t len, bool csum4)
+{
+	size_t l4len = UDP_HLEN + len;
+	uint16_t csum = 0;
+	uint8_t *h;
+
+	if (!frame_l2l3(b, a, IPPROTO_UDP, l4len))
+		return false;
+	h = pb_reserve(b, UDP_HLEN);
+	if (!h)
+		return false;
+	put_be16(h, sport);
+	put_be16(h + 2, dport);
+	put_be16(h + 4, (uint16_t)l4len);
+	if (b->no_l4_csum) {
+		/* as in frame_udp(): the link told the guest not to check */
+		put_be16(h + 6, inany_is_v4(&a->src) ? 0 : 0xffff);
+		return true;
+	}
+	if (csum4 || !inany_is_v4(&a->src)) {
+		uint32_t sum = csum_pseudo(&a->src, &a->dst, IPPROTO_UDP,
+					   (uint32_t)l4len);
+
+		sum = csum_partial(h, UDP_HLEN, sum);
+		csum = csum_fold(csum_partial(payload, len, sum));
+		if (!csum)
+			csum = 0xffff;	/* 0 means "none" */
+	}
+	put_be16(h + 6, csum);
+	return true;
+}
+
 bool frame_icmp(struct pkt_builder *b, const struct frame_addrs *a,
 		const void *body, size_t len)
 {

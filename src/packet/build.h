@@ -68,6 +68,25 @@ bool frame_udp(struct pkt_builder *b, const struct frame_addrs *a,
 	       uint16_t sport, uint16_t dport, const void *payload, size_t len);
 
 /**
+ * frame_udp_hdr() - only the Ethernet/IP/UDP headers of a UDP frame whose
+ * payload the caller sends from where it is (a second iovec)
+ * @b:		builder (normally empty)
+ * @a:		addresses
+ * @sport:	UDP source port, host order
+ * @dport:	UDP destination port
+ * @payload:	the data that will follow, @len bytes: read for the
+ *		checksum only, never copied
+ * @csum4:	for IPv4, compute the UDP checksum; if false, send zero
+ *		("no checksum", RFC 768). IPv6 always gets one (RFC 8200),
+ *		unless @b->no_l4_csum (the link vouches for the data), as
+ *		for frame_udp()
+ * Return: true if the headers fit in @b and @len in the length fields
+ */
+bool frame_udp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
+		   uint16_t sport, uint16_t dport, const void *payload,
+		   size_t len, bool csum4);
+
+/**
  * frame_icmp() - Ethernet/IP/ICMP (or ICMPv6) frame, checksums filled in
  * @body:	ICMP message from the type byte on, checksum field zero
  */

@@ -232,6 +232,7 @@ static void expect_udp_frame(int i, const char *src, uint16_t sport,
 	struct udp_view udp;
 	struct ip_view ip;
 	union inany s = addr(src), d = addr(dst);
+	const uint8_t *u;
 
 	assert_true(i < nframes);
 	assert_memory_equal(frames[i], guest_mac, 6);
@@ -240,6 +241,14 @@ static void expect_udp_frame(int i, const char *src, uint16_t sport,
 	assert_int_equal(ip.proto, IPPROTO_UDP);
 	assert_true(inany_equal(&ip.src, &s));
 	assert_true(inany_equal(&ip.dst, &d));
+	/* IPv4: no UDP checksum (zero) by design; IPv6: one, checked by
+	 * udp_parse() below */
+	u = cur_peek(&cur, UDP_HLEN);
+	assert_non_null(u);
+	if (ip.version == 4)
+		assert_int_equal(u[6] << 8 | u[7], 0);
+	else
+		assert_int_not_equal(u[6] << 8 | u[7], 0);
 	assert_int_equal(udp_parse(&cur, &ip, &udp), PKT_OK);
 	assert_int_equal(udp.sport, sport);
 	assert_int_equal(udp.dport, dport);

@@ -51,6 +51,71 @@ static void build_udp_round_trip_v4_v6(void **state)
 	}
 }
 
+/* Headers built apart, payload appended as the link would from a second
+ * iovec: the same frame as frame_udp() gives, checksum aside for IPv4
+ * when asked for none */
+static void build_udp_hdr_matches_frame_udp(void **state)
+{
+	const char *pairs[][2] = { { "192.0.2.1", "192.0.2.2" },
+				   { "fd00::1", "fd00::2" } };
+	static uint8_t whole[70000], apart[70000];
+	uint8_t pl[1001];
+	size_t i, k, len;
+	int csum4;
+
+	(void)state;
+	for (i = 0; i < sizeof(pl); i++)
+		pl[i] = (uint8_t)(i * 7 + 3);
+	for (k = 0; k < 2; k++) {
+		for (len = 0; len <= sizeof(pl); len += 333) {
+			for (csum4 = 0; csum4 < 2; csum4++) {
+				struct frame_addrs a = tu_addrs(pairs[k][0],
+								pairs[k][1]);
+				struct pkt_builder b, h;
+				struct pkt_cursor l4;
+				struct eth_view eth;
+				struct ip_view ip;
+				struct udp_view u;
+				size_t uo = ETH_HLEN + (k ? 40 : 20);
+
+				pb_init(&b, whole, sizeof(whole));
+				assert_true(frame_udp(&b, &a, 5000, 6000, pl,
+						      len));
+				pb_init(&h, apart, sizeof(apart));
+				assert_true(frame_udp_hdr(&h, &a, 5000, 6000,
+							  pl, len, csum4));
+				assert_int_equal(h.len, uo + UDP_HLEN);
+				memcpy(apart + h.len, pl, len);
+				if (!k && !csum4) {
+					/* no checksum: zero */
+					assert_int_equal(apart[uo + 6], 0);
+					assert_int_equal(apart[uo + 7], 0);
+					apart[uo + 6] = whole[uo + 6];
+					apart[uo + 7] = whole[uo + 7];
+				}
+				assert_memory_equal(whole, apart, b.len);
+				if (!k && !csum4)
+					apart[uo + 6] = apart[uo + 7] = 0;
+				assert_int_equal(tu_parse_l3(apart, b.len,
+							     &eth, &ip, &l4),
+						 PKT_OK);
+				assert_int_equal(udp_parse(&l4, &ip, &u),
+						 PKT_OK);
+				assert_int_equal(cur_len(&l4), len);
+			}
+		}
+	}
+	/* a payload too long for the IP length field */
+	{
+		struct frame_addrs a = tu_addrs("192.0.2.1", "192.0.2.2");
+		struct pkt_builder h;
+
+		pb_init(&h, apart, sizeof(apart));
+		assert_false(frame_udp_hdr(&h, &a, 1, 2, whole,
+					   65535 - 20 - 8 + 1, false));
+	}
+}
+
 static void build_tcp_round_trip_iov(void **state)
 {
 	static const uint8_t opts[] = { 2, 4, 0x3f, 0xd8, 1, 3, 3, 9,
@@ -280,6 +345,7 @@ int main(void)
 		cmocka_unit_test(build_icmp_round_trip),
 		cmocka_unit_test(build_arp_round_trip),
 		cmocka_unit_test(build_overflow_fails_cleanly),
+		cmocka_unit_test(build_udp_hdr_matches_frame_udp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
