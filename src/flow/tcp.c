@@ -94,7 +94,6 @@ enum tcp_timer_kind {
 /**
  * struct tcp_conn - one guest TCP connection
  * @tmr:	the one timer, its purpose in @tkind; written by the loop
- * @key:	the flow as the guest sees it (index key)
  * @fd:		host socket, owned; -1 once closed
  * @ev:		epoll events registered for @fd
  * @in_epoll:	@fd is registered with the loop
@@ -114,10 +113,7 @@ enum tcp_timer_kind {
  */
 struct tcp_conn {
 	uint32_t tmr;		/* timer handle (core/loop.h), 0: disarmed */
-	struct flow_key key;
-	struct tcp_ooo_q ooo;	/* guest segments held after a hole */
 	int fd;
-	int id;
 	uint32_t ev;
 	uint32_t snd_una;
 	uint32_t snd_nxt;
@@ -150,6 +146,7 @@ struct tcp_conn {
 	bool free_queued;	/* on the post hook's free list */
 	bool inbound;
 	bool sack_ok;		/* SACK-permitted agreed (RFC 2018) */
+	bool ooo_used;		/* tcp.ooo[id] set up */
 };
 
 enum tcp_ctr {
@@ -192,6 +189,9 @@ static struct tcp {
 	struct guest_tx *tx;
 	const struct flow_conf *fc;
 	struct tcp_conn *conns;		/* [max_flows], by flow id */
+	struct tcp_ooo_q *ooo;		/* [max_flows], by flow id: guest
+					 * segments held after a hole, set up
+					 * on first use (ooo_used) */
 	unsigned int kind;		/* loop kind: fd events and timers */
 	struct idq waitq;		/* ids waiting for room on the link */
 	struct guest_waiter gw;		/* on the link's list while waitq is
@@ -222,24 +222,58 @@ unsigned int tcp_conn_count(void)
 
 /* ---- small helpers --------------------------------------------------- */
 
+/* The flow id: the connection's index in tcp.conns */
+static inline uint32_t tcp_id(const struct tcp_conn *c)
+{
+	return (uint32_t)(c - tcp.conns);
+}
+
+/*
+ * The flow as the guest sees it: kept once, in the flow index. Good until
+ * the index changes (tcp_conn_new(), tcp_close()); copy what must outlive
+ * that.
+ */
+static inline const struct flow_key *tcp_key(const struct tcp_conn *c)
+{
+	return flow_key_of((int)tcp_id(c));
+}
+
+/* The connection's out-of-order queue, set up on first use */
+static struct tcp_ooo_q *tcp_ooo(struct tcp_conn *c)
+{
+	struct tcp_ooo_q *q = &tcp.ooo[tcp_id(c)];
+
+	if (!c->ooo_used) {
+		tcp_ooo_qinit(q);
+		c->ooo_used = true;
+	}
+	return q;
+}
+
+/* Does the connection hold guest segments after a hole? */
+static bool tcp_ooo_held(const struct tcp_conn *c)
+{
+	return c->ooo_used && tcp.ooo[tcp_id(c)].head >= 0;
+}
+
 /* Wait for room on the link: tcp_room_wake() calls back */
 static void tcp_link_wait(struct tcp_conn *c)
 {
-	idq_push(&tcp.waitq, (uint32_t)c->id);
+	idq_push(&tcp.waitq, tcp_id(c));
 	guest_tx_wait(tcp.tx, &tcp.gw);
 }
 
 static bool tcp_link_waiting(const struct tcp_conn *c)
 {
-	return idq_queued(&tcp.waitq, (uint32_t)c->id);
+	return idq_queued(&tcp.waitq, tcp_id(c));
 }
 
 static void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 {
 	if (log_enabled(LOG_LVL_DEBUG))
-		debug("flow %d tcp port %u > %u: %s -> %s", c->id,
-		      c->key.gport, c->key.rport, tcp_state_str[c->state],
-		      tcp_state_str[s]);
+		debug("flow %u tcp port %u > %u: %s -> %s", tcp_id(c),
+		      tcp_key(c)->gport, tcp_key(c)->rport,
+		      tcp_state_str[c->state], tcp_state_str[s]);
 	c->state = s;
 }
 
@@ -335,7 +369,7 @@ static void tcp_epoll_update(struct tcp_conn *c)
 	}
 	if (ev == c->ev)
 		return;
-	if (!loop_mod_id(c->fd, ev, tcp.kind, (uint32_t)c->id))
+	if (!loop_mod_id(c->fd, ev, tcp.kind, tcp_id(c)))
 		c->ev = ev;
 }
 
@@ -395,10 +429,11 @@ static int tcp_emit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
 		    const uint8_t *opts, uint8_t optlen, const void *data,
 		    size_t len, uint16_t wnd)
 {
+	const struct flow_key *k = tcp_key(c);
 	struct frame_addrs a;
 	struct tcp_fields t = {
-		.sport = c->key.rport,
-		.dport = c->key.gport,
+		.sport = k->rport,
+		.dport = k->gport,
 		.seq = seq,
 		.ack = (flags & TCP_F_ACK) ? c->rcv_nxt : 0,
 		.flags = flags,
@@ -412,8 +447,8 @@ static int tcp_emit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
 
 	memcpy(a.src_mac, tcp.tx->our_mac, ETH_ALEN);
 	memcpy(a.dst_mac, tcp.tx->guest_mac, ETH_ALEN);
-	a.src = c->key.raddr;
-	a.dst = c->key.gaddr;
+	a.src = k->raddr;
+	a.dst = k->gaddr;
 	a.ttl = 0;
 	pb_init(&b, tcp.frame_buf, TCP_FRAME_BUF);
 	b.no_l4_csum = tcp.tx->csum_optional;
@@ -451,10 +486,10 @@ static int tcp_send_flags(struct tcp_conn *c, uint8_t flags)
 		tcp.ctr[TCP_C_RST_TO_GUEST]++;
 		return tcp_emit(c, seq, flags | TCP_F_ACK, NULL, 0, NULL, 0, 0);
 	}
-	if (c->sack_ok && c->ooo.head >= 0) {
+	if (c->sack_ok && tcp_ooo_held(c)) {
 		uint32_t blk[TCP_OOO_SACK_MAX][2];
 		uint8_t opts[TCP_OPTS_ACK_LEN];
-		int n = tcp_ooo_sack(&c->ooo, blk, TCP_OOO_SACK_MAX), i;
+		int n = tcp_ooo_sack(tcp_ooo(c), blk, TCP_OOO_SACK_MAX), i;
 
 		opts[0] = 1;		/* NOP */
 		opts[1] = 1;
@@ -535,7 +570,7 @@ static void tcp_ack_later(struct tcp_conn *c)
 	if (c->ack_queued || c->state == TCP_S_CLOSED)
 		return;
 	c->ack_queued = true;
-	tcp.ack_list[tcp.ack_count++] = c->id;
+	tcp.ack_list[tcp.ack_count++] = (int)tcp_id(c);
 }
 
 /* ---- host socket reads ----------------------------------------------- */
@@ -658,7 +693,7 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
-			debug("flow %d tcp: host socket: %s", c->id,
+			debug("flow %u tcp: host socket: %s", tcp_id(c),
 			      strerror((int)-n));
 			tcp_close(c, false, true);
 			return;
@@ -718,7 +753,7 @@ static void tcp_rewind(struct tcp_conn *c)
 static void tcp_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t at)
 {
 	c->tkind = k;
-	if (timer_id_arm(tcp.kind, (uint32_t)c->id, at))
+	if (timer_id_arm(tcp.kind, tcp_id(c), at))
 		tcp.ctr[TCP_C_TIMER_FULL]++;
 }
 
@@ -741,7 +776,7 @@ static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart)
 	case TCP_S_ESTABLISHED:
 		break;
 	default:
-		timer_id_cancel(tcp.kind, (uint32_t)c->id);
+		timer_id_cancel(tcp.kind, tcp_id(c));
 		return;
 	}
 	if (outstanding) {
@@ -762,7 +797,7 @@ static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart)
 				TCP_HALF_CLOSED_S * NSEC_PER_SEC);
 		return;
 	}
-	timer_id_cancel(tcp.kind, (uint32_t)c->id);
+	timer_id_cancel(tcp.kind, tcp_id(c));
 	c->tkind = TCP_T_NONE;
 }
 
@@ -773,7 +808,7 @@ static void tcp_timer_fire(void *arg, uint32_t id, uint64_t now)
 	(void)arg;
 	switch (c->state) {
 	case TCP_S_CONNECTING:
-		debug("flow %d tcp: host connect timed out", c->id);
+		debug("flow %u tcp: host connect timed out", tcp_id(c));
 		tcp.ctr[TCP_C_REFUSED]++;
 		tcp_close(c, false, true);
 		return;
@@ -797,8 +832,8 @@ static void tcp_timer_fire(void *arg, uint32_t id, uint64_t now)
 	switch (c->tkind) {
 	case TCP_T_RTX:
 		if (++c->retries > TCP_RTX_RETRIES) {
-			debug("flow %d tcp: guest stopped acknowledging",
-			      c->id);
+			debug("flow %u tcp: guest stopped acknowledging",
+			      tcp_id(c));
 			tcp.ctr[TCP_C_GIVE_UP]++;
 			tcp_close(c, true, true);
 			return;
@@ -871,14 +906,15 @@ static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 		c->fd = -1;
 		c->in_epoll = false;
 	}
-	timer_id_cancel(tcp.kind, (uint32_t)c->id);
-	idq_remove(&tcp.waitq, (uint32_t)c->id);
-	tcp_ooo_clear(&c->ooo);
-	flow_index_del(&c->key);
+	timer_id_cancel(tcp.kind, tcp_id(c));
+	idq_remove(&tcp.waitq, tcp_id(c));
+	if (c->ooo_used)
+		tcp_ooo_clear(tcp_ooo(c));
 	tcp_set_state(c, TCP_S_CLOSED);
+	flow_index_del_id((int)tcp_id(c));
 	if (!c->free_queued) {
 		c->free_queued = true;
-		tcp.free_list[tcp.free_count++] = c->id;
+		tcp.free_list[tcp.free_count++] = (int)tcp_id(c);
 	}
 }
 
@@ -901,7 +937,7 @@ static void tcp_connected(struct tcp_conn *c, uint64_t now)
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
 	if (err) {
-		debug("flow %d tcp: connect: %s", c->id, strerror(err));
+		debug("flow %u tcp: connect: %s", tcp_id(c), strerror(err));
 		tcp.ctr[TCP_C_REFUSED]++;
 		tcp_close(c, false, true);
 		return;
@@ -932,7 +968,7 @@ static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
 		socklen_t sl = sizeof(err);
 
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
-		debug("flow %d tcp: host socket error: %s", c->id,
+		debug("flow %u tcp: host socket error: %s", tcp_id(c),
 		      strerror(err));
 		tcp_close(c, false, true);
 		return;
@@ -945,8 +981,9 @@ static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
 	}
 	if (events & EPOLLOUT) {
 		c->out_full = false;
-		if (!c->guest_fin && tcp_ooo_drain(&c->ooo, &c->rcv_nxt,
-						   tcp_host_write, c)) {
+		if (!c->guest_fin && tcp_ooo_held(c) &&
+		    tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt, tcp_host_write,
+				  c)) {
 			tcp_close(c, false, true);
 			return;
 		}
@@ -1023,10 +1060,7 @@ static struct tcp_conn *tcp_conn_new(const struct flow_key *key, uint64_t now)
 	}
 	c = &tcp.conns[id];
 	memset(c, 0, sizeof(*c));
-	c->id = id;
-	c->key = *key;
 	c->fd = -1;
-	tcp_ooo_qinit(&c->ooo);
 	c->v4 = inany_is_v4(&key->gaddr);
 	c->rto_ms = TCP_RTO_MIN_MS;
 	c->persist_ms = TCP_RTO_MIN_MS;
@@ -1088,14 +1122,14 @@ static void tcp_syn_out(const struct ip_view *ip, const struct tcp_view *th,
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 &&
 	    errno != EINPROGRESS)
 		goto fail;
-	if (loop_add_id(fd, EPOLLOUT, tcp.kind, (uint32_t)c->id))
+	if (loop_add_id(fd, EPOLLOUT, tcp.kind, tcp_id(c)))
 		goto fail;
 	c->in_epoll = true;
 	c->ev = EPOLLOUT;
 	tcp_arm(c, TCP_T_CONNECT, now + TCP_CONNECT_TIMEOUT_S * NSEC_PER_SEC);
 	return;
 fail:
-	debug("flow %d tcp: connect: %s", c->id, strerror(errno));
+	debug("flow %u tcp: connect: %s", tcp_id(c), strerror(errno));
 	tcp.ctr[TCP_C_REFUSED]++;
 	tcp_close(c, false, true);
 }
@@ -1131,7 +1165,7 @@ static void tcp_syn_sent_input(struct tcp_conn *c, const struct tcp_view *th,
 	c->wnd_raw = th->window;
 	c->retries = 0;
 	c->rto_ms = TCP_RTO_MIN_MS;
-	timer_id_cancel(tcp.kind, (uint32_t)c->id);
+	timer_id_cancel(tcp.kind, tcp_id(c));
 	tcp_set_state(c, TCP_S_ESTABLISHED);
 	tcp.ctr[TCP_C_ESTABLISHED]++;
 	c->active_ns = now;
@@ -1245,7 +1279,7 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		/* a hole before it: keep it if we can, say so at once */
 		const uint8_t *p = cur_peek(&payload, len);
 
-		if (len && p && !tcp_ooo_add(&c->ooo, c->rcv_nxt, th->seq, p,
+		if (len && p && !tcp_ooo_add(tcp_ooo(c), c->rcv_nxt, th->seq, p,
 					     len))
 			tcp.ctr[TCP_C_OOO_HELD]++;
 		else
@@ -1264,12 +1298,12 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		n = tcp_host_write(c, p, len - skip);
 		if (n >= 0) {
 			c->rcv_nxt += (uint32_t)n;
-			if ((uint32_t)n == len - skip)
-				n = tcp_ooo_drain(&c->ooo, &c->rcv_nxt,
+			if ((uint32_t)n == len - skip && tcp_ooo_held(c))
+				n = tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt,
 						  tcp_host_write, c);
 		}
 		if (n < 0) {
-			debug("flow %d tcp: write to host: %s", c->id,
+			debug("flow %u tcp: write to host: %s", tcp_id(c),
 			      strerror((int)-n));
 			tcp_close(c, false, true);
 			return;
@@ -1344,7 +1378,7 @@ static void tcp_syn_rcvd_input(struct tcp_conn *c, const struct tcp_view *th,
 		tcp.ctr[TCP_C_BAD]++;
 		return;
 	}
-	timer_id_cancel(tcp.kind, (uint32_t)c->id);
+	timer_id_cancel(tcp.kind, tcp_id(c));
 	c->retries = 0;
 	c->rto_ms = TCP_RTO_MIN_MS;
 	tcp_set_state(c, TCP_S_ESTABLISHED);
@@ -1445,7 +1479,7 @@ static void tcp_post(void *arg, uint64_t now)
 			continue;
 		c->state = TCP_S_FREE;
 		tcp.conn_count--;
-		flow_free(c->id);
+		flow_free((int)tcp_id(c));
 	}
 	tcp.free_count = 0;
 }
@@ -1479,7 +1513,7 @@ int tcp_inbound(int fd, const struct flow_key *key, uint64_t now)
 	c->ws_ours = TCP_WS_OURS;
 	c->mss = tcp_mss(tcp_link_mtu(tcp.fc->mtu), c->v4, 0);
 	c->rto_ms = TCP_RTO_MIN_MS * 5;
-	if (loop_add_id(fd, 0, tcp.kind, (uint32_t)c->id)) {
+	if (loop_add_id(fd, 0, tcp.kind, tcp_id(c))) {
 		c->fd = -1;	/* the caller closes it */
 		tcp_close(c, false, false);
 		return -ENOSPC;
@@ -1529,11 +1563,12 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 		return 0;
 	tcp.max_flows = n;
 	tcp.conns = calloc(n, sizeof(*tcp.conns));
+	tcp.ooo = calloc(n, sizeof(*tcp.ooo));
 	tcp.ack_list = calloc(n, sizeof(*tcp.ack_list));
 	tcp.free_list = calloc(n, sizeof(*tcp.free_list));
 	tcp.peek_buf = malloc(TCP_PEEK_BUF);
 	tcp.frame_buf = malloc(TCP_FRAME_BUF);
-	if (!tcp.conns || !tcp.ack_list || !tcp.free_list || !tcp.peek_buf ||
+	if (!tcp.conns || !tcp.ooo || !tcp.ack_list || !tcp.free_list || !tcp.peek_buf ||
 	    !tcp.frame_buf || idq_init(&tcp.waitq, n))
 		return -ENOMEM;
 	kind.tmr = &tcp.conns[0].tmr;
