@@ -89,6 +89,7 @@ enum tcp_timer_kind {
 	TCP_T_RTX,		/* SYN, SYN-ACK, data or FIN retransmission */
 	TCP_T_PERSIST,		/* zero window probe */
 	TCP_T_IDLE,		/* half-closed flow expiry */
+	TCP_T__COUNT
 };
 
 /**
@@ -108,7 +109,8 @@ enum tcp_timer_kind {
  * @recover:	snd_max when fast retransmit began (RFC 6582)
  * @rto_ms:	current retransmission timeout
  * @persist_ms:	current zero window probe interval
- * @active_ns:	last time anything happened, for half-closed expiry
+ * @active_s:	last time anything happened (tcp_secs()), for half-closed
+ *		expiry
  * @mss:	largest payload per segment to the guest
  */
 struct tcp_conn {
@@ -122,32 +124,42 @@ struct tcp_conn {
 	uint32_t wnd_guest;
 	uint32_t ack_sent;
 	uint32_t recover;
-	uint32_t rto_ms;
-	uint32_t persist_ms;
-	uint64_t active_ns;
+	uint32_t active_s;
+	unsigned int state : 3;		/* enum tcp_state */
+	unsigned int tkind : 3;		/* enum tcp_timer_kind */
+	unsigned int ws_guest : 4;	/* shift the guest applies to its window */
+	unsigned int ws_ours : 4;	/* shift we apply to ours (0: not agreed) */
+	unsigned int retries : 4;
+	bool v4 : 1;
+	bool in_epoll : 1;
+	bool host_eof : 1;	/* host sent FIN (peek returned 0) */
+	bool guest_fin : 1;	/* guest FIN received, SHUT_WR done */
+	bool fin_sent : 1;	/* our FIN (at snd_max) sent */
+	bool fin_acked : 1;
+	bool in_recovery : 1;
+	bool out_full : 1;	/* last write to the host socket fell short */
+	bool ack_queued : 1;	/* on the post hook's ACK list */
+	bool free_queued : 1;	/* on the post hook's free list */
+	bool inbound : 1;
+	bool sack_ok : 1;	/* SACK-permitted agreed (RFC 2018) */
+	bool ooo_used : 1;	/* tcp.ooo[id] set up */
 	uint16_t wnd_raw;
 	uint16_t wnd_sent;
 	uint16_t mss;
-	uint8_t state;
-	uint8_t tkind;
-	uint8_t ws_guest;	/* shift the guest applies to its window */
-	uint8_t ws_ours;	/* shift we apply to ours (0: not agreed) */
+	uint16_t rto_ms;
+	uint16_t persist_ms;
 	uint8_t dup_acks;
-	uint8_t retries;
-	bool v4;
-	bool in_epoll;
-	bool host_eof;		/* host sent FIN (peek returned 0) */
-	bool guest_fin;		/* guest FIN received, SHUT_WR done */
-	bool fin_sent;		/* our FIN (at snd_max) sent */
-	bool fin_acked;
-	bool in_recovery;
-	bool out_full;		/* last write to the host socket fell short */
-	bool ack_queued;	/* on the post hook's ACK list */
-	bool free_queued;	/* on the post hook's free list */
-	bool inbound;
-	bool sack_ok;		/* SACK-permitted agreed (RFC 2018) */
-	bool ooo_used;		/* tcp.ooo[id] set up */
 };
+
+/*
+ * Memory per connection is what an idle guest connection costs us (plus
+ * 5 bytes of flow table, docs/PERFORMANCE.md): keep it within a cache line.
+ */
+static_assert(sizeof(struct tcp_conn) <= 64, "struct tcp_conn grew past 64 bytes");
+static_assert(TCP_S__COUNT <= 8 && TCP_T__COUNT <= 8, "state and tkind: 3 bits");
+static_assert(TCP_SYN_RETRIES < 15 && TCP_RTX_RETRIES < 15, "retries: 4 bits");
+static_assert(TCP_RTO_MAX_MS <= UINT16_MAX && TCP_PERSIST_MAX_MS <= UINT16_MAX,
+	      "rto_ms, persist_ms: 16 bits");
 
 enum tcp_ctr {
 	TCP_C_SYN_OUT,		/* guest SYNs opening a connection */
@@ -221,6 +233,18 @@ unsigned int tcp_conn_count(void)
 }
 
 /* ---- small helpers --------------------------------------------------- */
+
+/* Loop time in whole seconds, for @active_s (136 years before it wraps) */
+static inline uint32_t tcp_secs(uint64_t now)
+{
+	return (uint32_t)(now / NSEC_PER_SEC);
+}
+
+/* When a half-closed connection without activity expires */
+static inline uint64_t tcp_idle_deadline(const struct tcp_conn *c)
+{
+	return ((uint64_t)c->active_s + TCP_HALF_CLOSED_S) * NSEC_PER_SEC;
+}
 
 /* The flow id: the connection's index in tcp.conns */
 static inline uint32_t tcp_id(const struct tcp_conn *c)
@@ -647,7 +671,7 @@ static void tcp_maybe_fin(struct tcp_conn *c, uint64_t now)
 	if (tcp_send_flags(c, TCP_F_FIN))
 		return;		/* the retransmission timer sends it again */
 	c->fin_sent = true;
-	c->active_ns = now;
+	c->active_s = tcp_secs(now);
 	tcp_timer_update(c, now, true);
 }
 
@@ -732,7 +756,7 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 	}
 out:
 	if (sent_any) {
-		c->active_ns = now;
+		c->active_s = tcp_secs(now);
 		tcp_timer_update(c, now, false);
 	}
 	tcp_maybe_fin(c, now);
@@ -793,8 +817,7 @@ static void tcp_timer_update(struct tcp_conn *c, uint64_t now, bool restart)
 	}
 	if (c->guest_fin || c->host_eof) {
 		if (!c->tmr || c->tkind != TCP_T_IDLE)
-			tcp_arm(c, TCP_T_IDLE, c->active_ns +
-				TCP_HALF_CLOSED_S * NSEC_PER_SEC);
+			tcp_arm(c, TCP_T_IDLE, tcp_idle_deadline(c));
 		return;
 	}
 	timer_id_cancel(tcp.kind, tcp_id(c));
@@ -863,9 +886,8 @@ static void tcp_timer_fire(void *arg, uint32_t id, uint64_t now)
 		tcp_arm(c, TCP_T_PERSIST, now + c->persist_ms * NSEC_PER_MSEC);
 		return;
 	case TCP_T_IDLE:
-		if (now < c->active_ns + TCP_HALF_CLOSED_S * NSEC_PER_SEC) {
-			tcp_arm(c, TCP_T_IDLE, c->active_ns +
-				TCP_HALF_CLOSED_S * NSEC_PER_SEC);
+		if (now < tcp_idle_deadline(c)) {
+			tcp_arm(c, TCP_T_IDLE, tcp_idle_deadline(c));
 			return;
 		}
 		tcp.ctr[TCP_C_EXPIRED]++;
@@ -1064,7 +1086,7 @@ static struct tcp_conn *tcp_conn_new(const struct flow_key *key, uint64_t now)
 	c->v4 = inany_is_v4(&key->gaddr);
 	c->rto_ms = TCP_RTO_MIN_MS;
 	c->persist_ms = TCP_RTO_MIN_MS;
-	c->active_ns = now;
+	c->active_s = tcp_secs(now);
 	tcp.conn_count++;
 	return c;
 }
@@ -1168,7 +1190,7 @@ static void tcp_syn_sent_input(struct tcp_conn *c, const struct tcp_view *th,
 	timer_id_cancel(tcp.kind, tcp_id(c));
 	tcp_set_state(c, TCP_S_ESTABLISHED);
 	tcp.ctr[TCP_C_ESTABLISHED]++;
-	c->active_ns = now;
+	c->active_s = tcp_secs(now);
 	tcp_send_flags(c, 0);
 	tcp_send_data(c, now);
 	tcp_epoll_update(c);
@@ -1207,7 +1229,7 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 		c->retries = 0;
 		c->rto_ms = TCP_RTO_MIN_MS;
 		c->persist_ms = TCP_RTO_MIN_MS;
-		c->active_ns = now;
+		c->active_s = tcp_secs(now);
 		if (c->in_recovery && seq_ge(ack, c->recover))
 			c->in_recovery = false;
 		break;
@@ -1310,7 +1332,7 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		}
 		if (c->out_full)
 			tcp.ctr[TCP_C_OUT_FULL]++;
-		c->active_ns = now;
+		c->active_s = tcp_secs(now);
 		tcp_ack_later(c);
 	} else if (len) {
 		/* the guest sent it again: our ACK got lost, repeat it */
@@ -1322,7 +1344,7 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		c->guest_fin = true;
 		c->rcv_nxt++;
 		shutdown(c->fd, SHUT_WR);
-		c->active_ns = now;
+		c->active_s = tcp_secs(now);
 		tcp_send_flags(c, 0);
 		tcp_timer_update(c, now, false);
 	}
