@@ -14,7 +14,11 @@
  * VIRTIO_NET_F_CSUM, a partial L4 checksum (NEEDS_CSUM, its csum_start
  * and csum_offset inside the frame) or DATA_VALID; both only mean "do not
  * verify" (guest_tx rx_csum_trusted), since every flow ends on a host
- * socket and nothing forwards the frame. GSO is refused (not offered).
+ * socket and nothing forwards the frame. With HOST_TSO4/6 a frame may
+ * be a TCP segment larger than the MTU (gso_type TCPV4/TCPV6, up to
+ * VU_FRAME_MAX whatever --mtu says): gangway never cuts it up, it only
+ * takes the payload, so gso_size and hdr_len are not needed. Other GSO
+ * types (UDP, ECN) are refused: not offered.
  *
  * To the guest. With VIRTIO_NET_F_GUEST_CSUM every frame carries
  * DATA_VALID and guest_tx csum_optional lets senders leave L4 checksums
@@ -54,6 +58,7 @@ enum vn_stat {
 	VN_ST_FROM_GUEST_DROP_GSO,
 	VN_ST_FROM_GUEST_DROP_CSUM,
 	VN_ST_FROM_GUEST_CSUM_PARTIAL,
+	VN_ST_FROM_GUEST_GSO,
 	VN_ST_FROM_GUEST_DROP_DISABLED,
 	VN_ST_TO_GUEST,
 	VN_ST_TO_GUEST_BYTES,
@@ -73,6 +78,7 @@ static const char *const vn_stat_names[VN_ST__COUNT] = {
 	[VN_ST_FROM_GUEST_DROP_GSO]	= "vu_from_guest_drop_gso",
 	[VN_ST_FROM_GUEST_DROP_CSUM]	= "vu_from_guest_drop_csum_range",
 	[VN_ST_FROM_GUEST_CSUM_PARTIAL]	= "vu_from_guest_csum_partial",
+	[VN_ST_FROM_GUEST_GSO]		= "vu_from_guest_gso",
 	[VN_ST_FROM_GUEST_DROP_DISABLED] = "vu_from_guest_drop_disabled",
 	[VN_ST_TO_GUEST]		= "vu_to_guest",
 	[VN_ST_TO_GUEST_BYTES]		= "vu_to_guest_bytes",
@@ -124,6 +130,7 @@ static struct {
 	bool mrg;			/* MRG_RXBUF */
 	bool csum;			/* CSUM: NEEDS_CSUM from the guest */
 	bool guest_csum;		/* GUEST_CSUM: DATA_VALID to it */
+	bool tso4, tso6;		/* HOST_TSO4/6: GSO TCP from it */
 	struct vu_net_queue q[VU_QUEUES];
 
 	bool rx_starved;		/* send() said -EAGAIN */
@@ -193,7 +200,8 @@ static void vu_net_arm_flush(void)
  * @trusted:	set if the L4 checksum is not to be verified
  *
  * Flags other than NEEDS_CSUM and DATA_VALID, either of those without
- * VIRTIO_NET_F_CSUM, and any GSO type are refused. NEEDS_CSUM must point
+ * VIRTIO_NET_F_CSUM, and GSO types other than TCPV4 and TCPV6 with
+ * HOST_TSO4 and HOST_TSO6 are refused. NEEDS_CSUM must point
  * at two bytes inside the frame, after the Ethernet header.
  * Return: VN_ST_FROM_GUEST if the frame may go on, else the drop counter
  */
@@ -204,14 +212,31 @@ static enum vn_stat vu_net_hdr_check(const struct vq_elem *el, size_t flen,
 			   VIRTIO_NET_HDR_F_DATA_VALID;
 	uint8_t h[VIRTIO_NET_HDR_CSUM_OFFSET_OFF + 2];
 	size_t start, off;
+	bool gso = false;
 
 	*trusted = false;
 	if (vq_iov_to_buf(el->out, el->out_cnt, 0, h, sizeof(h)) != sizeof(h))
 		return VN_ST_FROM_GUEST_DROP_HDR;
-	if (h[VIRTIO_NET_HDR_GSO_TYPE_OFF] != VIRTIO_NET_HDR_GSO_NONE)
+	switch (h[VIRTIO_NET_HDR_GSO_TYPE_OFF]) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		if (!net.tso4)
+			return VN_ST_FROM_GUEST_DROP_GSO;
+		gso = true;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		if (!net.tso6)
+			return VN_ST_FROM_GUEST_DROP_GSO;
+		gso = true;
+		break;
+	default:
 		return VN_ST_FROM_GUEST_DROP_GSO;
-	if (!h[VIRTIO_NET_HDR_FLAGS_OFF])
+	}
+	if (!h[VIRTIO_NET_HDR_FLAGS_OFF]) {
+		net.stats[VN_ST_FROM_GUEST_GSO] += gso;
 		return VN_ST_FROM_GUEST;
+	}
 	if (!net.csum || (h[VIRTIO_NET_HDR_FLAGS_OFF] & ~ok))
 		return VN_ST_FROM_GUEST_DROP_HDR;
 	if (h[VIRTIO_NET_HDR_FLAGS_OFF] & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
@@ -223,6 +248,7 @@ static enum vn_stat vu_net_hdr_check(const struct vq_elem *el, size_t flen,
 			return VN_ST_FROM_GUEST_DROP_CSUM;
 		net.stats[VN_ST_FROM_GUEST_CSUM_PARTIAL]++;
 	}
+	net.stats[VN_ST_FROM_GUEST_GSO] += gso;
 	*trusted = true;
 	return VN_ST_FROM_GUEST;
 }
@@ -285,7 +311,7 @@ static void vu_net_tx(uint64_t now)
 			log_ratelimited(&net.rl_drop, now, LOG_LVL_WARN,
 					"vhost-user: dropped a frame from the guest: its virtio-net header asks for %s",
 					verdict == VN_ST_FROM_GUEST_DROP_GSO ?
-					"segmentation, which we did not offer" :
+					"segmentation of a kind we did not offer" :
 					verdict == VN_ST_FROM_GUEST_DROP_CSUM ?
 					"a checksum outside the frame" :
 					"something we did not offer");
@@ -579,6 +605,8 @@ void vu_net_set_features(uint64_t f)
 	net.mrg = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	net.csum = f & (1ULL << VIRTIO_NET_F_CSUM);
 	net.guest_csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	net.tso4 = f & (1ULL << VIRTIO_NET_F_HOST_TSO4);
+	net.tso6 = f & (1ULL << VIRTIO_NET_F_HOST_TSO6);
 	if (net.tx)
 		net.tx->csum_optional = net.guest_csum;
 	/* virtio 1.x 5.1.6: num_buffers is there with either feature */

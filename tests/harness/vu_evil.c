@@ -31,6 +31,7 @@
 #define FEATURES	(1ULL << 32 | 1ULL << 15 | 1ULL << 29 | 1ULL << 28 | \
 			 1ULL << 30)
 #define F_CSUM		(1ULL << 0 | 1ULL << 1)	/* CSUM, GUEST_CSUM */
+#define F_TSO		(1ULL << 11 | 1ULL << 12)	/* HOST_TSO4/6 */
 
 static const char *path;
 
@@ -264,16 +265,16 @@ static int start(struct vu_fe *fe)
 
 /*
  * A 60-byte IPv4/UDP frame from the guest whose virtio-net header says
- * @flags, @gso, @csum_start, @csum_offset (CSUM and GUEST_CSUM acked when
- * @csum): the ring stays up, the frame is dropped (counted by gangway).
+ * @flags, @gso, @csum_start, @csum_offset, with @feat acked on top of
+ * FEATURES: the ring stays up, the frame is dropped (counted by gangway).
  */
-static void tx_with_hdr(struct vu_fe *fe, bool csum, uint8_t flags,
+static void tx_with_hdr(struct vu_fe *fe, uint64_t feat, uint8_t flags,
 			uint8_t gso, uint16_t start, uint16_t off)
 {
 	uint8_t frame[60] = { [12] = 0x08, [14] = 0x45 };
 	size_t buf = FE_BUF(1, 0);
 
-	if (start_with(fe, FEATURES | (csum ? F_CSUM : 0)))
+	if (start_with(fe, FEATURES | feat))
 		return;
 	memset(fe->mem + buf, 0, FE_HDR);
 	fe->mem[buf] = flags;
@@ -288,32 +289,42 @@ static void tx_with_hdr(struct vu_fe *fe, bool csum, uint8_t flags,
 
 static void hdr_csum_past_frame(struct vu_fe *fe)
 {
-	tx_with_hdr(fe, true, 1, 0, 34, 60 - 34 - 1);
+	tx_with_hdr(fe, F_CSUM, 1, 0, 34, 60 - 34 - 1);
 }
 
 static void hdr_csum_start_huge(struct vu_fe *fe)
 {
-	tx_with_hdr(fe, true, 1, 0, 0xffff, 0xffff);
+	tx_with_hdr(fe, F_CSUM, 1, 0, 0xffff, 0xffff);
 }
 
 static void hdr_csum_in_eth_header(struct vu_fe *fe)
 {
-	tx_with_hdr(fe, true, 1, 0, 2, 4);
+	tx_with_hdr(fe, F_CSUM, 1, 0, 2, 4);
 }
 
 static void hdr_unknown_flag(struct vu_fe *fe)
 {
-	tx_with_hdr(fe, true, 0x11, 0, 34, 6);
+	tx_with_hdr(fe, F_CSUM, 0x11, 0, 34, 6);
 }
 
 static void hdr_gso_without_tso(struct vu_fe *fe)
 {
-	tx_with_hdr(fe, true, 1, 1, 34, 16);
+	tx_with_hdr(fe, F_CSUM, 1, 1, 34, 16);
+}
+
+static void hdr_gso_ecn(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, F_CSUM | F_TSO, 1, 0x81, 34, 16);
+}
+
+static void hdr_gso_udp(struct vu_fe *fe)
+{
+	tx_with_hdr(fe, F_CSUM | F_TSO, 1, 3, 34, 6);
 }
 
 static void hdr_csum_not_negotiated(struct vu_fe *fe)
 {
-	tx_with_hdr(fe, false, 1, 0, 34, 6);
+	tx_with_hdr(fe, 0, 1, 0, 34, 6);
 }
 
 static void desc_outside_memory(struct vu_fe *fe)
@@ -473,6 +484,8 @@ static const struct scenario {
 	{ "hdr_csum_in_eth_header", hdr_csum_in_eth_header, DROPPED },
 	{ "hdr_unknown_flag", hdr_unknown_flag, DROPPED },
 	{ "hdr_gso_without_tso", hdr_gso_without_tso, DROPPED },
+	{ "hdr_gso_ecn", hdr_gso_ecn, DROPPED },
+	{ "hdr_gso_udp", hdr_gso_udp, DROPPED },
 	{ "hdr_csum_not_negotiated", hdr_csum_not_negotiated, DROPPED },
 };
 

@@ -64,6 +64,8 @@ DROPPED = {
     'hdr_csum_in_eth_header': 'vu_from_guest_drop_csum_range',
     'hdr_unknown_flag': 'vu_from_guest_drop_hdr',
     'hdr_gso_without_tso': 'vu_from_guest_drop_gso',
+    'hdr_gso_ecn': 'vu_from_guest_drop_gso',
+    'hdr_gso_udp': 'vu_from_guest_drop_gso',
     'hdr_csum_not_negotiated': 'vu_from_guest_drop_hdr',
 }
 

@@ -31,7 +31,10 @@
 			 1ULL << 30)
 #define F_CSUM		(1ULL << 0)	/* VIRTIO_NET_F_CSUM */
 #define F_GUEST_CSUM	(1ULL << 1)
-#define OFFERED		(FEATURES | F_CSUM | F_GUEST_CSUM)
+#define F_HOST_TSO4	(1ULL << 11)
+#define F_HOST_TSO6	(1ULL << 12)
+#define OFFERED		(FEATURES | F_CSUM | F_GUEST_CSUM | F_HOST_TSO4 | \
+			 F_HOST_TSO6)
 
 static struct guest_tx tx;
 static struct vu_fe fe;
@@ -603,6 +606,46 @@ static void csum_offload(void **state)
 	assert_true(alive());
 }
 
+/* HOST_TSO4 only: TCPV4 segments of any size up to 64 KiB come through,
+ * TCPV6, UDP and ECN are refused */
+static void tso4_accepted(void **state)
+{
+	static uint8_t big[65535 + 14];
+	uint64_t gso = stat("vu_from_guest_drop_gso");
+	uint64_t ok = stat("vu_from_guest_gso");
+	uint16_t v;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES | F_CSUM | F_HOST_TSO4),
+			 0);
+	tx_hdr(big, 100, 1, 1, 34, 16);
+	tx_hdr(big, 100, 1, 4, 54, 16);
+	tx_hdr(big, 100, 1, 3, 34, 6);
+	tx_hdr(big, 100, 1, 0x81, 34, 16);
+	run_for(10);
+	assert_int_equal(nframes, 1);
+	assert_int_equal(stat("vu_from_guest_gso") - ok, 1);
+	assert_int_equal(stat("vu_from_guest_drop_gso") - gso, 3);
+
+	/* The largest frame, in one guest buffer past the test's slots */
+	assert_true(FE_BUF(1, 2) + FE_HDR + sizeof(big) <= FE_MEM_SIZE);
+	memset(fe.mem + FE_BUF(1, 2), 0, FE_HDR);
+	fe.mem[FE_BUF(1, 2)] = 1;
+	fe.mem[FE_BUF(1, 2) + 1] = 1;
+	v = 34;
+	memcpy(fe.mem + FE_BUF(1, 2) + 6, &v, 2);
+	v = 16;
+	memcpy(fe.mem + FE_BUF(1, 2) + 8, &v, 2);
+	fe_desc(&fe, 1, 4, FE_GPA + FE_BUF(1, 2),
+		(uint32_t)(FE_HDR + sizeof(big)), 0, 0);
+	fe_avail(&fe, 1, 4);
+	fe_kick(&fe, 1);
+	run_for(10);
+	assert_int_equal(nframes, 2);
+	assert_int_equal(last_len, sizeof(big));
+	assert_true(alive());
+}
+
 static void no_csum_without_features(void **state)
 {
 	uint8_t frame[60] = { 0 }, hdr[FE_HDR];
@@ -674,6 +717,7 @@ int main(void)
 		T(polled_tx_ring),
 		T(csum_offload),
 		T(no_csum_without_features),
+		T(tso4_accepted),
 	};
 
 	log_set_level(LOG_LVL_ERR);
