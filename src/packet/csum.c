@@ -2,18 +2,59 @@
 /*
  * packet/csum.c - Internet checksums (RFC 1071)
  *
- * The data path sums every TCP segment we build or receive, so the inner
- * loop adds 64-bit words with an explicit carry count and folds once at
- * the end. The sum is computed in native byte order over an even number
- * of bytes, folded to 16 bits and swapped to network word order (RFC 1071
- * section 2(B): the one's complement sum does not depend on byte order).
- * Partial sums returned here are in network word order, so they combine
- * with csum_pseudo() and the odd trailing byte by plain addition.
+ * The data path sums every segment we build or receive, so the sum is
+ * computed in native byte order over an even number of bytes, folded to
+ * 16 bits and swapped to network word order (RFC 1071 section 2(B): the
+ * one's complement sum does not depend on byte order). Partial sums
+ * returned here are in network word order, so they combine with
+ * csum_pseudo() and the odd trailing byte by plain addition.
+ *
+ * Theory of operation
+ *
+ * The one's complement sum of 16-bit words is their ordinary sum taken
+ * modulo 0xffff (with 0xffff for a nonzero multiple), so any grouping of
+ * the additions works as long as no carry is lost. Three loops do it:
+ *
+ * - vector (the bulk): 32-bit lanes of GCC/clang vector types, 16 bytes
+ *   wide (SSE2 on x86-64, NEON on arm64, plain words elsewhere), and 32
+ *   bytes wide on x86-64 CPUs with AVX2 (chosen at run time with
+ *   __builtin_cpu_supports(); the same C compiled for that target).
+ *   Each 32-bit word is split into its two 16-bit halves, which are
+ *   added to 32-bit lane accumulators: no carry is ever produced as
+ *   long as a lane gets fewer than 2^32 / 0xffff additions, so the
+ *   buffer is taken in blocks of VEC_BLOCK iterations, and each block's
+ *   lanes are added into a 64-bit total.
+ * - scalar (tails and short buffers): 32-bit words added to a 64-bit
+ *   accumulator, which cannot overflow below 2^32 words (16 GiB).
+ * - csum_copy(): the vector loop with a store of each loaded vector, so
+ *   the data is read once for both the copy and the sum.
+ *
+ * Every load and store goes through memcpy(), which the compiler turns
+ * into unaligned moves: buffers may start at any address.
  */
 #include <endian.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include "core/compiler.h"
 #include "packet/csum.h"
+
+typedef uint32_t v4u32 __attribute__((vector_size(16)));
+
+/* Iterations per block of the vector loops: each adds at most
+ * 2 * 0xffff to each of 4 accumulators' lanes, and the 4 are added
+ * together at the end of the block, so 8 * 0xffff * VEC_BLOCK < 2^32. */
+#define VEC_BLOCK	4096
+
+/* Below this many bytes the scalar loop alone is used (measured: the
+ * vector loops' set-up and reduction cost more on shorter buffers) */
+#define VEC_MIN		256
+
+/* The vector loops start at an address aligned to this */
+#define VEC_ALIGN	32
+
+/* From this many bytes the 32-byte loops are used, where available */
+#define AVX2_MIN	256
 
 /* Fold a 64-bit one's complement accumulator down to 16 bits */
 static inline uint32_t fold64(uint64_t s)
@@ -25,37 +66,44 @@ static inline uint32_t fold64(uint64_t s)
 	return (uint32_t)s;
 }
 
+/* One's complement add of two 64-bit partial sums: if a + b wraps, the
+ * result is below b, and adding the carry back cannot wrap again */
+static inline uint64_t add64(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
 /**
- * sum_native() - one's complement sum of @len bytes, native word order
+ * sum_scalar() - one's complement sum of @len bytes as 64-bit words
  * @p:		data, any alignment
  * @len:	bytes, must be even
  *
- * Return: 16-bit sum in native order (0 to 0xffff)
+ * Each add's carry out is counted and added back at the end (a carry
+ * out of bit 63 is worth 1 in one's complement arithmetic). For short
+ * buffers and the tails of the vector loops.
+ *
+ * Return: unfolded sum, congruent to the 16-bit native word sum
  */
-static uint32_t sum_native(const uint8_t *p, size_t len)
+static inline uint64_t sum_scalar(const uint8_t *p, size_t len)
 {
-	uint64_t acc = 0, carry = 0, w0, w1, w2, w3;
+	uint64_t a = 0, c = 0, w0, w1, w2, w3;
 
 	while (len >= 32) {
 		memcpy(&w0, p, 8);
 		memcpy(&w1, p + 8, 8);
 		memcpy(&w2, p + 16, 8);
 		memcpy(&w3, p + 24, 8);
-		acc += w0;
-		carry += acc < w0;
-		acc += w1;
-		carry += acc < w1;
-		acc += w2;
-		carry += acc < w2;
-		acc += w3;
-		carry += acc < w3;
+		c += __builtin_add_overflow(a, w0, &a);
+		c += __builtin_add_overflow(a, w1, &a);
+		c += __builtin_add_overflow(a, w2, &a);
+		c += __builtin_add_overflow(a, w3, &a);
 		p += 32;
 		len -= 32;
 	}
 	while (len >= 8) {
 		memcpy(&w0, p, 8);
-		acc += w0;
-		carry += acc < w0;
+		c += __builtin_add_overflow(a, w0, &a);
 		p += 8;
 		len -= 8;
 	}
@@ -63,46 +111,448 @@ static uint32_t sum_native(const uint8_t *p, size_t len)
 		uint32_t w;
 
 		memcpy(&w, p, 4);
-		acc += w;
-		carry += acc < w;
+		c += __builtin_add_overflow(a, w, &a);
 		p += 4;
 		len -= 4;
 	}
-	if (len >= 2) {
-		uint16_t w;
+	if (len) {
+		uint16_t h;
 
-		memcpy(&w, p, 2);
-		acc += w;
-		carry += acc < w;
+		memcpy(&h, p, 2);
+		c += __builtin_add_overflow(a, h, &a);
 	}
-	/* carry counts wraps of 2^64, which is 1 in one's complement */
-	acc += carry;
-	if (acc < carry)
-		acc++;
-	return fold64(acc);
+	return add64(a, c);
 }
 
-uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
+/**
+ * copy_scalar() - sum_scalar() that also copies what it sums
+ * @d:		destination, any alignment, not overlapping @s
+ * @s:		source, any alignment
+ * @len:	bytes, must be even
+ *
+ * Return: as sum_scalar()
+ */
+static inline uint64_t copy_scalar(uint8_t *d, const uint8_t *s, size_t len)
 {
-	const uint8_t *p = buf;
+	uint64_t a = 0, c = 0, w0, w1, w2, w3;
+
+	while (len >= 32) {
+		memcpy(&w0, s, 8);
+		memcpy(&w1, s + 8, 8);
+		memcpy(&w2, s + 16, 8);
+		memcpy(&w3, s + 24, 8);
+		memcpy(d, &w0, 8);
+		memcpy(d + 8, &w1, 8);
+		memcpy(d + 16, &w2, 8);
+		memcpy(d + 24, &w3, 8);
+		c += __builtin_add_overflow(a, w0, &a);
+		c += __builtin_add_overflow(a, w1, &a);
+		c += __builtin_add_overflow(a, w2, &a);
+		c += __builtin_add_overflow(a, w3, &a);
+		s += 32;
+		d += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&w0, s, 8);
+		memcpy(d, &w0, 8);
+		c += __builtin_add_overflow(a, w0, &a);
+		s += 8;
+		d += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t w;
+
+		memcpy(&w, s, 4);
+		memcpy(d, &w, 4);
+		c += __builtin_add_overflow(a, w, &a);
+		s += 4;
+		d += 4;
+		len -= 4;
+	}
+	if (len) {
+		uint16_t h;
+
+		memcpy(&h, s, 2);
+		memcpy(d, &h, 2);
+		c += __builtin_add_overflow(a, h, &a);
+	}
+	return add64(a, c);
+}
+
+/* Sum of the four lanes of a block accumulator, widened */
+static inline uint64_t lanes4(v4u32 a)
+{
+	return (uint64_t)a[0] + a[1] + a[2] + a[3];
+}
+
+/**
+ * sum_vec() - sum of @n 64-byte chunks with 16-byte vectors
+ * @p:		data, any alignment
+ * @n:		number of 64-byte chunks
+ *
+ * Return: unfolded sum, congruent to the 16-bit native word sum
+ */
+static uint64_t sum_vec(const uint8_t *p, size_t n)
+{
+	const v4u32 m = { 0xffff, 0xffff, 0xffff, 0xffff };
+	uint64_t total = 0;
+
+	while (n) {
+		v4u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+		size_t k = MIN(n, (size_t)VEC_BLOCK);
+
+		n -= k;
+		for (; k; k--, p += 64) {
+			v4u32 w0, w1, w2, w3;
+
+			memcpy(&w0, p, 16);
+			memcpy(&w1, p + 16, 16);
+			memcpy(&w2, p + 32, 16);
+			memcpy(&w3, p + 48, 16);
+			a0 += (w0 & m) + (w0 >> 16);
+			a1 += (w1 & m) + (w1 >> 16);
+			a2 += (w2 & m) + (w2 >> 16);
+			a3 += (w3 & m) + (w3 >> 16);
+		}
+		total += lanes4(a0 + a1 + a2 + a3);
+	}
+	return total;
+}
+
+/**
+ * copy_vec() - copy and sum @n 64-byte chunks with 16-byte vectors
+ * @d:		destination, any alignment, not overlapping @s
+ * @s:		source, any alignment
+ * @n:		number of 64-byte chunks
+ *
+ * Return: unfolded sum, congruent to the 16-bit native word sum
+ */
+static uint64_t copy_vec(uint8_t *d, const uint8_t *s, size_t n)
+{
+	const v4u32 m = { 0xffff, 0xffff, 0xffff, 0xffff };
+	uint64_t total = 0;
+
+	while (n) {
+		v4u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+		size_t k = MIN(n, (size_t)VEC_BLOCK);
+
+		n -= k;
+		for (; k; k--, s += 64, d += 64) {
+			v4u32 w0, w1, w2, w3;
+
+			memcpy(&w0, s, 16);
+			memcpy(&w1, s + 16, 16);
+			memcpy(&w2, s + 32, 16);
+			memcpy(&w3, s + 48, 16);
+			memcpy(d, &w0, 16);
+			memcpy(d + 16, &w1, 16);
+			memcpy(d + 32, &w2, 16);
+			memcpy(d + 48, &w3, 16);
+			a0 += (w0 & m) + (w0 >> 16);
+			a1 += (w1 & m) + (w1 >> 16);
+			a2 += (w2 & m) + (w2 >> 16);
+			a3 += (w3 & m) + (w3 >> 16);
+		}
+		total += lanes4(a0 + a1 + a2 + a3);
+	}
+	return total;
+}
+
+/* GANGWAY_CSUM_GENERIC leaves out the 32-byte loops: the unit tests build
+ * this file a second time with it, to cover the 16-byte loops on
+ * machines that have AVX2 */
+#if defined(__x86_64__) && !defined(GANGWAY_CSUM_GENERIC)
+
+typedef uint32_t v8u32 __attribute__((vector_size(32)));
+
+#define AVX2	__attribute__((target("avx2")))
+
+/* Sum of the eight lanes of a block accumulator, widened */
+AVX2 static inline uint64_t lanes8(v8u32 a)
+{
+	return (uint64_t)a[0] + a[1] + a[2] + a[3] +
+	       (uint64_t)a[4] + a[5] + a[6] + a[7];
+}
+
+/**
+ * sum_avx2() - sum_vec() with 32-byte vectors, for CPUs with AVX2
+ * @p:		data, any alignment
+ * @n:		number of 128-byte chunks
+ *
+ * Return: unfolded sum, congruent to the 16-bit native word sum
+ */
+AVX2 static uint64_t sum_avx2(const uint8_t *p, size_t n)
+{
+	const v8u32 m = { 0xffff, 0xffff, 0xffff, 0xffff,
+			  0xffff, 0xffff, 0xffff, 0xffff };
+	uint64_t total = 0;
+
+	while (n) {
+		v8u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+		size_t k = MIN(n, (size_t)VEC_BLOCK);
+
+		n -= k;
+		for (; k; k--, p += 128) {
+			v8u32 w0, w1, w2, w3;
+
+			memcpy(&w0, p, 32);
+			memcpy(&w1, p + 32, 32);
+			memcpy(&w2, p + 64, 32);
+			memcpy(&w3, p + 96, 32);
+			a0 += (w0 & m) + (w0 >> 16);
+			a1 += (w1 & m) + (w1 >> 16);
+			a2 += (w2 & m) + (w2 >> 16);
+			a3 += (w3 & m) + (w3 >> 16);
+		}
+		total += lanes8(a0 + a1 + a2 + a3);
+	}
+	return total;
+}
+
+/**
+ * copy_avx2() - copy_vec() with 32-byte vectors, for CPUs with AVX2
+ * @d:		destination, any alignment, not overlapping @s
+ * @s:		source, any alignment
+ * @n:		number of 128-byte chunks
+ *
+ * Return: unfolded sum, congruent to the 16-bit native word sum
+ */
+AVX2 static uint64_t copy_avx2(uint8_t *d, const uint8_t *s, size_t n)
+{
+	const v8u32 m = { 0xffff, 0xffff, 0xffff, 0xffff,
+			  0xffff, 0xffff, 0xffff, 0xffff };
+	uint64_t total = 0;
+
+	while (n) {
+		v8u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+		size_t k = MIN(n, (size_t)VEC_BLOCK);
+
+		n -= k;
+		for (; k; k--, s += 128, d += 128) {
+			v8u32 w0, w1, w2, w3;
+
+			memcpy(&w0, s, 32);
+			memcpy(&w1, s + 32, 32);
+			memcpy(&w2, s + 64, 32);
+			memcpy(&w3, s + 96, 32);
+			memcpy(d, &w0, 32);
+			memcpy(d + 32, &w1, 32);
+			memcpy(d + 64, &w2, 32);
+			memcpy(d + 96, &w3, 32);
+			a0 += (w0 & m) + (w0 >> 16);
+			a1 += (w1 & m) + (w1 >> 16);
+			a2 += (w2 & m) + (w2 >> 16);
+			a3 += (w3 & m) + (w3 >> 16);
+		}
+		total += lanes8(a0 + a1 + a2 + a3);
+	}
+	return total;
+}
+
+/* Whether the 32-byte loops may run here (one load and test per call) */
+static inline bool have_avx2(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+
+#else /* no 32-byte variant on this target */
+
+static inline uint64_t sum_avx2(const uint8_t *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+static inline uint64_t copy_avx2(uint8_t *d, const uint8_t *s, size_t n)
+{
+	(void)d;
+	(void)s;
+	(void)n;
+	return 0;
+}
+
+static inline bool have_avx2(void)
+{
+	return false;
+}
+
+#endif
+
+/* Add the native 16-bit sum @n of an even-length run, and the odd
+ * trailing byte @last if @odd, to the network-order partial sum @sum */
+static inline uint32_t finish(uint32_t sum, uint32_t n, bool odd,
+			      uint8_t last)
+{
 	uint64_t s = sum;
-	uint32_t n = sum_native(p, len & ~(size_t)1);
 
 #if __BYTE_ORDER == __LITTLE_ENDIAN
 	n = ((n & 0xff) << 8) | (n >> 8);
 #endif
 	s += n;
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
+	if (odd)
+		s += (uint32_t)last << 8;
 	s = (s & 0xffffffffu) + (s >> 32);
 	s = (s & 0xffffffffu) + (s >> 32);
 	return (uint32_t)s;
 }
 
+/* Add two network-order partial sums */
+static inline uint32_t add32(uint32_t a, uint32_t b)
+{
+	uint64_t s = (uint64_t)a + b;
+
+	s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)((s & 0xffffffffu) + (s >> 32));
+}
+
+/* Swap the bytes of a folded sum: the sum of a piece that starts at an
+ * odd offset of the datagram has its bytes in the other half of each
+ * word (RFC 1071 section 2(B)) */
+static inline uint32_t swap16(uint32_t n)
+{
+	return ((n & 0xff) << 8) | (n >> 8);
+}
+
+/* csum_partial() with the scalar loop alone: short buffers */
+static inline uint32_t partial_short(const uint8_t *p, size_t len,
+				     uint32_t sum)
+{
+	return finish(sum, fold64(sum_scalar(p, len & ~(size_t)1)), len & 1,
+		      len & 1 ? p[len - 1] : 0);
+}
+
+/**
+ * partial_vec() - csum_partial() with the vector loops
+ * @p:		data, any alignment (VEC_ALIGN bytes is fastest)
+ * @len:	bytes
+ * @sum:	partial sum to continue
+ *
+ * Return: as csum_partial()
+ */
+static uint32_t partial_vec(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t even = len & ~(size_t)1, done = 0;
+	uint64_t s = 0;
+
+	if (even >= AVX2_MIN && have_avx2()) {
+		done = even / 128 * 128;
+		s = sum_avx2(p, done / 128);
+	}
+	s += sum_vec(p + done, (even - done) / 64);
+	done = even / 64 * 64;
+	s = add64(s, sum_scalar(p + done, even - done));
+	return finish(sum, fold64(s), len & 1, len & 1 ? p[len - 1] : 0);
+}
+
+/**
+ * partial_long() - csum_partial() for buffers of VEC_MIN bytes or more
+ * @p:		data, any alignment
+ * @len:	bytes, at least VEC_MIN
+ * @sum:	partial sum to continue
+ *
+ * Sums the bytes up to the first VEC_ALIGN boundary with the scalar
+ * loop, so that no vector load crosses a cache line, then the rest with
+ * the vector loops (swapped if the head was odd). Out of line (the short
+ * path of csum_partial() jumps here), so that short buffers, headers and
+ * pseudo-headers, pay for none of its registers.
+ *
+ * Return: as csum_partial()
+ */
+__attribute__((noinline))
+static uint32_t partial_long(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t head = (size_t)(-(uintptr_t)p & (VEC_ALIGN - 1));
+	uint32_t rest;
+
+	if (!head)
+		return partial_vec(p, len, sum);
+	rest = fold64(partial_vec(p + head, len - head, 0));
+	if (head & 1)
+		rest = swap16(rest);
+	return add32(partial_short(p, head, sum), rest);
+}
+
+uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
+{
+	if (len >= VEC_MIN)
+		return partial_long(buf, len, sum);
+	return partial_short(buf, len, sum);
+}
+
+/* csum_copy() with the scalar loop alone: short buffers */
+static inline uint32_t copy_short(uint8_t *d, const uint8_t *s, size_t len,
+				  uint32_t sum)
+{
+	size_t even = len & ~(size_t)1;
+
+	if (len & 1)
+		d[even] = s[even];
+	return finish(sum, fold64(copy_scalar(d, s, even)), len & 1,
+		      len & 1 ? s[even] : 0);
+}
+
+/**
+ * copy_vec_all() - csum_copy() with the vector loops
+ * @d:		destination, any alignment (VEC_ALIGN is fastest), not
+ *		overlapping @s
+ * @s:		source, any alignment
+ * @len:	bytes
+ * @sum:	partial sum to continue
+ *
+ * Return: as csum_copy()
+ */
+static uint32_t copy_vec_all(uint8_t *d, const uint8_t *s, size_t len,
+			     uint32_t sum)
+{
+	size_t even = len & ~(size_t)1, done = 0;
+	uint64_t acc = 0;
+
+	if (even >= AVX2_MIN && have_avx2()) {
+		done = even / 128 * 128;
+		acc = copy_avx2(d, s, done / 128);
+	}
+	acc += copy_vec(d + done, s + done, (even - done) / 64);
+	done = even / 64 * 64;
+	acc = add64(acc, copy_scalar(d + done, s + done, even - done));
+	if (len & 1)
+		d[even] = s[even];
+	return finish(sum, fold64(acc), len & 1, len & 1 ? s[even] : 0);
+}
+
+/**
+ * copy_long() - csum_copy() for buffers of VEC_MIN bytes or more
+ * @d:		destination, any alignment, not overlapping @s
+ * @s:		source, any alignment
+ * @len:	bytes, at least VEC_MIN
+ * @sum:	partial sum to continue
+ *
+ * As partial_long(), with the destination brought to VEC_ALIGN (stores
+ * that cross cache lines cost more than such loads).
+ * Return: as csum_copy()
+ */
+__attribute__((noinline))
+static uint32_t copy_long(uint8_t *d, const uint8_t *s, size_t len,
+			  uint32_t sum)
+{
+	size_t head = (size_t)(-(uintptr_t)d & (VEC_ALIGN - 1));
+	uint32_t rest;
+
+	if (!head)
+		return copy_vec_all(d, s, len, sum);
+	rest = fold64(copy_vec_all(d + head, s + head, len - head, 0));
+	if (head & 1)
+		rest = swap16(rest);
+	return add32(copy_short(d, s, head, sum), rest);
+}
+
 uint32_t csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
 {
-	memcpy(dst, src, len);
-	return csum_partial(dst, len, sum);
+	if (len >= VEC_MIN)
+		return copy_long(dst, src, len, sum);
+	return copy_short(dst, src, len, sum);
 }
 
 uint32_t csum_iov(const struct iovec *iov, size_t cnt, uint32_t sum)
@@ -117,10 +567,8 @@ uint32_t csum_iov(const struct iovec *iov, size_t cnt, uint32_t sum)
 			continue;
 		part = fold64(csum_partial(iov[i].iov_base, iov[i].iov_len,
 					   0));
-		/* A segment starting at an odd offset has its bytes in the
-		 * other half of each word: swap its folded sum. */
 		if (off & 1)
-			part = ((part & 0xff) << 8) | (part >> 8);
+			part = swap16(part);
 		s += part;
 		off += iov[i].iov_len;
 	}

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* test_csum.c - checksum vectors and the fast sum against a plain one */
+/* test_csum.c - checksum vectors and the fast sum against a plain one
+ *
+ * Built twice: as is, and with src/packet/csum.c compiled again with
+ * GANGWAY_CSUM_GENERIC (packet_csum_generic), so that the 16-byte loops
+ * are covered on machines where the 32-byte ones run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,29 +144,166 @@ static void csum_pseudo_v4_v6(void **state)
 			 (uint16_t)~ref_sum(ph, 40));
 }
 
-static void csum_copy_copies_and_sums(void **state)
+/* A buffer of random bytes, aligned to 64 so that offsets are real */
+static uint8_t *random_buf(size_t len, unsigned int seed)
 {
-	uint8_t src[1600], dst[1600 + 16];
-	size_t len, off;
+	uint8_t *b = aligned_alloc(64, (len + 63) / 64 * 64);
+	size_t i;
+
+	assert_non_null(b);
+	srand(seed);
+	for (i = 0; i < len; i++)
+		b[i] = (uint8_t)rand();
+	return b;
+}
+
+static void csum_every_length_and_alignment(void **state)
+{
+	const size_t max = 2048;
+	uint8_t *buf = random_buf(max + 16, 3);
+	size_t off, len;
 
 	(void)state;
-	srand(2);
-	for (len = 0; len < sizeof(src); len++)
-		src[len] = (uint8_t)rand();
 	for (off = 0; off < 16; off++)
-		for (len = 0; len + off <= sizeof(src); len += 13) {
+		for (len = 0; len <= max; len++) {
+			uint32_t s = csum_partial(buf + off, len, 0);
+
+			assert_int_equal(csum_fold(s),
+					 (uint16_t)~ref_sum(buf + off, len));
+		}
+	free(buf);
+}
+
+static void csum_large_buffers(void **state)
+{
+	/* past the vector loops' blocks (256 KiB and 512 KiB) */
+	static const size_t lens[] = { 65535, 65536, 65537, 262143, 262144,
+				       524288 + 130, 1048576 + 77,
+				       3 * 1048576 + 1 };
+	uint8_t *buf = random_buf(3 * 1048576 + 32, 4);
+	size_t i, off;
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		for (off = 0; off < 32; off += 7)
+			assert_int_equal(csum_fold(csum_partial(buf + off,
+								lens[i], 0)),
+					 (uint16_t)~ref_sum(buf + off,
+							    lens[i]));
+	/* all ones: every lane at its largest, for the longest block */
+	memset(buf, 0xff, 3 * 1048576 + 32);
+	for (off = 0; off < 3; off++)
+		assert_int_equal(csum_fold(csum_partial(buf + off,
+							3 * 1048576, 0)),
+				 (uint16_t)~ref_sum(buf + off, 3 * 1048576));
+	free(buf);
+}
+
+static void csum_continued_over_pieces(void **state)
+{
+	const size_t len = 3000;
+	uint8_t *buf = random_buf(len + 16, 5);
+	uint16_t whole;
+	size_t off, cut;
+
+	(void)state;
+	for (off = 0; off < 16; off += 5) {
+		whole = (uint16_t)~ref_sum(buf + off, len);
+		for (cut = 0; cut <= len; cut += cut < 300 ? 1 : 97) {
+			struct iovec iov[2] = {
+				{ buf + off, cut },
+				{ buf + off + cut, len - cut },
+			};
 			uint32_t s;
 
-			memset(dst, 0xa5, sizeof(dst));
-			s = csum_copy(dst + off, src, len, 0x1234);
-			assert_memory_equal(dst + off, src, len);
-			assert_int_equal(dst[off + len], 0xa5);
-			if (off)
-				assert_int_equal(dst[off - 1], 0xa5);
-			assert_int_equal(csum_fold(s),
-					 csum_fold(csum_partial(src, len,
-								0x1234)));
+			assert_int_equal(csum_fold(csum_iov(iov, 2, 0)),
+					 whole);
+			/* an even first piece continues by plain addition */
+			if (!(cut & 1)) {
+				s = csum_partial(buf + off, cut, 0);
+				s = csum_partial(buf + off + cut, len - cut,
+						 s);
+				assert_int_equal(csum_fold(s), whole);
+			}
 		}
+	}
+	free(buf);
+}
+
+static void csum_iov_many_odd_pieces(void **state)
+{
+	uint8_t *buf = random_buf(70000, 6);
+	struct iovec iov[16];
+	size_t i, off = 0, cnt = 0;
+	/* odd, even, empty and large pieces, in an order that puts large
+	 * ones at odd offsets */
+	static const size_t lens[] = { 1, 255, 0, 4097, 3, 20000, 1, 2,
+				       333, 30001, 7, 1500, 64, 9, 1 };
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		iov[cnt++] = (struct iovec){ buf + off, lens[i] };
+		off += lens[i];
+	}
+	assert_int_equal(csum_fold(csum_iov(iov, cnt, 0x1234)),
+			 csum_fold(csum_partial(buf, off, 0x1234)));
+	assert_int_equal(csum_fold(csum_iov(iov, cnt, 0)),
+			 (uint16_t)~ref_sum(buf, off));
+	free(buf);
+}
+
+/* csum_copy() over @len bytes at source and destination offsets */
+static void check_copy(uint8_t *dst, const uint8_t *src, size_t len,
+		       size_t doff, size_t soff)
+{
+	uint32_t s;
+
+	memset(dst, 0xa5, len + 32);
+	s = csum_copy(dst + doff, src + soff, len, 0x1234);
+	assert_memory_equal(dst + doff, src + soff, len);
+	assert_int_equal(dst[doff + len], 0xa5);
+	if (doff)
+		assert_int_equal(dst[doff - 1], 0xa5);
+	assert_int_equal(csum_fold(s),
+			 csum_fold(csum_partial(src + soff, len, 0x1234)));
+}
+
+static void csum_copy_copies_and_sums(void **state)
+{
+	const size_t max = 2048;
+	uint8_t *src = random_buf(max + 16, 2);
+	uint8_t *dst = aligned_alloc(64, max + 64);
+	size_t len, doff, soff;
+
+	(void)state;
+	assert_non_null(dst);
+	for (len = 0; len <= max; len++)
+		for (doff = 0; doff < 16; doff++)
+			for (soff = 0; soff < 16; soff += len < 300 ? 1 : 5)
+				check_copy(dst, src, len, doff, soff);
+	free(dst);
+	free(src);
+}
+
+static void csum_copy_large(void **state)
+{
+	static const size_t lens[] = { 65535, 65536, 600001 };
+	uint8_t *src = random_buf(600001 + 32, 7);
+	uint8_t *dst = aligned_alloc(64, 600064 + 64);
+	size_t i, off;
+
+	(void)state;
+	assert_non_null(dst);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		for (off = 0; off < 32; off += 3) {
+			check_copy(dst, src, lens[i], off, 31 - off);
+			assert_int_equal(csum_fold(csum_copy(dst, src + off,
+							     lens[i], 0)),
+					 (uint16_t)~ref_sum(src + off,
+							    lens[i]));
+		}
+	free(dst);
+	free(src);
 }
 
 int main(void)
@@ -174,7 +315,12 @@ int main(void)
 		cmocka_unit_test(csum_all_ones_no_overflow),
 		cmocka_unit_test(csum_iov_odd_splits),
 		cmocka_unit_test(csum_pseudo_v4_v6),
+		cmocka_unit_test(csum_every_length_and_alignment),
+		cmocka_unit_test(csum_large_buffers),
+		cmocka_unit_test(csum_continued_over_pieces),
+		cmocka_unit_test(csum_iov_many_odd_pieces),
 		cmocka_unit_test(csum_copy_copies_and_sums),
+		cmocka_unit_test(csum_copy_large),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
