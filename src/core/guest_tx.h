@@ -11,12 +11,24 @@
  * room() says how many more bytes of frames can be queued right now; a
  * sender that had to stop (e.g. TCP reading a host socket) registers with
  * guest_tx_wait() and is called back once room frees up.
+ *
+ * Reserve and commit (optional: NULL in links without it, see
+ * guest_reserve()): a sender that reads its payload from a socket asks
+ * for room for N frames and gets, per frame, the iovecs where its bytes
+ * will go in the link itself (a slot in the stream ring, the guest's own
+ * buffers on vhost-user). It writes headers there, lets recvmsg() put the
+ * payload straight behind them, then commits the frames it filled: no
+ * copy in user space. Between reserve() and commit() nothing else may be
+ * sent on the link (it would land in the reserved room); commit() with
+ * no frames abandons the reservation.
  */
 #ifndef GANGWAY_CORE_GUEST_TX_H
 #define GANGWAY_CORE_GUEST_TX_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 struct guest_tx;
@@ -33,12 +45,36 @@ struct guest_waiter {
 	int queued;
 };
 
+/* Frames one reservation may cover, and iovecs they may span in all */
+#define GUEST_RESERVE_MAX	256
+#define GUEST_RESERVE_IOV_MAX	1024
+
+/**
+ * struct guest_frame - room for one frame, from reserve()
+ * @iov:	where the frame's bytes go, from its Ethernet header on (link
+ *		framing left out); storage owned by the link, valid until
+ *		commit()
+ * @cnt:	entries in @iov
+ */
+struct guest_frame {
+	const struct iovec *iov;
+	size_t cnt;
+};
+
 /**
  * struct guest_tx - operations of the active link towards the guest
  * @send:	queue one frame gathered from @iov (copied before return);
  *		0, -EAGAIN if there is no room, -EMSGSIZE if too large,
  *		-ENOTCONN if no guest is connected
  * @room:	bytes of frame data that can be queued now
+ * @reserve:	room for up to @n frames of @len bytes each, described in
+ *		@f[0..n-1]; returns how many (at least 1), or -EAGAIN (not
+ *		even one fits now), -EMSGSIZE, -ENOTCONN as send() does.
+ *		Optional (NULL): guest_reserve() then says -EOPNOTSUPP
+ * @commit:	send the first @n reserved frames, each @len bytes as
+ *		reserved except the last, which has @last_len (at most
+ *		@len); the rest of the reservation is given back. @n may be
+ *		0. Cannot fail: the room was reserved
  * @waiters:	singly linked list of senders waiting for room
  * @link:	link-private state
  * @our_mac:	source MAC of every frame we send (-M)
@@ -58,6 +94,9 @@ struct guest_waiter {
 struct guest_tx {
 	int (*send)(struct guest_tx *tx, const struct iovec *iov, size_t cnt);
 	size_t (*room)(struct guest_tx *tx);
+	int (*reserve)(struct guest_tx *tx, size_t len, struct guest_frame *f,
+		       unsigned int n);
+	void (*commit)(struct guest_tx *tx, unsigned int n, size_t last_len);
 	struct guest_waiter *waiters;
 	void *link;
 	uint8_t our_mac[6];
@@ -84,6 +123,89 @@ static inline int guest_send_buf(struct guest_tx *tx, const void *buf,
 static inline size_t guest_room(struct guest_tx *tx)
 {
 	return tx->room(tx);
+}
+
+/**
+ * guest_reserve() - room in the link for up to @n frames of @len bytes
+ * @tx:		link
+ * @len:	bytes of each frame, Ethernet header included
+ * @f:		filled in for each frame reserved
+ * @n:		frames wanted, at most GUEST_RESERVE_MAX
+ *
+ * The frames reserved together span at most GUEST_RESERVE_IOV_MAX iovecs.
+ * Return: frames reserved (1 to @n), or -EAGAIN (no room now: wait),
+ * -EMSGSIZE (@len never fits), -ENOTCONN (no guest), -EOPNOTSUPP (this
+ * link copies frames only: use guest_send())
+ */
+static inline int guest_reserve(struct guest_tx *tx, size_t len,
+				struct guest_frame *f, unsigned int n)
+{
+	if (!tx->reserve)
+		return -EOPNOTSUPP;
+	return tx->reserve(tx, len, f, n);
+}
+
+/* Send the first @n frames of the reservation (see struct guest_tx) */
+static inline void guest_commit(struct guest_tx *tx, unsigned int n,
+				size_t last_len)
+{
+	tx->commit(tx, n, last_len);
+}
+
+/**
+ * guest_frame_slice() - the iovecs for bytes [@off, @off + @len) of a frame
+ * @f:		reserved frame
+ * @off:	offset from the start of the frame
+ * @len:	bytes
+ * @out:	filled with up to @max entries
+ * @max:	room in @out
+ *
+ * Return: entries used in @out; fewer bytes than @len only if @max ran
+ * out or the frame is shorter (the caller compares with its own count)
+ */
+static inline size_t guest_frame_slice(const struct guest_frame *f,
+				       size_t off, size_t len,
+				       struct iovec *out, size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < f->cnt && len && k < max; i++) {
+		size_t seg = f->iov[i].iov_len, take;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		take = seg - off < len ? seg - off : len;
+		out[k].iov_base = (uint8_t *)f->iov[i].iov_base + off;
+		out[k].iov_len = take;
+		k++;
+		len -= take;
+		off = 0;
+	}
+	return k;
+}
+
+/* Copy @len bytes from @src into a reserved frame at @off; bytes copied */
+static inline size_t guest_frame_put(const struct guest_frame *f, size_t off,
+				     const void *src, size_t len)
+{
+	const uint8_t *p = src;
+	size_t i, done = 0;
+
+	for (i = 0; i < f->cnt && done < len; i++) {
+		size_t seg = f->iov[i].iov_len, take;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		take = seg - off < len - done ? seg - off : len - done;
+		memcpy((uint8_t *)f->iov[i].iov_base + off, p + done, take);
+		done += take;
+		off = 0;
+	}
+	return done;
 }
 
 /* Ask to be called back once the link has room (idempotent) */

@@ -55,10 +55,13 @@
 #include "flow/tcp_ooo.h"
 #include "flow/tcp_seq.h"
 #include "packet/build.h"
+#include "packet/csum.h"
 
 #define TCP_PEEK_BUF		(1 << 20)	/* bytes peeked per read */
+#define TCP_BATCH		(1 << 20)	/* peeked into the link per read */
+#define TCP_PEEK_IOV		1023	/* UIO_MAXIOV, less the discard one */
 #define TCP_DISCARD_BUF		(16 << 20)	/* without SO_PEEK_OFF */
-#define TCP_FRAME_BUF		(ETH_HLEN + IPV6_HLEN + 60 + 65536)
+#define TCP_FRAME_BUF		(ETH_HLEN + IPV6_HLEN + 60)	/* no data */
 #define TCP_CONNECT_TIMEOUT_S	30
 #define TCP_SYN_RETRIES		6	/* SYN and SYN-ACK to the guest */
 #define TCP_RTX_RETRIES		12	/* about 3 minutes with backoff */
@@ -140,6 +143,7 @@ struct tcp_conn {
 	bool out_full : 1;	/* last write to the host socket fell short */
 	bool ack_queued : 1;	/* on the post hook's ACK list */
 	bool free_queued : 1;	/* on the post hook's free list */
+	bool disc_queued : 1;	/* on the post hook's discard list */
 	bool inbound : 1;
 	bool sack_ok : 1;	/* SACK-permitted agreed (RFC 2018) */
 	bool ooo_used : 1;	/* tcp.ooo[id] set up */
@@ -197,6 +201,17 @@ static const char *const tcp_ctr_names[] = {
 };
 static_assert(ARRAY_SIZE(tcp_ctr_names) == TCP_C__COUNT, "counter names");
 
+/**
+ * struct tcp_disc - a connection whose acknowledged bytes wait for the
+ * post hook to drop them from the socket in one recv()
+ * @id:		connection
+ * @head:	sequence number of the first byte still in the socket
+ */
+struct tcp_disc {
+	int id;
+	uint32_t head;
+};
+
 static struct tcp {
 	struct guest_tx *tx;
 	const struct flow_conf *fc;
@@ -213,8 +228,12 @@ static struct tcp {
 	unsigned int ack_count;
 	int *free_list;			/* ids closed this iteration */
 	unsigned int free_count;
+	struct tcp_disc *disc_list;	/* acknowledged, not yet discarded */
+	unsigned int disc_count;
 	unsigned int conn_count;
-	uint8_t *peek_buf;		/* TCP_PEEK_BUF */
+	uint8_t *peek_buf;		/* TCP_PEEK_BUF, links without reserve */
+	struct iovec peek_iov[TCP_PEEK_IOV + 1];	/* [0]: discard */
+	struct guest_frame frames[GUEST_RESERVE_MAX];
 	uint8_t *frame_buf;		/* TCP_FRAME_BUF */
 	uint8_t *discard_buf;		/* without SO_PEEK_OFF only */
 	bool peek_off;			/* kernel supports SO_PEEK_OFF on TCP */
@@ -602,48 +621,41 @@ static void tcp_ack_later(struct tcp_conn *c)
 /**
  * tcp_peek() - read host data past what is in flight, leaving it queued
  * @c:		connection
- * @len:	bytes wanted, at most TCP_PEEK_BUF
- * #syscalls: recvfrom recvmsg
- * Return: bytes read into tcp.peek_buf, 0 at EOF, or -errno
+ * @iov:	where the bytes go: @iov[1] to @iov[@cnt]; @iov[0] is ours
+ * @cnt:	entries from @iov[1], at most TCP_PEEK_IOV
+ *
+ * The caller never peeks while a discard is pending (tcp_discard_later()):
+ * the peek offset is then snd_nxt - snd_una, as tcp_peek_rewind() sets it.
+ * #syscalls: recvmsg
+ * Return: bytes read, 0 at EOF, or -errno
  */
-static ssize_t tcp_peek(struct tcp_conn *c, size_t len)
+static ssize_t tcp_peek(struct tcp_conn *c, struct iovec *iov, size_t cnt)
 {
+	struct msghdr mh = { .msg_iov = iov + 1, .msg_iovlen = cnt };
+	size_t skip = 0;
 	ssize_t n;
 
-	if (tcp.peek_off) {
-		n = recv(c->fd, tcp.peek_buf, len, MSG_PEEK | MSG_DONTWAIT);
-	} else {
+	if (!tcp.peek_off) {
 		/* Without SO_PEEK_OFF: skip the bytes in flight by hand */
-		size_t skip = c->snd_nxt - c->snd_una;
-		struct iovec iov[2] = {
-			{ .iov_base = tcp.discard_buf, .iov_len = skip },
-			{ .iov_base = tcp.peek_buf, .iov_len = len },
-		};
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-
-		n = recvmsg(c->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
-		if (n >= 0 && skip) {
-			/*
-			 * Only the bytes in flight: no news, or EOF, which
-			 * we then see once they are acknowledged (skip 0).
-			 */
-			if ((size_t)n <= skip)
-				return -EAGAIN;
-			n -= (ssize_t)skip;
-		}
+		skip = c->snd_nxt - c->snd_una;
+		iov[0].iov_base = tcp.discard_buf;
+		iov[0].iov_len = skip;
+		mh.msg_iov = iov;
+		mh.msg_iovlen = cnt + 1;
 	}
+	n = recvmsg(c->fd, &mh, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
+	if (skip) {
+		/*
+		 * Only the bytes in flight: no news, or EOF, which we then
+		 * see once they are acknowledged (skip 0).
+		 */
+		if ((size_t)n <= skip)
+			return -EAGAIN;
+		n -= (ssize_t)skip;
+	}
 	return n;
-}
-
-/* Peek offset to snd_nxt - snd_una after a rewind; #syscalls: setsockopt */
-static void tcp_peek_rewind(struct tcp_conn *c)
-{
-	int off = (int)(c->snd_nxt - c->snd_una);
-
-	if (tcp.peek_off)
-		setsockopt(c->fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
 }
 
 /* Drop @len acknowledged bytes from the socket; #syscalls: recvfrom */
@@ -657,6 +669,58 @@ static int tcp_discard(struct tcp_conn *c, uint32_t len)
 		len -= (uint32_t)n;
 	}
 	return 0;
+}
+
+/*
+ * Discard now what waits for the post hook (tcp_discard_later()), and take
+ * the connection off its list: a rewind needs the socket's head at snd_una.
+ * Rare (retransmissions only), so the list is searched.
+ */
+static int tcp_discard_now(struct tcp_conn *c)
+{
+	unsigned int i;
+
+	c->disc_queued = false;
+	for (i = 0; i < tcp.disc_count; i++) {
+		struct tcp_disc *d = &tcp.disc_list[i];
+
+		if (d->id == (int)tcp_id(c)) {
+			d->id = -1;
+			return tcp_discard(c, c->snd_una - d->head);
+		}
+	}
+	return 0;
+}
+
+/* Peek offset to snd_nxt - snd_una after a rewind; #syscalls: setsockopt */
+static void tcp_peek_rewind(struct tcp_conn *c)
+{
+	int off = (int)(c->snd_nxt - c->snd_una);
+
+	/* on failure the next peek fails too, and closes the connection */
+	if (c->disc_queued && tcp_discard_now(c))
+		return;
+	if (tcp.peek_off)
+		setsockopt(c->fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+}
+
+/**
+ * tcp_discard_later() - acknowledged bytes leave the socket in the post hook
+ * @c:		connection, before snd_una moves forward
+ *
+ * All the ACKs of one loop iteration then cost one recv(MSG_TRUNC), and
+ * one peek follows it for all the window they opened. Until then the
+ * socket still holds bytes below snd_una: tcp_send_data() waits for the
+ * post hook, and a rewind of the peek offset discards them first.
+ */
+static void tcp_discard_later(struct tcp_conn *c)
+{
+	if (c->disc_queued)
+		return;
+	c->disc_queued = true;
+	tcp.disc_list[tcp.disc_count].id = (int)tcp_id(c);
+	tcp.disc_list[tcp.disc_count].head = c->snd_una;
+	tcp.disc_count++;
 }
 
 /* ---- sending host data to the guest ---------------------------------- */
@@ -675,6 +739,218 @@ static void tcp_maybe_fin(struct tcp_conn *c, uint64_t now)
 	tcp_timer_update(c, now, true);
 }
 
+/* Headers shared by the data segments of one burst, window @wnd */
+static void tcp_data_tmpl(const struct tcp_conn *c, struct tcp_tmpl *tp,
+			  uint16_t wnd)
+{
+	const struct flow_key *k = tcp_key(c);
+	struct frame_addrs a;
+	struct tcp_fields t = {
+		.sport = k->rport,
+		.dport = k->gport,
+		.ack = c->rcv_nxt,
+		.flags = TCP_F_ACK,
+		.window = wnd,
+	};
+
+	memcpy(a.src_mac, tcp.tx->our_mac, ETH_ALEN);
+	memcpy(a.dst_mac, tcp.tx->guest_mac, ETH_ALEN);
+	a.src = k->raddr;
+	a.dst = k->gaddr;
+	a.ttl = 0;
+	tcp_tmpl_init(tp, &a, &t, tcp.tx->csum_optional);
+}
+
+/* Partial sum of the first @len bytes of @iov (trims @iov to them) */
+static uint32_t tcp_iov_sum(struct iovec *iov, size_t cnt, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cnt && len; i++) {
+		if (iov[i].iov_len >= len) {
+			iov[i].iov_len = len;
+			return csum_iov(iov, i + 1, 0);
+		}
+		len -= iov[i].iov_len;
+	}
+	return csum_iov(iov, i, 0);
+}
+
+/**
+ * struct tcp_burst - one read of host data cut into segments
+ * @tp:		headers every segment shares
+ * @wnd:	window field, read once per tcp_send_data()
+ * @tmpl_ok:	@tp is built (lazily: only once there is data)
+ * @asked:	bytes the last read asked for
+ * @stop:	the link is full: we wait for room
+ */
+struct tcp_burst {
+	struct tcp_tmpl tp;
+	uint16_t wnd;
+	bool tmpl_ok;
+	size_t asked;
+	bool stop;
+};
+
+static void tcp_burst_tmpl(struct tcp_conn *c, struct tcp_burst *bu)
+{
+	if (bu->tmpl_ok)
+		return;
+	bu->wnd = tcp_wnd_now(c);
+	tcp_data_tmpl(c, &bu->tp, bu->wnd);
+	bu->tmpl_ok = true;
+}
+
+/* The link cannot take more now: wait for room */
+static void tcp_link_full(struct tcp_conn *c, struct tcp_burst *bu)
+{
+	tcp.ctr[TCP_C_LINK_FULL]++;
+	tcp_link_wait(c);
+	bu->stop = true;
+}
+
+/**
+ * tcp_send_reserved() - peek host data straight into frames in the link
+ * @c:		connection
+ * @want:	bytes wanted (window)
+ * @bu:		burst state
+ *
+ * Reserves frames of a full segment each, lets one recvmsg() put the
+ * payload behind the room left for their headers, then checksums each
+ * segment while its bytes are in cache, writes its headers from the
+ * template, and commits the frames filled. The payload is copied once,
+ * by the kernel.
+ * Return: bytes sent, 0 at EOF, -EAGAIN (nothing to read), -ENOBUFS (the
+ * link is full, @bu->stop set), -EOPNOTSUPP (no reserve in this link),
+ * other -errno from the socket
+ */
+static ssize_t tcp_send_reserved(struct tcp_conn *c, size_t want,
+				 struct tcp_burst *bu)
+{
+	size_t hlen = tcp_hdr_len(c), mss = c->mss, cnt = 0, off, last = 0;
+	struct guest_frame *f = tcp.frames;
+	struct iovec *iov = tcp.peek_iov;
+	unsigned int nf, i, k;
+	ssize_t n;
+	int r;
+
+	want = MIN(want, (size_t)TCP_BATCH);
+	nf = (unsigned int)MIN((want + mss - 1) / mss,
+			       (size_t)GUEST_RESERVE_MAX);
+	r = guest_reserve(tcp.tx, hlen + mss, f, nf);
+	if (r == -EOPNOTSUPP)
+		return r;
+	if (r < 0) {
+		tcp_link_full(c, bu);
+		return -ENOBUFS;
+	}
+	/* Payload room of each frame, behind its headers */
+	for (i = 0, off = 0; i < (unsigned int)r && off < want; i++) {
+		size_t len = MIN(mss, want - off), k2, got = 0, j;
+
+		k2 = guest_frame_slice(&f[i], hlen, len, iov + 1 + cnt,
+				       TCP_PEEK_IOV - cnt);
+		for (j = 0; j < k2; j++)
+			got += iov[1 + cnt + j].iov_len;
+		if (got < len)
+			break;		/* out of iovecs: fewer frames */
+		cnt += k2;
+		off += len;
+	}
+	if (!off) {
+		guest_commit(tcp.tx, 0, 0);
+		tcp_link_full(c, bu);
+		return -ENOBUFS;
+	}
+	bu->asked = off;
+	n = tcp_peek(c, iov, cnt);
+	if (n <= 0) {
+		guest_commit(tcp.tx, 0, 0);
+		return n;
+	}
+	tcp_burst_tmpl(c, bu);
+	k = (unsigned int)(((size_t)n + mss - 1) / mss);
+	for (i = 0; i < k; i++) {
+		size_t len = MIN(mss, (size_t)n - i * mss), pc;
+		uint8_t hdr[ETH_HLEN + IPV6_HLEN + TCP_HLEN_MIN];
+		uint8_t fl = TCP_F_ACK | (i + 1 == k ? TCP_F_PSH : 0);
+		uint32_t sum = 0;
+
+		/* Sum the payload while it is hot, then write the headers */
+		if (!bu->tp.no_l4_csum) {
+			pc = guest_frame_slice(&f[i], hlen, len, iov + 1,
+					       TCP_PEEK_IOV);
+			sum = tcp_iov_sum(iov + 1, pc, len);
+		}
+		tcp_tmpl_fill(&bu->tp, hdr, c->snd_nxt + (uint32_t)(i * mss),
+			      fl, len, sum);
+		guest_frame_put(&f[i], 0, hdr, hlen);
+		last = len;
+	}
+	guest_commit(tcp.tx, k, hlen + last);
+	return n;
+}
+
+/**
+ * tcp_send_copied() - the same for links without reserve: peek into our
+ * buffer, then hand the link the headers and the payload as two iovecs
+ * @c:		connection
+ * @want:	bytes wanted (window)
+ * @bu:		burst state
+ * Return: as tcp_send_reserved()
+ */
+static ssize_t tcp_send_copied(struct tcp_conn *c, size_t want,
+			       struct tcp_burst *bu)
+{
+	size_t hlen = tcp_hdr_len(c), per = hlen + c->mss, link, off;
+	size_t sent = 0;
+	ssize_t n;
+
+	link = guest_room(tcp.tx);
+	if (link < per || !tcp.peek_buf) {
+		tcp_link_full(c, bu);
+		return -ENOBUFS;
+	}
+	want = MIN(want, (link / per) * c->mss);
+	want = MIN(want, (size_t)TCP_PEEK_BUF);
+	bu->asked = want;
+	tcp.peek_iov[1].iov_base = tcp.peek_buf;
+	tcp.peek_iov[1].iov_len = want;
+	n = tcp_peek(c, tcp.peek_iov, 1);
+	if (n <= 0)
+		return n;
+	tcp_burst_tmpl(c, bu);
+	for (off = 0; off < (size_t)n; off += c->mss) {
+		size_t len = MIN((size_t)c->mss, (size_t)n - off);
+		uint8_t hdr[ETH_HLEN + IPV6_HLEN + TCP_HLEN_MIN];
+		uint8_t fl = TCP_F_ACK | (off + len == (size_t)n ? TCP_F_PSH : 0);
+		struct iovec v[2] = {
+			{ .iov_base = hdr, .iov_len = hlen },
+			{ .iov_base = tcp.peek_buf + off, .iov_len = len },
+		};
+		uint32_t sum = 0;
+
+		if (!bu->tp.no_l4_csum)
+			sum = csum_partial(tcp.peek_buf + off, len, 0);
+		tcp_tmpl_fill(&bu->tp, hdr, c->snd_nxt + (uint32_t)off, fl,
+			      len, sum);
+		if (guest_send(tcp.tx, v, 2)) {
+			/*
+			 * Unsent bytes: peek them again once the link has
+			 * room (also after -ENOTCONN: the link wakes waiters
+			 * when a guest connects).
+			 */
+			c->snd_nxt += (uint32_t)sent;
+			tcp_peek_rewind(c);
+			c->snd_nxt -= (uint32_t)sent;
+			tcp_link_full(c, bu);
+			break;
+		}
+		sent += len;
+	}
+	return sent ? (ssize_t)sent : -ENOBUFS;
+}
+
 /**
  * tcp_send_data() - send host data to the guest, as far as allowed
  * @c:		connection in ESTABLISHED
@@ -682,39 +958,39 @@ static void tcp_maybe_fin(struct tcp_conn *c, uint64_t now)
  *
  * Stops at the first of: guest window full, link full (then waits for
  * room), nothing more to read, EOF (then FIN once all is acknowledged).
+ * While acknowledged bytes wait for the post hook's discard, it leaves
+ * everything to the post hook, which calls it again.
  */
 static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 {
-	size_t per = tcp_hdr_len(c) + c->mss;
+	struct tcp_burst bu = { .tmpl_ok = false };
 	bool sent_any = false;
 
-	if (c->state != TCP_S_ESTABLISHED || c->fd < 0)
+	if (c->state != TCP_S_ESTABLISHED || c->fd < 0 || c->disc_queued)
 		return;
 	for (;;) {
 		uint32_t room = tcp_send_room(c->snd_una, c->snd_nxt,
 					      c->wnd_guest);
+		ssize_t n;
 
 		if (!tcp.peek_off)	/* bounded by the discard buffer */
 			room = MIN(room, tcp_send_room(c->snd_una, c->snd_nxt,
 						       TCP_DISCARD_BUF));
-		size_t link = guest_room(tcp.tx);
-		size_t want, off;
-		ssize_t n;
-		uint16_t wnd;
-
 		if (!room)
 			break;
 		if (c->host_eof && c->snd_nxt == c->snd_max)
 			break;		/* nothing left to read */
-		if (link < per) {
-			tcp.ctr[TCP_C_LINK_FULL]++;
-			tcp_link_wait(c);
-			break;
+		n = tcp_send_reserved(c, room, &bu);
+		if (n == -EOPNOTSUPP)
+			n = tcp_send_copied(c, room, &bu);
+		if (n > 0) {
+			c->snd_nxt += (uint32_t)n;
+			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+			c->ack_sent = c->rcv_nxt;
+			c->wnd_sent = bu.wnd;
+			sent_any = true;
 		}
-		want = MIN((size_t)room, (link / per) * c->mss);
-		want = MIN(want, (size_t)TCP_PEEK_BUF);
-		n = tcp_peek(c, want);
-		if (n == -EAGAIN)
+		if (bu.stop || n == -EAGAIN || n == -ENOBUFS)
 			break;
 		if (n < 0) {
 			debug("flow %u tcp: host socket: %s", tcp_id(c),
@@ -726,35 +1002,9 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 			c->host_eof = true;
 			break;
 		}
-		wnd = tcp_wnd_now(c);
-		for (off = 0; off < (size_t)n; off += c->mss) {
-			size_t len = MIN((size_t)c->mss, (size_t)n - off);
-			uint8_t fl = TCP_F_ACK;
-			int rc;
-
-			if (off + len == (size_t)n)
-				fl |= TCP_F_PSH;
-			rc = tcp_emit(c, c->snd_nxt, fl, NULL, 0,
-				      tcp.peek_buf + off, len, wnd);
-			if (rc) {
-				/*
-				 * Unsent bytes: peek them again once the link
-				 * has room (also after -ENOTCONN: the link
-				 * wakes waiters when a guest connects).
-				 */
-				tcp_peek_rewind(c);
-				tcp.ctr[TCP_C_LINK_FULL]++;
-				tcp_link_wait(c);
-				goto out;
-			}
-			c->snd_nxt += (uint32_t)len;
-			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-			sent_any = true;
-		}
-		if ((size_t)n < want)
+		if ((size_t)n < bu.asked)
 			break;		/* drained the socket */
 	}
-out:
 	if (sent_any) {
 		c->active_s = tcp_secs(now);
 		tcp_timer_update(c, now, false);
@@ -1217,11 +1467,8 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 			c->fin_acked = true;
 			ack = c->snd_max;
 		}
-		if (seq_gt(ack, c->snd_una) &&
-		    tcp_discard(c, ack - c->snd_una)) {
-			tcp_close(c, false, true);
-			return;
-		}
+		if (seq_gt(ack, c->snd_una))
+			tcp_discard_later(c);
 		c->snd_una = ack;
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;	/* acked past a rewind */
@@ -1252,7 +1499,8 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 		}
 	}
 	tcp_timer_update(c, now, c->snd_una != una_before);
-	/* with EPOLLIN armed and nothing to resend, epoll says when */
+	/* with EPOLLIN armed and nothing to resend, epoll says when;
+	 * after a discard was queued, the post hook sends */
 	if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max)
 		tcp_send_data(c, now);
 }
@@ -1473,12 +1721,48 @@ void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
 
 /* ---- the post hook: coalesced ACKs, deferred frees --------------------- */
 
+/**
+ * tcp_post_discard() - drop acknowledged bytes, then send what that allows
+ * @now:	loop time
+ *
+ * One recv(MSG_TRUNC) per connection for all the ACKs of this iteration
+ * (tcp_discard_later()), then one tcp_send_data() for the window they
+ * opened. Runs before the ACK
+ * flush, so that data segments carry the ACKs.
+ */
+static void tcp_post_discard(uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < tcp.disc_count; i++) {
+		struct tcp_conn *c;
+		uint32_t len;
+
+		if (tcp.disc_list[i].id < 0)
+			continue;	/* tcp_discard_now() did it */
+		c = &tcp.conns[tcp.disc_list[i].id];
+		len = c->snd_una - tcp.disc_list[i].head;
+		c->disc_queued = false;
+		if (c->state != TCP_S_ESTABLISHED || c->fd < 0)
+			continue;
+		if (len && tcp_discard(c, len)) {
+			tcp_close(c, false, true);
+			continue;
+		}
+		if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max)
+			tcp_send_data(c, now);
+		else
+			tcp_maybe_fin(c, now);
+	}
+	tcp.disc_count = 0;
+}
+
 static void tcp_post(void *arg, uint64_t now)
 {
 	unsigned int i;
 
 	(void)arg;
-	(void)now;
+	tcp_post_discard(now);
 	for (i = 0; i < tcp.ack_count; i++) {
 		struct tcp_conn *c = &tcp.conns[tcp.ack_list[i]];
 
@@ -1588,9 +1872,12 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	tcp.ooo = calloc(n, sizeof(*tcp.ooo));
 	tcp.ack_list = calloc(n, sizeof(*tcp.ack_list));
 	tcp.free_list = calloc(n, sizeof(*tcp.free_list));
-	tcp.peek_buf = malloc(TCP_PEEK_BUF);
+	tcp.disc_list = calloc(n, sizeof(*tcp.disc_list));
+	if (!tx->reserve)	/* the link copies frames: peek into ours */
+		tcp.peek_buf = malloc(TCP_PEEK_BUF);
 	tcp.frame_buf = malloc(TCP_FRAME_BUF);
-	if (!tcp.conns || !tcp.ooo || !tcp.ack_list || !tcp.free_list || !tcp.peek_buf ||
+	if (!tcp.conns || !tcp.ooo || !tcp.ack_list || !tcp.free_list ||
+	    !tcp.disc_list || (!tx->reserve && !tcp.peek_buf) ||
 	    !tcp.frame_buf || idq_init(&tcp.waitq, n))
 		return -ENOMEM;
 	kind.tmr = &tcp.conns[0].tmr;

@@ -13,10 +13,14 @@
  * The ring is flushed with sendmsg() at the end of every loop iteration
  * (post hook), early when it passes STREAM_FLUSH_AT, and on EPOLLOUT once
  * the socket was full. Senders that met -EAGAIN are woken once the ring
- * has room for a full frame again. The length of the frame at the head
+ * has room for a full frame again. reserve() hands out room behind the
+ * tail for frames a sender fills in place (its recvmsg() writing straight
+ * into the ring); commit() writes their length prefixes and makes them
+ * part of the queue, as send() would have. The length of the frame at the head
  * of the ring is tracked (@out_frame_left) so that frames lost at a
  * disconnection can be counted.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -92,9 +96,13 @@ static_assert(STREAM_OUT_QUEUE > 2 * (STREAM_FRAME_LIMIT + STREAM_LEN_SIZE),
  * @out_frame_left: bytes of the frame at @out_head not yet sent, 0 if
  *		@out_head is at a frame boundary
  * @out_polled:	EPOLLOUT is on: the socket was full
+ * @res_n:	frames reserved behind the tail, 0 if none
+ * @res_len:	bytes of each reserved frame
+ * @res_iov:	their room in @out, one or two entries each (ring wrap)
  * @dead:	the connection failed; closed at the next safe point
  * @dead_err:	errno that killed it, 0 for EOF
  * @post_ns:	loop_now() when our post hook last ran
+ * @hooked:	the post hook is registered (at the first frame queued)
  * @rl_oversized, @rl_refused: rate limits for guest-triggered warnings
  */
 struct stream {
@@ -121,9 +129,14 @@ struct stream {
 	size_t out_frame_left;
 	bool out_polled;
 
+	unsigned int res_n;
+	size_t res_len;
+	struct iovec res_iov[2 * GUEST_RESERVE_MAX];
+
 	bool dead;
 	int dead_err;
 	uint64_t post_ns;
+	bool hooked;
 	struct ratelimit rl_oversized;
 	struct ratelimit rl_refused;
 };
@@ -138,14 +151,37 @@ bool stream_connected(void)
 
 /* Output ring */
 
+/* Write @len bytes @off bytes past the tail, leaving the tail alone */
+static void ring_put_at(struct stream *s, size_t off, const void *data,
+			size_t len)
+{
+	size_t pos = (s->out_head + s->out_len + off) % s->out_cap;
+	size_t first = MIN(len, s->out_cap - pos);
+
+	memcpy(s->out + pos, data, first);
+	memcpy(s->out, (const uint8_t *)data + first, len - first);
+}
+
 static void ring_put(struct stream *s, const void *data, size_t len)
 {
-	size_t tail = (s->out_head + s->out_len) % s->out_cap;
-	size_t first = MIN(len, s->out_cap - tail);
-
-	memcpy(s->out + tail, data, first);
-	memcpy(s->out, (const uint8_t *)data + first, len - first);
+	ring_put_at(s, 0, data, len);
 	s->out_len += len;
+}
+
+/* Bytes [@off, @off + @len) past the tail as at most two iovecs */
+static size_t ring_span(const struct stream *s, size_t off, size_t len,
+			struct iovec *iov)
+{
+	size_t pos = (s->out_head + s->out_len + off) % s->out_cap;
+	size_t first = MIN(len, s->out_cap - pos);
+
+	iov[0].iov_base = s->out + pos;
+	iov[0].iov_len = first;
+	if (first == len)
+		return 1;
+	iov[1].iov_base = s->out;
+	iov[1].iov_len = len - first;
+	return 2;
 }
 
 /* Read the length prefix at @off bytes past the head */
@@ -237,6 +273,21 @@ static void stream_flush(struct stream *s)
 	stream_poll_out(s, false);
 }
 
+static void stream_post(void *arg, uint64_t now);
+
+/*
+ * The post hook goes in when the first frame is queued rather than at
+ * open: it then runs after the hooks of the modules set up after us (TCP
+ * sends from its own), so that what they queue leaves in one flush per
+ * iteration instead of one sendmsg() each. Until it is in, every frame is
+ * flushed at once.
+ */
+static void stream_hook(struct stream *s)
+{
+	if (!s->hooked && !loop_add_post(stream_post, s))
+		s->hooked = true;
+}
+
 /* guest_tx operations */
 
 static size_t stream_room(struct guest_tx *tx)
@@ -256,6 +307,7 @@ static int stream_send(struct guest_tx *tx, const struct iovec *iov,
 	uint8_t hdr[STREAM_LEN_SIZE];
 	size_t len = 0, i;
 
+	stream_hook(s);
 	for (i = 0; i < cnt; i++)
 		len += iov[i].iov_len;
 	if (s->fd < 0 || s->dead) {
@@ -270,6 +322,7 @@ static int stream_send(struct guest_tx *tx, const struct iovec *iov,
 		stream_stats[STREAM_TX_FULL]++;
 		return -EAGAIN;
 	}
+	assert(!s->res_n);	/* it would land in the reserved room */
 
 	put_be32(hdr, (uint32_t)len);
 	ring_put(s, hdr, sizeof(hdr));
@@ -280,9 +333,92 @@ static int stream_send(struct guest_tx *tx, const struct iovec *iov,
 	pcap_frame(iov, cnt, 0, loop_now());
 
 	/* Past our post hook in this iteration, nothing else would flush */
-	if (s->out_len >= STREAM_FLUSH_AT || s->post_ns == loop_now())
+	if (s->out_len >= STREAM_FLUSH_AT || s->post_ns == loop_now() ||
+	    !s->hooked)
 		stream_flush(s);
 	return 0;
+}
+
+/**
+ * stream_reserve() - guest_tx reserve(): room for frames behind the tail
+ * @tx:		our guest_tx
+ * @len:	bytes of each frame
+ * @f:		filled in per frame: one iovec, two where the ring wraps
+ * @n:		frames wanted
+ *
+ * Each frame's length prefix is left out of @f and written by commit().
+ * Return: frames reserved, or -ENOTCONN, -EMSGSIZE, -EAGAIN
+ */
+static int stream_reserve(struct guest_tx *tx, size_t len,
+			  struct guest_frame *f, unsigned int n)
+{
+	struct stream *s = tx->link;
+	size_t per = len + STREAM_LEN_SIZE, k, i, used = 0;
+
+	stream_hook(s);
+	if (s->fd < 0 || s->dead) {
+		stream_stats[STREAM_TX_NOCONN]++;
+		return -ENOTCONN;
+	}
+	if (len > s->max_frame) {
+		stream_stats[STREAM_TX_TOO_BIG]++;
+		return -EMSGSIZE;
+	}
+	assert(!s->res_n);
+	k = MIN((size_t)MIN(n, GUEST_RESERVE_MAX),
+		(s->out_cap - s->out_len) / per);
+	if (!k) {
+		stream_stats[STREAM_TX_FULL]++;
+		return -EAGAIN;
+	}
+	for (i = 0; i < k; i++) {
+		f[i].iov = s->res_iov + used;
+		f[i].cnt = ring_span(s, i * per + STREAM_LEN_SIZE, len,
+				     s->res_iov + used);
+		used += f[i].cnt;
+	}
+	s->res_n = (unsigned int)k;
+	s->res_len = len;
+	return (int)k;
+}
+
+/**
+ * stream_commit() - guest_tx commit(): queue the first @n reserved frames
+ * @tx:		our guest_tx
+ * @n:		frames filled, at most as many as reserved
+ * @last_len:	bytes of the last one (the others have the reserved length)
+ */
+static void stream_commit(struct guest_tx *tx, unsigned int n,
+			  size_t last_len)
+{
+	struct stream *s = tx->link;
+	size_t per = s->res_len + STREAM_LEN_SIZE, off = 0;
+	unsigned int i;
+
+	assert(n <= s->res_n && last_len <= s->res_len);
+	s->res_n = 0;
+	for (i = 0; i < n; i++) {
+		size_t len = i + 1 == n ? last_len : s->res_len;
+		uint8_t hdr[STREAM_LEN_SIZE];
+		struct iovec iov[2];
+		size_t cnt;
+
+		put_be32(hdr, (uint32_t)len);
+		ring_put_at(s, off, hdr, sizeof(hdr));
+		if (pcap_active()) {
+			cnt = ring_span(s, off + STREAM_LEN_SIZE, len, iov);
+			pcap_frame(iov, cnt, 0, loop_now());
+		}
+		stream_stats[STREAM_TX_FRAMES]++;
+		stream_stats[STREAM_TX_BYTES] += len;
+		off += per;
+	}
+	if (!n)
+		return;
+	s->out_len += (n - 1) * per + STREAM_LEN_SIZE + last_len;
+	if (s->out_len >= STREAM_FLUSH_AT || s->post_ns == loop_now() ||
+	    !s->hooked)
+		stream_flush(s);
 }
 
 /* Senders that met -EAGAIN may go on once a largest frame fits again */
@@ -400,6 +536,7 @@ static void stream_reset_buffers(struct stream *s)
 	s->in_skip = 0;
 	s->out_head = s->out_len = s->out_frame_left = 0;
 	s->out_polled = false;
+	s->res_n = 0;
 	s->dead = false;
 	s->dead_err = 0;
 }
@@ -567,16 +704,16 @@ int stream_open(const struct link_conf *lc, link_rx_fn rx,
 	s->rl_oversized = (struct ratelimit){ 0 };
 	s->rl_refused = (struct ratelimit){ 0 };
 	s->post_ns = 0;
+	s->hooked = false;	/* loop_init() forgets hooks (unit tests) */
 
 	tx->send = stream_send;
 	tx->room = stream_room;
+	tx->reserve = stream_reserve;
+	tx->commit = stream_commit;
 	tx->link = s;
 	memset(tx->guest_mac, 0xff, sizeof(tx->guest_mac));
 	tx->guest_seen = 0;
 
-	ret = loop_add_post(stream_post, s);
-	if (ret)
-		goto out_free;
 	stats_register("link", stream_stat_names, stream_stats,
 		       STREAM_STAT__COUNT);
 

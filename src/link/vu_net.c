@@ -26,6 +26,11 @@
  * (MRG_RXBUF) until the frame and its header fit; if the guest has not
  * posted enough it gives the chains back and returns -EAGAIN, and the
  * next kick on queue 0 wakes the waiters from the post hook.
+ * reserve() pops the chains for several frames at once and hands out
+ * the guest's buffers behind each virtio-net header, so that a sender's
+ * recvmsg() writes the payload straight into guest memory; commit()
+ * returns the chains the frames filled through the used ring and gives
+ * the others back to the available ring (vq_unpop()).
  *
  * Batching. Used entries are published, and the guest interrupted
  * (unless it suppressed that), once per loop iteration in the post hook.
@@ -33,6 +38,7 @@
  * hooks of modules set up at startup; a send() after it ran in the same
  * pass arms a private eventfd so that another iteration comes.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -49,6 +55,7 @@
 
 #define VU_ROOM_PEEK		64	/* chains room() looks at */
 #define VU_ETH_HLEN		14	/* no checksum starts before it */
+#define VU_RES_BUFS		1024	/* guest buffers in one reservation */
 
 enum vn_stat {
 	VN_ST_FROM_GUEST,
@@ -142,6 +149,19 @@ static struct {
 	uint32_t rx_lens[VU_RX_BUFS_MAX];
 	size_t batch_used;		/* bytes of @batch handed to rx */
 	uint8_t batch[VU_RX_BATCH_BYTES];	/* frames of one pass */
+
+	/* reserve(): buffers popped, per frame the first and how many */
+	unsigned int res_n;		/* frames reserved, 0 if none */
+	size_t res_len;			/* bytes of each reserved frame */
+	unsigned int res_nbufs;		/* buffers popped in all */
+	unsigned int res_niov;
+	uint16_t res_head[VU_RES_BUFS];
+	uint32_t res_cap[VU_RES_BUFS];	/* writable bytes of each buffer */
+	uint16_t res_first[GUEST_RESERVE_MAX];
+	uint8_t *res_nb[GUEST_RESERVE_MAX][2];	/* num_buffers, per frame */
+	struct iovec res_iov[GUEST_RESERVE_IOV_MAX];
+	struct guest_frame res_f[GUEST_RESERVE_MAX];
+	struct iovec pcap_iov[GUEST_RESERVE_IOV_MAX];
 
 	struct ratelimit rl_drop;
 	uint64_t stats[VN_ST__COUNT];
@@ -403,6 +423,7 @@ static int vu_net_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
 	uint16_t nb;
 
 	(void)tx;
+	assert(!net.res_n);	/* it would take the reserved chains */
 	if (!vu_net_usable(q) || !q->enabled)
 		return -ENOTCONN;
 	for (i = 0; i < cnt; i++)
@@ -499,6 +520,222 @@ static int vu_net_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
 	pcap_frame(iov, cnt, 0, loop_now());
 	vu_net_arm_flush();
 	return 0;
+}
+
+/* Address of byte @off of @iov, NULL past its end */
+static uint8_t *vu_net_iov_at(const struct iovec *iov, unsigned int cnt,
+			      size_t off)
+{
+	unsigned int i;
+
+	for (i = 0; i < cnt; i++) {
+		if (off < iov[i].iov_len)
+			return (uint8_t *)iov[i].iov_base + off;
+		off -= iov[i].iov_len;
+	}
+	return NULL;
+}
+
+/**
+ * vu_net_reserve_one() - pop the buffers for one more reserved frame
+ * @q:		RX queue, usable
+ * @f:		filled in: the frame's iovecs, after its virtio-net header
+ *
+ * Return: 0, -EAGAIN (ring empty), -ENOSPC (our tables are full),
+ * -EMSGSIZE (the frame cannot fit in as many buffers as we may merge),
+ * -ENOTCONN (ring broken); on an error the buffers taken for this frame
+ * are given back
+ */
+static int vu_net_reserve_one(struct vu_net_queue *q, struct guest_frame *f)
+{
+	unsigned int max_bufs = net.mrg ? MIN(VU_RX_BUFS_MAX, q->vq.num) : 1;
+	unsigned int fi = net.res_n, nb0 = net.res_nbufs, iov0 = net.res_niov;
+	size_t need = net.hdr_len + net.res_len, have = 0;
+	struct vq_elem *el = &net.rx_elem;
+	int ret;
+
+	while (have < need) {
+		unsigned int nbufs = net.res_nbufs - nb0, i, skip_cnt = 0;
+		enum vq_err e;
+
+		if (nbufs == max_bufs) {
+			ret = -EMSGSIZE;
+			goto out_unpop;
+		}
+		if (net.res_nbufs == VU_RES_BUFS) {
+			ret = -ENOSPC;
+			goto out_unpop;
+		}
+		e = vq_pop(&q->vq, net.mem, el);
+		if (e == VQ_EMPTY) {
+			net.rx_starved = true;
+			vq_kick_enable(&q->vq);	/* post hook rechecks */
+			ret = -EAGAIN;
+			goto out_unpop;
+		}
+		if (e) {
+			vu_net_broken(q, VU_QUEUE_RX);
+			ret = -ENOTCONN;
+			goto out_unpop;
+		}
+		net.res_head[net.res_nbufs] = el->head;
+		net.res_cap[net.res_nbufs] = (uint32_t)MIN(el->in_len,
+							   UINT32_MAX);
+		net.res_nbufs++;
+		if (!nbufs) {
+			uint8_t hdr[VIRTIO_NET_HDR_LEN] = { 0 };
+
+			if (el->in_len < net.hdr_len) {
+				/* Cannot even hold the header: refuse the
+				 * guest's buffer as we would a bad chain */
+				q->vq.broken = VQ_E_ZERO_LEN;
+				vu_net_broken(q, VU_QUEUE_RX);
+				ret = -ENOTCONN;
+				goto out_unpop;
+			}
+			if (net.guest_csum)
+				hdr[VIRTIO_NET_HDR_FLAGS_OFF] =
+					VIRTIO_NET_HDR_F_DATA_VALID;
+			vq_iov_from_buf(el->in, el->in_cnt, 0, hdr,
+					net.hdr_len);
+			net.res_nb[fi][0] = vu_net_iov_at(el->in, el->in_cnt,
+				VIRTIO_NET_HDR_NUM_BUFFERS_OFF);
+			net.res_nb[fi][1] = vu_net_iov_at(el->in, el->in_cnt,
+				VIRTIO_NET_HDR_NUM_BUFFERS_OFF + 1);
+		}
+		if (net.res_niov + el->in_cnt > GUEST_RESERVE_IOV_MAX) {
+			ret = -ENOSPC;
+			goto out_unpop;
+		}
+		for (i = 0; i < el->in_cnt; i++) {
+			struct iovec v = el->in[i];
+			size_t skip = 0;
+
+			if (!nbufs && skip_cnt < net.hdr_len) {
+				skip = MIN(v.iov_len, net.hdr_len - skip_cnt);
+				skip_cnt += skip;
+				if (skip == v.iov_len)
+					continue;
+				v.iov_base = (uint8_t *)v.iov_base + skip;
+				v.iov_len -= skip;
+			}
+			net.res_iov[net.res_niov++] = v;
+		}
+		have += el->in_len;
+	}
+	net.res_first[fi] = (uint16_t)nb0;
+	f->iov = net.res_iov + iov0;
+	f->cnt = net.res_niov - iov0;
+	net.res_f[fi] = *f;
+	return 0;
+
+out_unpop:
+	/* vq_unpop() after a broken ring is harmless: nothing is read again */
+	vq_unpop(&q->vq, (uint16_t)(net.res_nbufs - nb0));
+	net.res_nbufs = nb0;
+	net.res_niov = iov0;
+	return ret;
+}
+
+/**
+ * vu_net_reserve() - guest_tx reserve(): chains for up to @n frames
+ * @tx:		our guest_tx
+ * @len:	bytes of each frame
+ * @f:		filled in per frame
+ * @n:		frames wanted
+ *
+ * Return: frames reserved, or -ENOTCONN, -EMSGSIZE, -EAGAIN
+ */
+static int vu_net_reserve(struct guest_tx *tx, size_t len,
+			  struct guest_frame *f, unsigned int n)
+{
+	struct vu_net_queue *q = &net.q[VU_QUEUE_RX];
+	int ret = 0;
+
+	(void)tx;
+	if (!vu_net_usable(q) || !q->enabled)
+		return -ENOTCONN;
+	if (len > VU_FRAME_MAX) {
+		net.stats[VN_ST_TO_GUEST_DROP_SIZE]++;
+		return -EMSGSIZE;
+	}
+	assert(!net.res_n);
+	net.res_len = len;
+	net.res_nbufs = 0;
+	net.res_niov = 0;
+	n = MIN(n, GUEST_RESERVE_MAX);
+	while (net.res_n < n) {
+		ret = vu_net_reserve_one(q, &f[net.res_n]);
+		if (ret)
+			break;
+		net.res_n++;
+	}
+	if (net.res_n)
+		return (int)net.res_n;
+	if (ret == -ENOSPC)
+		ret = -EMSGSIZE;	/* not even one frame fits our tables */
+	if (ret == -EAGAIN)
+		net.stats[VN_ST_TO_GUEST_EAGAIN]++;
+	else if (ret == -EMSGSIZE)
+		net.stats[VN_ST_TO_GUEST_DROP_SIZE]++;
+	return ret;
+}
+
+/**
+ * vu_net_commit() - guest_tx commit(): hand the first @n frames to the guest
+ * @tx:		our guest_tx
+ * @n:		frames filled
+ * @last_len:	bytes of the last one, the others have the reserved length
+ *
+ * Each frame's buffers go to the used ring with the bytes they hold; the
+ * buffers no frame needed (the last frame's spare ones, those of frames
+ * not filled) were popped last, so they go back with one vq_unpop().
+ */
+static void vu_net_commit(struct guest_tx *tx, unsigned int n,
+			  size_t last_len)
+{
+	struct vu_net_queue *q = &net.q[VU_QUEUE_RX];
+	unsigned int i, b = 0;
+
+	(void)tx;
+	assert(n <= net.res_n && last_len <= net.res_len);
+	for (i = 0; i < n; i++) {
+		size_t flen = i + 1 == n ? last_len : net.res_len;
+		size_t left = net.hdr_len + flen;
+		uint16_t nb = 0;
+
+		b = net.res_first[i];
+		while (left) {
+			uint32_t used = (uint32_t)MIN((size_t)net.res_cap[b],
+						      left);
+
+			vq_push(&q->vq, net.res_head[b], used);
+			left -= used;
+			b++;
+			nb++;
+		}
+		if (net.hdr_len == VIRTIO_NET_HDR_LEN) {
+			if (net.res_nb[i][0])
+				*net.res_nb[i][0] = nb & 0xff;
+			if (net.res_nb[i][1])
+				*net.res_nb[i][1] = nb >> 8;
+		}
+		if (pcap_active()) {
+			size_t cnt = guest_frame_slice(&net.res_f[i], 0, flen,
+						       net.pcap_iov,
+						       GUEST_RESERVE_IOV_MAX);
+
+			pcap_frame(net.pcap_iov, cnt, 0, loop_now());
+		}
+		net.stats[VN_ST_TO_GUEST]++;
+		net.stats[VN_ST_TO_GUEST_BYTES] += flen;
+	}
+	vq_unpop(&q->vq, (uint16_t)(net.res_nbufs - b));
+	net.res_n = 0;
+	net.res_nbufs = 0;
+	net.res_niov = 0;
+	if (n)
+		vu_net_arm_flush();
 }
 
 /**
@@ -702,6 +939,7 @@ void vu_net_reset(void)
 	}
 	vu_net_set_features(0);
 	net.rx_starved = false;
+	net.res_n = net.res_nbufs = net.res_niov = 0;
 }
 
 /* #syscalls: eventfd2 epoll_ctl */
@@ -715,6 +953,8 @@ int vu_net_open(const struct vq_mem *mem, link_rx_fn rx,
 	net.tx = tx;
 	tx->send = vu_net_send;
 	tx->room = vu_net_room;
+	tx->reserve = vu_net_reserve;
+	tx->commit = vu_net_commit;
 	tx->link = &net;
 	if (!net.registered)
 		stats_register("link", vn_stat_names, net.stats, VN_ST__COUNT);

@@ -244,3 +244,52 @@ bool frame_tcp(struct pkt_builder *b, const struct frame_addrs *a,
 	put_be16(h + 16, csum_fold(csum_partial(h, l4len, sum)));
 	return true;
 }
+
+bool tcp_tmpl_init(struct tcp_tmpl *tp, const struct frame_addrs *a,
+		   const struct tcp_fields *t, bool no_l4_csum)
+{
+	struct tcp_fields f = *t;
+	struct pkt_builder b;
+
+	f.opts = NULL;
+	f.optlen = 0;
+	pb_init(&b, tp->hdr, sizeof(tp->hdr));
+	if (!frame_tcp(&b, a, &f, NULL, 0, 0))
+		return false;
+	tp->len = (uint8_t)b.len;
+	tp->v4 = inany_is_v4(&a->src);
+	tp->no_l4_csum = no_l4_csum;
+	tp->psum = csum_pseudo(&a->src, &a->dst, IPPROTO_TCP, 0);
+	return true;
+}
+
+bool tcp_tmpl_fill(const struct tcp_tmpl *tp, uint8_t *out, uint32_t seq,
+		   uint8_t flags, size_t paylen, uint32_t paysum)
+{
+	size_t l4len = TCP_HLEN_MIN + paylen;
+	uint8_t *ip = out + ETH_HLEN, *th;
+	uint32_t sum;
+
+	if (l4len > UINT16_MAX - (tp->v4 ? IPV4_HLEN_MIN : 0))
+		return false;
+	memcpy(out, tp->hdr, tp->len);
+	if (tp->v4) {
+		put_be16(ip + 2, (uint16_t)(IPV4_HLEN_MIN + l4len));
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, csum_ipv4_hdr(ip, IPV4_HLEN_MIN));
+		th = ip + IPV4_HLEN_MIN;
+	} else {
+		put_be16(ip + 4, (uint16_t)l4len);
+		th = ip + IPV6_HLEN;
+	}
+	put_be32(th + 4, seq);
+	th[13] = flags;
+	put_be16(th + 16, 0);
+	if (tp->no_l4_csum)
+		return true;
+	/* every term below 2^17: no overflow before csum_partial folds */
+	sum = tp->psum + (uint32_t)(l4len >> 16) + (uint32_t)(l4len & 0xffff) +
+	      (uint16_t)~csum_fold(paysum);
+	put_be16(th + 16, csum_fold(csum_partial(th, TCP_HLEN_MIN, sum)));
+	return true;
+}

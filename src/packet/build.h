@@ -117,4 +117,45 @@ bool frame_tcp(struct pkt_builder *b, const struct frame_addrs *a,
 	       const struct tcp_fields *t, const struct iovec *iov,
 	       size_t iovcnt, size_t paylen);
 
+/**
+ * struct tcp_tmpl - the headers a run of data segments shares, built once
+ * @hdr:	Ethernet, IP and TCP headers (no TCP options)
+ * @len:	bytes of @hdr in use: 54 (IPv4) or 74 (IPv6)
+ * @v4:		IPv4
+ * @no_l4_csum:	TCP checksum left zero (struct pkt_builder @no_l4_csum)
+ * @psum:	pseudo-header sum for an L4 length of zero
+ */
+struct tcp_tmpl {
+	uint8_t hdr[ETH_HLEN + IPV6_HLEN + TCP_HLEN_MIN];
+	uint8_t len;
+	bool v4;
+	bool no_l4_csum;
+	uint32_t psum;
+};
+
+/**
+ * tcp_tmpl_init() - build the shared headers from addresses and fields
+ * @tp:		template
+ * @a:		addresses
+ * @t:		fields; @t->seq, @t->flags are per segment, @t->opts unused
+ * @no_l4_csum:	leave the TCP checksum zero (the link vouches for the data)
+ * Return: true (false only if the headers do not fit, which cannot be)
+ */
+bool tcp_tmpl_init(struct tcp_tmpl *tp, const struct frame_addrs *a,
+		   const struct tcp_fields *t, bool no_l4_csum);
+
+/**
+ * tcp_tmpl_fill() - headers of one segment, from the template
+ * @tp:		template
+ * @out:	@tp->len bytes, written
+ * @seq:	sequence number
+ * @flags:	TCP_F_*
+ * @paylen:	payload bytes that follow the headers
+ * @paysum:	partial sum of that payload (csum_partial(), csum_iov()),
+ *		unused with @tp->no_l4_csum
+ * Return: false if @paylen does not fit in the IP length field
+ */
+bool tcp_tmpl_fill(const struct tcp_tmpl *tp, uint8_t *out, uint32_t seq,
+		   uint8_t flags, size_t paylen, uint32_t paysum);
+
 #endif /* GANGWAY_PACKET_BUILD_H */

@@ -400,6 +400,123 @@ static void queue_full_then_waiters_woken(void **state)
 	assert_true(guest_room(&tx) > STREAM_OUT_QUEUE - 4096);
 }
 
+/* Read frames from the guest end into @buf until @want bytes arrived */
+static size_t read_frames(uint8_t *buf, size_t cap, size_t want)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t n;
+
+		run_for(2);
+		n = recv(peer, buf + got, cap - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	return got;
+}
+
+/* Reserved frames are filled in place; committing some abandons the rest */
+static void reserve_commit_in_place(void **state)
+{
+	struct guest_frame f[GUEST_RESERVE_MAX];
+	uint8_t pat[1000], in[4 * 8 + 4000];
+	uint64_t frames = stat("tx_frames");
+	int k, i;
+
+	(void)state;
+	open_pair(1500);
+	assert_int_equal(guest_reserve(&tx, 1515, f, 4), -EMSGSIZE);
+	k = guest_reserve(&tx, 1000, f, 5);
+	assert_int_equal(k, 5);
+	for (i = 0; i < k; i++) {
+		assert_int_equal(f[i].cnt, 1);
+		memset(pat, 'a' + i, sizeof(pat));
+		assert_int_equal(guest_frame_put(&f[i], 0, pat, 1000), 1000);
+	}
+	guest_commit(&tx, 3, 400);
+	assert_int_equal(stat("tx_frames") - frames, 3);
+
+	/* Abandoned room is reused: the next frame follows the third */
+	memset(pat, 'z', sizeof(pat));
+	assert_int_equal(guest_send_buf(&tx, pat, 60), 0);
+	k = guest_reserve(&tx, 800, f, 2);
+	assert_int_equal(k, 2);
+	guest_commit(&tx, 0, 0);	/* all of it given back */
+
+	read_frames(in, sizeof(in), 4 * 4 + 1000 + 1000 + 400 + 60);
+	assert_int_equal(get_be32(in), 1000);
+	assert_int_equal(in[4], 'a');
+	assert_int_equal(in[4 + 999], 'a');
+	assert_int_equal(get_be32(in + 1004), 1000);
+	assert_int_equal(in[1008], 'b');
+	assert_int_equal(get_be32(in + 2008), 400);
+	assert_int_equal(in[2012], 'c');
+	assert_int_equal(in[2012 + 399], 'c');
+	assert_int_equal(get_be32(in + 2412), 60);
+	assert_int_equal(in[2416], 'z');
+	assert_int_equal(stat("tx_frames") - frames, 4);
+	run_for(5);
+	assert_int_equal(recv(peer, in, sizeof(in), MSG_DONTWAIT), -1);
+}
+
+/*
+ * Reserving until the queue is full wraps the ring (frames split across
+ * its end come as two iovecs); the guest end gets every frame, in order
+ * and intact; -EAGAIN at the end, and the waiter wakes once drained.
+ */
+static void reserve_wraps_ring_and_back_pressure(void **state)
+{
+	struct guest_waiter gw = { .fn = waiter_fn };
+	struct guest_frame f[GUEST_RESERVE_MAX];
+	uint64_t full = stat("tx_queue_full");
+	uint8_t frame[1514] = { 0 };
+	bool split = false;
+	int k = 0, i;
+
+	(void)state;
+	open_pair(1500);
+	woken = 0;
+	tx_seq = rx_seq = 0;
+	rx_bad = false;
+	rlen = 0;
+	for (;;) {
+		k = guest_reserve(&tx, sizeof(frame), f, 7);
+		if (k < 0)
+			break;
+		for (i = 0; i < k; i++) {
+			put_be32(frame, tx_seq++);
+			assert_int_equal(guest_frame_put(&f[i], 0, frame,
+							 sizeof(frame)),
+					 sizeof(frame));
+			if (f[i].cnt == 2)
+				split = true;
+		}
+		/* the last one reserved is abandoned now and then */
+		if (k > 1 && tx_seq % 3 == 0) {
+			tx_seq--;
+			guest_commit(&tx, (unsigned int)k - 1, sizeof(frame));
+		} else {
+			guest_commit(&tx, (unsigned int)k, sizeof(frame));
+		}
+		assert_true(tx_seq < 100000);
+	}
+	assert_int_equal(k, -EAGAIN);
+	assert_true(split);
+	assert_int_equal(stat("tx_queue_full") - full, 1);
+	guest_tx_wait(&tx, &gw);
+
+	drain_target = tx_seq;
+	timer_init(&drain_timer, drain_cb);
+	timer_arm(&drain_timer, clock_now_ns());
+	assert_int_equal(loop_run(), 0);
+	assert_false(rx_bad);
+	assert_int_equal(rx_seq, tx_seq);
+	assert_int_equal(woken, 1);
+	assert_int_equal(guest_reserve(&tx, sizeof(frame), f, 1), 1);
+	guest_commit(&tx, 0, 0);
+}
+
 /* With --fd, QEMU closing its end stops the loop with status 0 */
 static void peer_close_ends_fd_mode(void **state)
 {
@@ -415,6 +532,7 @@ static void peer_close_ends_fd_mode(void **state)
 	assert_int_equal(guest_send_buf(&tx, frame, sizeof(frame)),
 			 -ENOTCONN);
 	assert_int_equal(guest_room(&tx), 0);
+	assert_int_equal(guest_reserve(&tx, 64, NULL, 1), -ENOTCONN);
 }
 
 /* Listening: one guest at a time, the next one after it leaves */
@@ -490,6 +608,9 @@ int main(void)
 		cmocka_unit_test_teardown(frames_to_guest_are_length_prefixed,
 					  teardown),
 		cmocka_unit_test_teardown(queue_full_then_waiters_woken,
+					  teardown),
+		cmocka_unit_test_teardown(reserve_commit_in_place, teardown),
+		cmocka_unit_test_teardown(reserve_wraps_ring_and_back_pressure,
 					  teardown),
 		cmocka_unit_test_teardown(peer_close_ends_fd_mode, teardown),
 		cmocka_unit_test_teardown(listen_accepts_one_guest_at_a_time,

@@ -427,6 +427,141 @@ static void frames_both_ways(void **state)
 	assert_true(alive());
 }
 
+/* Frames reserved in guest buffers, filled in place, some committed */
+static void reserve_commit_merged(void **state)
+{
+	struct guest_frame f[GUEST_RESERVE_MAX];
+	uint64_t sent = stat("vu_to_guest");
+	uint8_t pat[1000], hdr[FE_HDR];
+	uint32_t id, len;
+	uint64_t calls;
+	int k, i;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 32, FEATURES), 0);
+	assert_int_equal(guest_reserve(&tx, 1000, f, 4), -EAGAIN);
+
+	/* 8 buffers of 512: a frame of 1000 (+ 12) takes two */
+	fe_rx_post(&fe, 8, 512);
+	run_for(10);
+	k = guest_reserve(&tx, 1000, f, 6);
+	assert_int_equal(k, 4);
+	for (i = 0; i < k; i++) {
+		memset(pat, 'a' + i, sizeof(pat));
+		assert_int_equal(guest_frame_put(&f[i], 0, pat, 1000), 1000);
+	}
+	guest_commit(&tx, 3, 300);
+	/* The 4th frame's buffers and the 3rd's spare one went back */
+	memset(pat, 'z', sizeof(pat));
+	assert_int_equal(guest_send_buf(&tx, pat, 100), 0);
+	run_for(10);
+	assert_true(read(fe.call[0], &calls, 8) == 8);
+
+	for (i = 0; i < 6; i++) {
+		static const uint32_t lens[] = { 512, 500, 512, 500, 312, 112 };
+
+		assert_true(fe_used(&fe, 0, &id, &len));
+		assert_int_equal(id, i);
+		assert_int_equal(len, lens[i]);
+	}
+	assert_false(fe_used(&fe, 0, &id, &len));
+	for (i = 0; i < 3; i++) {
+		memcpy(hdr, fe.mem + FE_BUF(0, 2 * i), FE_HDR);
+		assert_int_equal(hdr[10], i < 2 ? 2 : 1);	/* num_buffers */
+		assert_int_equal(hdr[0] | hdr[1] | hdr[5] | hdr[9], 0);
+		assert_int_equal(fe.mem[FE_BUF(0, 2 * i) + FE_HDR], 'a' + i);
+	}
+	assert_int_equal(fe.mem[FE_BUF(0, 1) + 499], 'a');
+	assert_int_equal(fe.mem[FE_BUF(0, 4) + 311], 'c');
+	assert_int_equal(fe.mem[FE_BUF(0, 5) + FE_HDR], 'z');
+	assert_int_equal(fe.mem[FE_BUF(0, 5) + 10], 1);
+	assert_int_equal(stat("vu_to_guest") - sent, 4);
+
+	/* Two buffers left: one frame, then nothing: all given back */
+	k = guest_reserve(&tx, 1000, f, 6);
+	assert_int_equal(k, 1);
+	guest_commit(&tx, 0, 0);
+	k = guest_reserve(&tx, 1000, f, 1);
+	assert_int_equal(k, 1);
+	guest_commit(&tx, 1, 1000);
+	run_for(10);
+	assert_true(fe_used(&fe, 0, &id, &len));
+	assert_int_equal(id, 6);
+	assert_true(fe_used(&fe, 0, &id, &len));
+	assert_int_equal(id, 7);
+	assert_int_equal(guest_reserve(&tx, 1000, f, 1), -EAGAIN);
+	assert_true(alive());
+}
+
+/*
+ * Around the ring many times, committing fewer frames than reserved each
+ * time: every buffer is used once, in order, with the right bytes; an
+ * empty ring says -EAGAIN and the waiter wakes when the guest posts more.
+ */
+static void reserve_around_the_ring(void **state)
+{
+	struct guest_frame f[GUEST_RESERVE_MAX];
+	uint8_t pat[200];
+	uint32_t id, len, next = 0;
+	int round, k, i;
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 8, FEATURES), 0);
+	fe_rx_post(&fe, 3, 512);
+	run_for(5);
+	for (round = 0; round < 20; round++) {
+		k = guest_reserve(&tx, sizeof(pat), f, 5);
+		assert_int_equal(k, 3);
+		for (i = 0; i < k; i++) {
+			memset(pat, round * 3 + i, sizeof(pat));
+			guest_frame_put(&f[i], 0, pat, sizeof(pat));
+		}
+		guest_commit(&tx, 2, 150);
+		run_for(2);
+		for (i = 0; i < 2; i++) {
+			assert_true(fe_used(&fe, 0, &id, &len));
+			assert_int_equal(id, next % 8);
+			assert_int_equal(len, FE_HDR + (i ? 150 : 200));
+			assert_int_equal(fe.mem[FE_BUF(0, id) + FE_HDR],
+					 (uint8_t)(round * 3 + i));
+			next++;
+		}
+		fe_rx_post(&fe, 2, 512);
+		run_for(2);
+	}
+	assert_false(fe_used(&fe, 0, &id, &len));
+
+	/* Drain the 3 left, then the ring is empty: wait for the guest */
+	assert_int_equal(guest_reserve(&tx, sizeof(pat), f, 5), 3);
+	guest_commit(&tx, 3, 10);
+	assert_int_equal(guest_reserve(&tx, sizeof(pat), f, 5), -EAGAIN);
+	guest_tx_wait(&tx, &waiter);
+	waiter.fn = wake_cb;
+	run_for(5);
+	assert_int_equal(woken, 0);
+	fe_rx_post(&fe, 1, 512);
+	run_for(10);
+	assert_int_equal(woken, 1);
+	assert_int_equal(guest_reserve(&tx, sizeof(pat), f, 5), 1);
+	guest_commit(&tx, 0, 0);
+	assert_true(alive());
+}
+
+/* Without merged buffers a frame needs one chain big enough */
+static void reserve_without_mrg_too_big(void **state)
+{
+	struct guest_frame f[GUEST_RESERVE_MAX];
+
+	(void)state;
+	assert_int_equal(fe_start(&fe, 16, FEATURES & ~(1ULL << 15)), 0);
+	fe_rx_post(&fe, 4, 512);
+	run_for(5);
+	assert_int_equal(guest_reserve(&tx, 1000, f, 2), -EMSGSIZE);
+	assert_int_equal(guest_reserve(&tx, 400, f, 8), 4);
+	guest_commit(&tx, 4, 400);
+	assert_true(alive());
+}
+
 static void get_vring_base_stops(void **state)
 {
 	uint8_t frame[60] = { 0 };
@@ -708,6 +843,9 @@ int main(void)
 		T(ring_outside_memory),
 		T(log_refused_connection_kept),
 		T(frames_both_ways),
+		T(reserve_commit_merged),
+		T(reserve_around_the_ring),
+		T(reserve_without_mrg_too_big),
 		T(get_vring_base_stops),
 		T(broken_ring_stops_queue_only),
 		T(descriptor_outside_memory),

@@ -235,6 +235,57 @@ static void build_no_l4_csum_trusted_parse(void **state)
 	}
 }
 
+/* Segments from a template are byte for byte what frame_tcp() builds */
+static void build_tcp_template_matches_frame_tcp(void **state)
+{
+	static uint8_t data[65000], tf[ETH_HLEN + IPV6_HLEN + TCP_HLEN_MIN];
+	static const size_t lens[] = { 0, 1, 1001, 1460, 65000 - 40 - 20 };
+	const char *pairs[][2] = { { "192.0.2.1", "192.0.2.2" },
+				   { "fd00::1", "fd00::2" } };
+	size_t i, k, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 9));
+	for (k = 0; k < 2; k++) {
+		struct frame_addrs a = tu_addrs(pairs[k][0], pairs[k][1]);
+		struct tcp_fields t = {
+			.sport = 443, .dport = 50000, .ack = 0x89abcdefu,
+			.flags = TCP_F_ACK, .window = 512,
+		};
+		struct tcp_tmpl tp;
+
+		assert_true(tcp_tmpl_init(&tp, &a, &t, false));
+		assert_int_equal(tp.len, k ? 74 : 54);
+		for (j = 0; j < ARRAY_SIZE(lens); j++) {
+			struct iovec iov = { data + j, lens[j] };
+			uint32_t seq = 0xfffff000u + (uint32_t)j * 4000;
+			uint8_t fl = TCP_F_ACK | (j & 1 ? TCP_F_PSH : 0);
+			struct pkt_cursor l4;
+			struct eth_view eth;
+			struct pkt_builder b;
+			struct ip_view ip;
+			struct tcp_view v;
+
+			t.seq = seq;
+			t.flags = fl;
+			pb_init(&b, fb, sizeof(fb));
+			assert_true(frame_tcp(&b, &a, &t, &iov, 1, lens[j]));
+			assert_true(tcp_tmpl_fill(&tp, tf, seq, fl, lens[j],
+						  csum_partial(data + j,
+							       lens[j], 0)));
+			assert_memory_equal(tf, fb, tp.len);
+			memcpy(fb, tf, tp.len);
+			assert_int_equal(tu_parse_l3(fb, b.len, &eth, &ip,
+						     &l4), PKT_OK);
+			assert_int_equal(tcp_parse(&l4, &ip, &v), PKT_OK);
+			assert_int_equal(v.seq, seq);
+			assert_int_equal(v.paylen, lens[j]);
+		}
+		assert_false(tcp_tmpl_fill(&tp, tf, 0, TCP_F_ACK, 65535, 0));
+	}
+}
+
 static void build_tcp_refuses_bad_input(void **state)
 {
 	struct frame_addrs a = tu_addrs("192.0.2.1", "192.0.2.2");
@@ -340,6 +391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(build_udp_round_trip_v4_v6),
 		cmocka_unit_test(build_tcp_round_trip_iov),
+		cmocka_unit_test(build_tcp_template_matches_frame_tcp),
 		cmocka_unit_test(build_tcp_refuses_bad_input),
 		cmocka_unit_test(build_no_l4_csum_trusted_parse),
 		cmocka_unit_test(build_icmp_round_trip),
