@@ -7,9 +7,11 @@ gangway's TCP and nothing else. Servers on the host listen on loopback
 only; the guest reaches them through the gateway address, which gangway
 maps to the host's loopback (--map-host-loopback default).
 """
+import contextlib
 import os
 import random
 import select
+import shlex
 import socket
 import struct
 import subprocess
@@ -76,6 +78,45 @@ def guest_tool(ns, args, timeout=120):
     """Run a tcp_tool.py client in the guest; return its output line."""
     out = ns.sh('%s %s %s' % (PY, TOOL, args), check=False, timeout=timeout)
     return out.strip() + out.stderr.strip()
+
+
+def _python_cmd(code, args):
+    """Shell command running Python @code with @args as sys.argv[1:]."""
+    return ' '.join(shlex.quote(str(x)) for x in [PY, '-c', code] +
+                    list(args))
+
+
+def guest_python(ns, code, *args, timeout=30):
+    """Run Python @code in the guest with @args as sys.argv[1:]; return
+    its output, stripped."""
+    return ns.sh(_python_cmd(code, args), timeout=timeout).strip()
+
+
+def guest_python_start(ns, code, *args):
+    """Start Python @code in the guest (see guest_python) in the
+    background, its stdout a pipe; it is ended at the guest's teardown."""
+    return ns.popen(_python_cmd(code, args), stdout=subprocess.PIPE)
+
+
+@contextlib.contextmanager
+def static_guest(*gangway_args):
+    """An NsGuest on gangway ARGS + @gangway_args, set up by guest_setup."""
+    with NsGuest(gangway_args=ARGS + list(gangway_args)) as g:
+        guest_setup(g)
+        yield g
+
+
+@contextlib.contextmanager
+def host_listener(addr='127.0.0.1', port=0):
+    """A listening TCP socket on the host (closed on exit)."""
+    srv = socket.socket(socket.AF_INET6 if ':' in addr else socket.AF_INET)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, port))
+    srv.listen(1)
+    try:
+        yield srv
+    finally:
+        srv.close()
 
 
 def host_tool(args, timeout=120):

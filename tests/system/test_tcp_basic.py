@@ -12,22 +12,20 @@ requirement is minutes: run it with 300 before a release).
 """
 import os
 import socket
-import subprocess
 import time
 
 import pytest
 
-from harness import NsGuest
-from tcp_util import (ARGS, GW4, GW6, PY, TOOL, HostServer, guest_setup,
-                      guest_tool, log_dir, tcp_counters)
+from tcp_util import (GW4, GW6, HostServer, guest_python, guest_python_start,
+                      guest_tool, host_listener, log_dir, static_guest,
+                      tcp_counters)
 
 LOG = os.path.join(log_dir(), 'gangway.log')
 
 
 @pytest.fixture(scope='module')
 def ns():
-    with NsGuest(gangway_args=ARGS + ['-l', LOG]) as g:
-        guest_setup(g)
+    with static_guest('-l', LOG) as g:
         yield g
 
 
@@ -91,199 +89,216 @@ def test_1000_concurrent_connections(ns):
         assert out == 'ok 1000', out
 
 
+# Guest programs: Python run in the namespace, server address and port
+# (and any more arguments) in sys.argv[1:]
+
+CONNECT_EXPECT_REFUSED = '''
+import socket, sys, time
+t = time.monotonic()
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+    print('connected')
+except ConnectionRefusedError:
+    print('refused %.3f' % (time.monotonic() - t))
+except Exception as e:
+    print('other', e)
+'''
+
+ASK_THEN_READ_ALL = '''
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b'question')
+s.shutdown(socket.SHUT_WR)
+d = b''
+while True:
+    x = s.recv(65536)
+    if not x: break
+    d += x
+print(len(d), d[:6].decode())
+'''
+
+READ_ALL_THEN_SEND = '''
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+d = b''
+while True:
+    x = s.recv(65536)
+    if not x: break
+    d += x
+time.sleep(0.5)
+s.sendall(b'late' + b'y' * 300000)
+s.close()
+print(d.decode())
+'''
+
+SEND_THEN_RESET = '''
+import socket, struct, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b'x')
+time.sleep(0.5)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+s.close()
+'''
+
+SEND_THEN_WAIT_RESET = '''
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.settimeout(10)
+s.sendall(b'x')
+try:
+    while s.recv(100): pass
+    print('eof')
+except ConnectionResetError:
+    print('reset')
+'''
+
+SEND_IDLE_SEND = '''
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b'a')
+time.sleep(int(sys.argv[3]))
+s.sendall(b'b')
+print(s.recv(10).decode())
+'''
+
+CONNECT_EXPECT_TIMEOUT = '''
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    print('connected')
+except socket.timeout:
+    print('timeout')
+except OSError as e:
+    print('error', e)
+'''
+
+HOLD_8_THEN_ONE_MORE = '''
+import socket, sys
+addr = (sys.argv[1], int(sys.argv[2]))
+keep = []
+for i in range(8):
+    keep.append(socket.create_connection(addr))
+try:
+    socket.create_connection(addr, timeout=5)
+    print('connected')
+except ConnectionRefusedError:
+    print('refused')
+except Exception as e:
+    print('other', e)
+'''
+
+QUERY_53 = '''
+import socket, sys
+s = socket.create_connection((sys.argv[1], 53), timeout=10)
+s.sendall(b'query')
+print(s.recv(100).decode(), s.getpeername()[0])
+'''
+
+
 def test_connection_refused_within_1s(ns):
     probe = socket.socket()
     probe.bind(('127.0.0.1', 0))
     port = probe.getsockname()[1]	# bound, not listening: refused
     try:
-        out = ns.sh("%s -c \"import socket,time\n"
-                    "t=time.monotonic()\n"
-                    "try:\n socket.create_connection(('%s',%d),timeout=5)\n"
-                    " print('connected')\n"
-                    "except ConnectionRefusedError:\n"
-                    " print('refused %%.3f' %% (time.monotonic()-t))\n"
-                    "except Exception as e:\n print('other', e)\"" %
-                    (PY, GW4, port))
+        out = guest_python(ns, CONNECT_EXPECT_REFUSED, GW4, port)
     finally:
         probe.close()
     assert out.startswith('refused'), out
     assert float(out.split()[1]) < 1.0, out
 
 
-def _guest_client(ns, code, timeout=30):
-    return ns.sh("%s -c \"%s\"" % (PY, code.replace('"', '\\"')),
-                 timeout=timeout).strip()
+def read_to_eof(c, bufsize=65536):
+    got = b''
+    while True:
+        d = c.recv(bufsize)
+        if not d:
+            return got
+        got += d
 
 
 def test_half_close_guest_first(ns):
     """The guest shuts down writing; the host still sends, then closes."""
-    srv = socket.socket()
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-    p = ns.popen("%s -c \"import socket\n"
-                 "s=socket.create_connection(('%s',%d))\n"
-                 "s.sendall(b'question')\n"
-                 "s.shutdown(socket.SHUT_WR)\n"
-                 "d=b''\n"
-                 "while True:\n"
-                 " x=s.recv(65536)\n"
-                 " if not x: break\n"
-                 " d+=x\n"
-                 "print(len(d), d[:6].decode())\"" % (PY, GW4, port),
-                 stdout=subprocess.PIPE)
-    c, _ = srv.accept()
-    got = b''
-    while True:
-        d = c.recv(100)
-        if not d:
-            break		# the guest's FIN
-        got += d
-    assert got == b'question'
-    time.sleep(0.5)		# still open the other way
-    c.sendall(b'answer' + b'x' * 300000)
-    c.close()
-    out, _ = p.communicate(timeout=30)
-    assert out.decode().split() == ['300006', 'answer']
-    srv.close()
+    with host_listener() as srv:
+        p = guest_python_start(ns, ASK_THEN_READ_ALL, GW4,
+                               srv.getsockname()[1])
+        c, _ = srv.accept()
+        assert read_to_eof(c, 100) == b'question'	# to the guest's FIN
+        time.sleep(0.5)		# still open the other way
+        c.sendall(b'answer' + b'x' * 300000)
+        c.close()
+        out, _ = p.communicate(timeout=30)
+        assert out.decode().split() == ['300006', 'answer']
 
 
 def test_half_close_host_first(ns):
     """The host shuts down writing; the guest still sends, then closes."""
-    srv = socket.socket()
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-    p = ns.popen("%s -c \"import socket,time\n"
-                 "s=socket.create_connection(('%s',%d))\n"
-                 "d=b''\n"
-                 "while True:\n"
-                 " x=s.recv(65536)\n"
-                 " if not x: break\n"
-                 " d+=x\n"
-                 "time.sleep(0.5)\n"
-                 "s.sendall(b'late'+b'y'*300000)\n"
-                 "s.close()\n"
-                 "print(d.decode())\"" % (PY, GW4, port),
-                 stdout=subprocess.PIPE)
-    c, _ = srv.accept()
-    c.sendall(b'hello')
-    c.shutdown(socket.SHUT_WR)
-    got = b''
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        got += d
-    assert got == b'late' + b'y' * 300000
-    out, _ = p.communicate(timeout=30)
-    assert out.decode().strip() == 'hello'
-    c.close()
-    srv.close()
+    with host_listener() as srv:
+        p = guest_python_start(ns, READ_ALL_THEN_SEND, GW4,
+                               srv.getsockname()[1])
+        c, _ = srv.accept()
+        c.sendall(b'hello')
+        c.shutdown(socket.SHUT_WR)
+        assert read_to_eof(c) == b'late' + b'y' * 300000
+        out, _ = p.communicate(timeout=30)
+        assert out.decode().strip() == 'hello'
+        c.close()
 
 
 def test_rst_from_guest_reaches_host(ns):
-    srv = socket.socket()
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-    p = ns.popen("%s -c \"import socket,struct,time\n"
-                 "s=socket.create_connection(('%s',%d))\n"
-                 "s.sendall(b'x')\n"
-                 "time.sleep(0.5)\n"
-                 "s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,"
-                 " struct.pack('ii',1,0))\n"
-                 "s.close()\"" % (PY, GW4, port))
-    c, _ = srv.accept()
-    c.settimeout(10)
-    assert c.recv(1) == b'x'
-    with pytest.raises(ConnectionResetError):
-        while c.recv(100):
-            pass
-    p.wait(10)
-    c.close()
-    srv.close()
+    with host_listener() as srv:
+        p = guest_python_start(ns, SEND_THEN_RESET, GW4,
+                               srv.getsockname()[1])
+        c, _ = srv.accept()
+        c.settimeout(10)
+        assert c.recv(1) == b'x'
+        with pytest.raises(ConnectionResetError):
+            while c.recv(100):
+                pass
+        p.wait(10)
+        c.close()
 
 
 def test_rst_from_host_reaches_guest(ns):
-    srv = socket.socket()
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-    p = ns.popen("%s -c \"import socket\n"
-                 "s=socket.create_connection(('%s',%d))\n"
-                 "s.settimeout(10)\n"
-                 "s.sendall(b'x')\n"
-                 "try:\n"
-                 " while s.recv(100): pass\n"
-                 " print('eof')\n"
-                 "except ConnectionResetError:\n"
-                 " print('reset')\"" % (PY, GW4, port),
-                 stdout=subprocess.PIPE)
-    c, _ = srv.accept()
-    c.settimeout(10)
-    assert c.recv(1) == b'x'	# the guest is connected
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\1\0\0\0\0\0\0\0')
-    c.close()
-    out, _ = p.communicate(timeout=20)
-    assert out.decode().strip() == 'reset'
-    srv.close()
+    with host_listener() as srv:
+        p = guest_python_start(ns, SEND_THEN_WAIT_RESET, GW4,
+                               srv.getsockname()[1])
+        c, _ = srv.accept()
+        c.settimeout(10)
+        assert c.recv(1) == b'x'	# the guest is connected
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     b'\1\0\0\0\0\0\0\0')
+        c.close()
+        out, _ = p.communicate(timeout=20)
+        assert out.decode().strip() == 'reset'
 
 
 def test_idle_connection_kept(ns):
     idle = int(os.environ.get('GANGWAY_TCP_IDLE_S', '60'))
-    srv = socket.socket()
-    srv.bind(('127.0.0.1', 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
-    p = ns.popen("%s -c \"import socket,time\n"
-                 "s=socket.create_connection(('%s',%d))\n"
-                 "s.sendall(b'a')\n"
-                 "time.sleep(%d)\n"
-                 "s.sendall(b'b')\n"
-                 "print(s.recv(10).decode())\"" % (PY, GW4, port, idle),
-                 stdout=subprocess.PIPE)
-    c, _ = srv.accept()
-    c.settimeout(idle + 30)
-    assert c.recv(1) == b'a'
-    assert c.recv(1) == b'b'
-    c.sendall(b'still')
-    out, _ = p.communicate(timeout=30)
-    assert out.decode().strip() == 'still'
-    c.close()
-    srv.close()
+    with host_listener() as srv:
+        p = guest_python_start(ns, SEND_IDLE_SEND, GW4,
+                               srv.getsockname()[1], idle)
+        c, _ = srv.accept()
+        c.settimeout(idle + 30)
+        assert c.recv(1) == b'a'
+        assert c.recv(1) == b'b'
+        c.sendall(b'still')
+        out, _ = p.communicate(timeout=30)
+        assert out.decode().strip() == 'still'
+        c.close()
 
 
 def test_no_tcp_drops_syn():
-    with NsGuest(gangway_args=ARGS + ['--no-tcp']) as g:
-        guest_setup(g)
-        with HostServer('sink') as s:
-            out = g.sh("%s -c \"import socket\n"
-                       "try:\n"
-                       " socket.create_connection(('%s',%d),timeout=2)\n"
-                       " print('connected')\n"
-                       "except socket.timeout:\n print('timeout')\n"
-                       "except OSError as e:\n print('error', e)\"" %
-                       (PY, GW4, s.port))
-            assert out.strip() == 'timeout'
+    with static_guest('--no-tcp') as g, HostServer('sink') as s:
+        out = guest_python(g, CONNECT_EXPECT_TIMEOUT, GW4, s.port)
+        assert out == 'timeout'
 
 
 def test_flow_limit_refuses_with_rst_and_warns(tmp_path):
     log = str(tmp_path / 'gangway.log')
-    with NsGuest(gangway_args=ARGS + ['--max-flows', '8', '-l', log]) as g:
-        guest_setup(g)
+    with static_guest('--max-flows', '8', '-l', log) as g:
         with HostServer('echo') as s:
-            out = g.sh("%s -c \"import socket\n"
-                       "keep=[]\n"
-                       "for i in range(8):\n"
-                       " keep.append(socket.create_connection(('%s',%d)))\n"
-                       "try:\n"
-                       " socket.create_connection(('%s',%d),timeout=5)\n"
-                       " print('connected')\n"
-                       "except ConnectionRefusedError:\n print('refused')\n"
-                       "except Exception as e:\n print('other', e)\"" %
-                       (PY, GW4, s.port, GW4, s.port))
-            assert out.strip() == 'refused'
+            out = guest_python(g, HOLD_8_THEN_ONE_MORE, GW4, s.port)
+            assert out == 'refused'
         with open(log) as f:
             text = f.read()
         assert 'raise --max-flows' in text, text
@@ -291,52 +306,36 @@ def test_flow_limit_refuses_with_rst_and_warns(tmp_path):
 
 def test_mtu_0_still_carries_data():
     """--mtu 0 means no MTU is advertised, not segments of one byte."""
-    with NsGuest(gangway_args=ARGS + ['--mtu', '0']) as g:
-        guest_setup(g)
-        with HostServer('source') as s:
-            out = _ok(guest_tool(g, 'fetch %s %d %d 3' % (GW4, s.port,
-                                                          16 << 20)))
-            assert float(out[3]) < 30
+    with static_guest('--mtu', '0') as g, HostServer('source') as s:
+        out = _ok(guest_tool(g, 'fetch %s %d %d 3' % (GW4, s.port,
+                                                      16 << 20)))
+        assert float(out[3]) < 30
 
 
 def test_dns_forward_over_tcp():
     """--dns-forward ADDR --dns-host HOST also redirects TCP port 53: the
     guest's connection to ADDR:53 reaches HOST:53 on the host."""
     dns_host = '127.0.0.77'
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((dns_host, 53))
-    srv.listen(1)
     fwd = '192.0.2.53'
-    try:
-        with NsGuest(gangway_args=ARGS + ['--dns-forward', fwd,
-                                          '--dns-host', dns_host]) as g:
-            guest_setup(g)
-            p = g.popen("%s -c \"import socket\n"
-                        "s=socket.create_connection(('%s',53),timeout=10)\n"
-                        "s.sendall(b'query')\n"
-                        "print(s.recv(100).decode(), s.getpeername()[0])\""
-                        % (PY, fwd), stdout=subprocess.PIPE)
-            srv.settimeout(10)
-            c, _ = srv.accept()
-            c.settimeout(10)
-            assert c.recv(5) == b'query'
-            c.sendall(b'answer')
-            out, _ = p.communicate(timeout=20)
-            c.close()
-            # the answer comes from the address the guest asked
-            assert out.decode().split() == ['answer', fwd]
-    finally:
-        srv.close()
+    with host_listener(dns_host, 53) as srv, \
+            static_guest('--dns-forward', fwd, '--dns-host', dns_host) as g:
+        p = guest_python_start(g, QUERY_53, fwd)
+        srv.settimeout(10)
+        c, _ = srv.accept()
+        c.settimeout(10)
+        assert c.recv(5) == b'query'
+        c.sendall(b'answer')
+        out, _ = p.communicate(timeout=20)
+        c.close()
+        # the answer comes from the address the guest asked
+        assert out.decode().split() == ['answer', fwd]
 
 
 def test_closed_flows_free_their_slots():
     """With --max-flows 64, five rounds of 50 connections all work: each
     closed connection gave its slot back."""
-    with NsGuest(gangway_args=ARGS + ['--max-flows', '64']) as g:
-        guest_setup(g)
-        with HostServer('echo') as s:
-            for _ in range(5):
-                out = guest_tool(g, 'many %s %d 50 1000' % (GW4, s.port))
-                assert out == 'ok 50', out
-                time.sleep(0.5)	# last FIN/ACK exchanges
+    with static_guest('--max-flows', '64') as g, HostServer('echo') as s:
+        for _ in range(5):
+            out = guest_tool(g, 'many %s %d 50 1000' % (GW4, s.port))
+            assert out == 'ok 50', out
+            time.sleep(0.5)	# last FIN/ACK exchanges
