@@ -146,17 +146,13 @@ static const char exec_help[] =
 "Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT are passed to QEMU; SIGUSR1\n"
 "to the daemon, which logs its counters.\n";
 
-static NORETURN void exec_die(const char *fmt, ...) PRINTF_FMT(1, 2);
-static NORETURN void exec_die(const char *fmt, ...)
+/* One line on stderr: "gangway exec: " and the message */
+static void exec_vwarn(const char *fmt, va_list ap) PRINTF_FMT(1, 0);
+static void exec_vwarn(const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	fputs(EXEC_PROG ": ", stderr);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
-	exit(EXIT_FAILURE);
 }
 
 static void exec_warn(const char *fmt, ...) PRINTF_FMT(1, 2);
@@ -164,11 +160,20 @@ static void exec_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(EXEC_PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	exec_vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+static NORETURN void exec_die(const char *fmt, ...) PRINTF_FMT(1, 2);
+static NORETURN void exec_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	exec_vwarn(fmt, ap);
+	va_end(ap);
+	exit(EXIT_FAILURE);
 }
 
 static uint64_t now_ms(void)

@@ -47,23 +47,25 @@ static const union inany nat_lo6 = { .a6 = IN6ADDR_LOOPBACK_INIT };
  * @fc:		flow configuration; only addresses are copied
  * Return: 0
  */
+/* One rule's addresses, [0] IPv4 and [1] IPv6, from the configuration */
+static void nat_pair(union inany pair[2], const union inany *a4,
+		     const union inany *a6)
+{
+	pair[0] = *a4;
+	pair[1] = *a6;
+}
+
 int nat_init(const struct flow_conf *fc)
 {
 	memset(&nat, 0, sizeof(nat));
 	nat.ip4 = fc->ip4;
 	nat.ip6 = fc->ip6;
-	nat.map_host_lo[0] = fc->map_host_lo4;
-	nat.map_host_lo[1] = fc->map_host_lo6;
-	nat.map_guest[0] = fc->map_guest4;
-	nat.map_guest[1] = fc->map_guest6;
-	nat.host_global[0] = fc->host_global4;
-	nat.host_global[1] = fc->host_global6;
-	nat.dns_fwd[0] = fc->dns_fwd4;
-	nat.dns_fwd[1] = fc->dns_fwd6;
-	nat.dns_host[0] = fc->dns_host4;
-	nat.dns_host[1] = fc->dns_host6;
-	nat.outbound[0] = fc->outbound4;
-	nat.outbound[1] = fc->outbound6;
+	nat_pair(nat.map_host_lo, &fc->map_host_lo4, &fc->map_host_lo6);
+	nat_pair(nat.map_guest, &fc->map_guest4, &fc->map_guest6);
+	nat_pair(nat.host_global, &fc->host_global4, &fc->host_global6);
+	nat_pair(nat.dns_fwd, &fc->dns_fwd4, &fc->dns_fwd6);
+	nat_pair(nat.dns_host, &fc->dns_host4, &fc->dns_host6);
+	nat_pair(nat.outbound, &fc->outbound4, &fc->outbound6);
 	memcpy(nat.outbound_if[0], fc->outbound_if4, IFNAMSIZ);
 	memcpy(nat.outbound_if[1], fc->outbound_if6, IFNAMSIZ);
 	nat.outbound_if[0][IFNAMSIZ - 1] = '\0';

@@ -174,12 +174,17 @@ static int64_t region_off(uint64_t base, uint64_t size, uint64_t a,
 	return (int64_t)off;
 }
 
-void *vq_mem_uva(const struct vq_mem *m, uint64_t uva, uint64_t len)
+/* Our address of [a, a + len), @a in QEMU's address space (by_gpa false)
+ * or the guest's physical one (by_gpa true); NULL unless one region holds
+ * all of it */
+static void *vq_mem_find(const struct vq_mem *m, bool by_gpa, uint64_t a,
+			 uint64_t len)
 {
 	unsigned int i;
 
 	for (i = 0; i < m->n; i++) {
-		int64_t off = region_off(m->r[i].uva, m->r[i].size, uva, len);
+		uint64_t base = by_gpa ? m->r[i].gpa : m->r[i].uva;
+		int64_t off = region_off(base, m->r[i].size, a, len);
 
 		if (off >= 0)
 			return m->r[i].host + off;
@@ -187,17 +192,14 @@ void *vq_mem_uva(const struct vq_mem *m, uint64_t uva, uint64_t len)
 	return NULL;
 }
 
+void *vq_mem_uva(const struct vq_mem *m, uint64_t uva, uint64_t len)
+{
+	return vq_mem_find(m, false, uva, len);
+}
+
 void *vq_mem_gpa(const struct vq_mem *m, uint64_t gpa, uint64_t len)
 {
-	unsigned int i;
-
-	for (i = 0; i < m->n; i++) {
-		int64_t off = region_off(m->r[i].gpa, m->r[i].size, gpa, len);
-
-		if (off >= 0)
-			return m->r[i].host + off;
-	}
-	return NULL;
+	return vq_mem_find(m, true, gpa, len);
 }
 
 /**
