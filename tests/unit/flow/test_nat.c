@@ -14,22 +14,11 @@
 
 #include "flow/nat.h"
 
-static union inany A(const char *s)
-{
-	union inany a;
-	struct in_addr v4;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, &v4) == 1)
-		inany_from_v4(&a, v4);
-	else
-		assert_int_equal(inet_pton(AF_INET6, s, &a.a6), 1);
-	return a;
-}
+#include "../common/tu_addr.h"
 
 static void assert_addr(const union inany *a, const char *s)
 {
-	union inany b = A(s);
+	union inany b = tu_addr(s);
 
 	assert_memory_equal(a, &b, sizeof(b));
 }
@@ -41,19 +30,19 @@ static int setup(void **state)
 	(void)state;
 	memset(&fc, 0, sizeof(fc));
 	fc.ip4 = fc.ip6 = true;
-	fc.guest4 = A("192.0.2.2");
-	fc.guest6 = A("fd00::2");
-	fc.gw4 = A("192.0.2.1");
-	fc.gw6 = A("fe80::1");
-	fc.map_host_lo4 = A("192.0.2.1");
-	fc.map_host_lo6 = A("fe80::1");
-	fc.map_guest4 = A("192.0.2.9");
-	fc.host_global4 = A("192.0.2.2");
-	fc.host_global6 = A("fd00::2");
-	fc.dns_fwd4 = A("192.0.2.53");
-	fc.dns_host4 = A("127.0.0.53");
-	fc.dns_fwd6 = A("fd00::53");
-	fc.dns_host6 = A("::1");
+	fc.guest4 = tu_addr("192.0.2.2");
+	fc.guest6 = tu_addr("fd00::2");
+	fc.gw4 = tu_addr("192.0.2.1");
+	fc.gw6 = tu_addr("fe80::1");
+	fc.map_host_lo4 = tu_addr("192.0.2.1");
+	fc.map_host_lo6 = tu_addr("fe80::1");
+	fc.map_guest4 = tu_addr("192.0.2.9");
+	fc.host_global4 = tu_addr("192.0.2.2");
+	fc.host_global6 = tu_addr("fd00::2");
+	fc.dns_fwd4 = tu_addr("192.0.2.53");
+	fc.dns_host4 = tu_addr("127.0.0.53");
+	fc.dns_fwd6 = tu_addr("fd00::53");
+	fc.dns_host6 = tu_addr("::1");
 	return nat_init(&fc);
 }
 
@@ -62,7 +51,7 @@ static void gateway_reaches_host_loopback(void **state)
 	union inany h;
 
 	(void)state;
-	h = A("1.1.1.1");
+	h = tu_addr("1.1.1.1");
 	assert_int_equal(nat_outbound(IPPROTO_TCP, &fc.gw4, 80, &h), 0);
 	assert_addr(&h, "127.0.0.1");
 	assert_int_equal(nat_outbound(IPPROTO_UDP, &fc.gw6, 80, &h), 0);
@@ -71,7 +60,7 @@ static void gateway_reaches_host_loopback(void **state)
 
 static void map_guest_reaches_host_global(void **state)
 {
-	union inany d = A("192.0.2.9"), h;
+	union inany d = tu_addr("192.0.2.9"), h;
 
 	(void)state;
 	assert_int_equal(nat_outbound(IPPROTO_TCP, &d, 22, &h), 0);
@@ -80,10 +69,10 @@ static void map_guest_reaches_host_global(void **state)
 
 static void map_guest_without_host_address_refused(void **state)
 {
-	union inany d = A("192.0.2.9"), h;
+	union inany d = tu_addr("192.0.2.9"), h;
 
 	(void)state;
-	fc.host_global4 = A("0.0.0.0");
+	fc.host_global4 = tu_addr("0.0.0.0");
 	memset(&fc.host_global4, 0, sizeof(fc.host_global4));
 	nat_init(&fc);
 	assert_int_equal(nat_outbound(IPPROTO_TCP, &d, 22, &h), -EPERM);
@@ -91,7 +80,7 @@ static void map_guest_without_host_address_refused(void **state)
 
 static void dns_forward_port_53_only(void **state)
 {
-	union inany d = A("192.0.2.53"), h;
+	union inany d = tu_addr("192.0.2.53"), h;
 
 	(void)state;
 	assert_int_equal(nat_outbound(IPPROTO_UDP, &d, 53, &h), 0);
@@ -100,19 +89,19 @@ static void dns_forward_port_53_only(void **state)
 	assert_addr(&h, "127.0.0.53");
 	assert_int_equal(nat_outbound(IPPROTO_TCP, &d, 54, &h), 0);
 	assert_addr(&h, "192.0.2.53");
-	d = A("fd00::53");
+	d = tu_addr("fd00::53");
 	assert_int_equal(nat_outbound(IPPROTO_UDP, &d, 53, &h), 0);
 	assert_addr(&h, "::1");
 }
 
 static void other_destinations_unchanged(void **state)
 {
-	union inany d = A("198.51.100.7"), h;
+	union inany d = tu_addr("198.51.100.7"), h;
 
 	(void)state;
 	assert_int_equal(nat_outbound(IPPROTO_TCP, &d, 443, &h), 0);
 	assert_addr(&h, "198.51.100.7");
-	d = A("2001:db8::7");
+	d = tu_addr("2001:db8::7");
 	assert_int_equal(nat_outbound(IPPROTO_TCP, &d, 443, &h), 0);
 	assert_addr(&h, "2001:db8::7");
 }
@@ -127,7 +116,7 @@ static void unusable_destinations_refused(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		d = A(bad[i]);
+		d = tu_addr(bad[i]);
 		assert_int_equal(nat_outbound(IPPROTO_TCP, &d, 80, &h),
 				 -EPERM);
 	}
@@ -146,22 +135,22 @@ static void no_mapping_leaves_gateway_alone(void **state)
 
 static void loopback_peer_appears_as_mapped(void **state)
 {
-	union inany s = A("127.0.0.1"), g;
+	union inany s = tu_addr("127.0.0.1"), g;
 
 	(void)state;
 	assert_int_equal(nat_inbound(&s, &g), 0);
 	assert_addr(&g, "192.0.2.1");
-	s = A("127.1.2.3");
+	s = tu_addr("127.1.2.3");
 	assert_int_equal(nat_inbound(&s, &g), 0);
 	assert_addr(&g, "192.0.2.1");
-	s = A("::1");
+	s = tu_addr("::1");
 	assert_int_equal(nat_inbound(&s, &g), 0);
 	assert_addr(&g, "fe80::1");
 }
 
 static void loopback_peer_without_mapping_refused(void **state)
 {
-	union inany s = A("127.0.0.1"), g;
+	union inany s = tu_addr("127.0.0.1"), g;
 
 	(void)state;
 	memset(&fc.map_host_lo4, 0, sizeof(fc.map_host_lo4));
@@ -171,20 +160,20 @@ static void loopback_peer_without_mapping_refused(void **state)
 
 static void host_global_peer_appears_as_map_guest(void **state)
 {
-	union inany s = A("192.0.2.2"), g;
+	union inany s = tu_addr("192.0.2.2"), g;
 
 	(void)state;
 	assert_int_equal(nat_inbound(&s, &g), 0);
 	assert_addr(&g, "192.0.2.9");
 	/* without --map-guest-addr, the host-loopback mapping stands in */
-	s = A("fd00::2");
+	s = tu_addr("fd00::2");
 	assert_int_equal(nat_inbound(&s, &g), 0);
 	assert_addr(&g, "fe80::1");
 }
 
 static void remote_peer_unchanged(void **state)
 {
-	union inany s = A("198.51.100.7"), g;
+	union inany s = tu_addr("198.51.100.7"), g;
 
 	(void)state;
 	assert_int_equal(nat_inbound(&s, &g), 0);
@@ -198,7 +187,7 @@ static void bind_outbound_address(void **state)
 	int fd;
 
 	(void)state;
-	fc.outbound4 = A("127.0.0.1");
+	fc.outbound4 = tu_addr("127.0.0.1");
 	nat_init(&fc);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);

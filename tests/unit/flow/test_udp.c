@@ -39,6 +39,8 @@
 #include "packet/build.h"
 #include "packet/packet.h"
 
+#include "../common/tu_addr.h"
+
 #define MAX_FLOWS	4
 #define FWD_PORT	34567	/* -u FWD_PORT:FWD_GUEST_PORT */
 #define FWD_GUEST_PORT	4444
@@ -105,19 +107,6 @@ static int run_loop(unsigned int ms)
 	return rc;
 }
 
-static union inany addr(const char *s)
-{
-	union inany a;
-	struct in_addr v4;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, &v4) == 1)
-		inany_from_v4(&a, v4);
-	else
-		assert_int_equal(inet_pton(AF_INET6, s, &a.a6), 1);
-	return a;
-}
-
 /* Parse a frame down to its L4 view, as ingress does */
 static void parse_frame(const uint8_t *f, size_t len, struct ip_view *ip,
 			struct pkt_cursor *cur)
@@ -141,8 +130,8 @@ static struct frame_addrs from_guest(const char *src, const char *dst)
 
 	memcpy(a.src_mac, guest_mac, 6);
 	memcpy(a.dst_mac, our_mac, 6);
-	a.src = addr(src);
-	a.dst = addr(dst);
+	a.src = tu_addr(src);
+	a.dst = tu_addr(dst);
 	return a;
 }
 
@@ -231,7 +220,7 @@ static void expect_udp_frame(int i, const char *src, uint16_t sport,
 	struct pkt_cursor cur;
 	struct udp_view udp;
 	struct ip_view ip;
-	union inany s = addr(src), d = addr(dst);
+	union inany s = tu_addr(src), d = tu_addr(dst);
 	const uint8_t *u;
 
 	assert_true(i < nframes);
@@ -260,7 +249,7 @@ static void expect_udp_frame(int i, const char *src, uint16_t sport,
 static socklen_t sockaddr_of(const char *a, uint16_t port,
 			     struct sockaddr_storage *ss)
 {
-	union inany ia = addr(a);
+	union inany ia = tu_addr(a);
 
 	memset(ss, 0, sizeof(*ss));
 	if (inany_is_v4(&ia)) {
@@ -476,14 +465,14 @@ static int setup(void **state)
 	fc.ip4 = fc.ip6 = true;
 	fc.max_flows = MAX_FLOWS;
 	fc.mtu = 65520;
-	fc.guest4 = addr("192.0.2.2");
-	fc.gw4 = addr("192.0.2.1");
-	fc.map_host_lo4 = addr("192.0.2.1");
-	fc.guest6 = addr("fd00::2");
-	fc.gw6 = addr("fd00::1");
-	fc.map_host_lo6 = addr("fd00::1");
-	fc.dns_fwd4 = addr("192.0.2.3");
-	fc.dns_host4 = addr("127.0.0.2");
+	fc.guest4 = tu_addr("192.0.2.2");
+	fc.gw4 = tu_addr("192.0.2.1");
+	fc.map_host_lo4 = tu_addr("192.0.2.1");
+	fc.guest6 = tu_addr("fd00::2");
+	fc.gw6 = tu_addr("fd00::1");
+	fc.map_host_lo6 = tu_addr("fd00::1");
+	fc.dns_fwd4 = tu_addr("192.0.2.3");
+	fc.dns_host4 = tu_addr("127.0.0.2");
 	fc.udp_fwd_count = 1;
 	fc.udp_fwd[0].first = fc.udp_fwd[0].last = FWD_PORT;
 	fc.udp_fwd[0].to_first = FWD_GUEST_PORT;
@@ -698,7 +687,7 @@ static void expect_echo_reply(int i, const char *src, const char *dst,
 	struct pkt_cursor cur;
 	struct icmp_view icmp;
 	struct ip_view ip;
-	union inany s = addr(src), d = addr(dst);
+	union inany s = tu_addr(src), d = tu_addr(dst);
 	size_t dlen = strlen(data);
 
 	assert_true(i < nframes);
@@ -777,7 +766,7 @@ static void expect_port_unreach(int i, const char *src, uint16_t gport,
 	struct pkt_cursor cur, q;
 	struct icmp_view icmp;
 	struct ip_view ip, qip;
-	union inany s = addr(src);
+	union inany s = tu_addr(src);
 	const uint8_t *u;
 
 	assert_true(i < nframes);

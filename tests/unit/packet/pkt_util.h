@@ -7,22 +7,10 @@
 
 #include <arpa/inet.h>
 
+#include "../common/tu_addr.h"
 #include "packet/build.h"
 #include "packet/csum.h"
 #include "packet/packet.h"
-
-static inline union inany tu_addr(const char *s)
-{
-	union inany a;
-	struct in_addr a4;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, &a4) == 1)
-		inany_from_v4(&a, a4);
-	else
-		inet_pton(AF_INET6, s, &a.a6);
-	return a;
-}
 
 static inline struct frame_addrs tu_addrs(const char *src, const char *dst)
 {
