@@ -18,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "conf_run.h"
+#include "../common/tu_addr.h"
 
 static struct conf conf;
 static struct run res;
@@ -57,22 +58,6 @@ static struct conf *ok(const char *first, ...)
 		argc++;
 	conf_parse_args(argc, argv, &conf);
 	return &conf;
-}
-
-static void addr4_is(struct in_addr a, const char *s)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &a, buf, sizeof(buf));
-	assert_string_equal(buf, s);
-}
-
-static void addr6_is(const struct in6_addr *a, const char *s)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	inet_ntop(AF_INET6, a, buf, sizeof(buf));
-	assert_string_equal(buf, s);
 }
 
 static void defaults(void **state)
@@ -176,7 +161,7 @@ static void address(void **state)
 
 	(void)state;
 	c = ok("-a", "10.0.0.2/24", NULL);
-	addr4_is(c->ip4.addr, "10.0.0.2");
+	tu_addr4_is(c->ip4.addr, "10.0.0.2");
 	assert_int_equal(c->ip4.prefix_len, 24);
 	c = ok("--address", "10.0.0.2", NULL);
 	assert_int_equal(c->ip4.prefix_len, 8);		/* class A */
@@ -194,9 +179,9 @@ static void address(void **state)
 	assert_int_equal(ok("-n", "255.255.255.255", NULL)->ip4.prefix_len,
 			 32);
 	c = ok("-a", "fd00::5/48", "-a", "10.0.0.2", NULL);
-	addr6_is(&c->ip6.addr, "fd00::5");
+	tu_addr6_is(&c->ip6.addr, "fd00::5");
 	assert_int_equal(c->ip6.prefix_len, 64);	/* SLAAC: always 64 */
-	addr4_is(c->ip4.addr, "10.0.0.2");
+	tu_addr4_is(c->ip4.addr, "10.0.0.2");
 
 	bad("gangway: -a 10.0.0.300: must be an IPv4 or IPv6 address, with an optional /prefix_len",
 	    "-a", "10.0.0.300", NULL);
@@ -265,8 +250,8 @@ static void gateway(void **state)
 
 	(void)state;
 	c = ok("-g", "10.0.0.1", "--gateway", "fe80::1", NULL);
-	addr4_is(c->ip4.gw, "10.0.0.1");
-	addr6_is(&c->ip6.gw, "fe80::1");
+	tu_addr4_is(c->ip4.gw, "10.0.0.1");
+	tu_addr6_is(&c->ip6.gw, "fe80::1");
 	bad("gangway: -g 10.0.0.9: already given for IPv4 (-g 10.0.0.1); give at most one IPv4 and one IPv6 value",
 	    "-g", "10.0.0.1", "-g", "10.0.0.9", NULL);
 	bad("gangway: -g x: must be an IPv4 or IPv6 address", "-g", "x",
@@ -305,8 +290,8 @@ static void outbound(void **state)
 
 	(void)state;
 	c = ok("-o", "192.0.2.9", "--outbound", "2001:db8::9", NULL);
-	addr4_is(c->ip4.outbound, "192.0.2.9");
-	addr6_is(&c->ip6.outbound, "2001:db8::9");
+	tu_addr4_is(c->ip4.outbound, "192.0.2.9");
+	tu_addr6_is(&c->ip6.outbound, "2001:db8::9");
 	bad("gangway: -o 192.0.2.10: already given for IPv4 (-o 192.0.2.9); give at most one IPv4 and one IPv6 value",
 	    "-o", "192.0.2.9", "-o", "192.0.2.10", NULL);
 	bad("gangway: --outbound :: : must be an IPv4 or IPv6 address",
@@ -325,10 +310,11 @@ static void dns(void **state)
 	c = ok("-D", "192.0.2.53", "--dns", "2001:db8::53", "-D",
 	       "127.0.0.1", NULL);
 	assert_int_equal(c->ip4.dns_count, 2);
-	addr4_is(c->ip4.dns[0], "192.0.2.53");
-	addr4_is(c->ip4.dns[1], "127.0.0.1");	/* given: not remapped */
+	tu_addr4_is(c->ip4.dns[0], "192.0.2.53");
+	/* given: not remapped */
+	tu_addr4_is(c->ip4.dns[1], "127.0.0.1");
 	assert_int_equal(c->ip6.dns_count, 1);
-	addr6_is(&c->ip6.dns[0], "2001:db8::53");
+	tu_addr6_is(&c->ip6.dns[0], "2001:db8::53");
 	c = ok("-D", "none", NULL);
 	assert_int_equal(c->ip4.dns_count + c->ip6.dns_count, 0);
 	c = ok("-D", "192.0.2.53", "-D", "none", NULL);
@@ -418,13 +404,13 @@ static void mapping(void **state)
 	(void)state;
 	c = ok("--map-host-loopback", "10.0.2.2", "--map-host-loopback",
 	       "fd00::2", NULL);
-	addr4_is(c->ip4.map_host_lo, "10.0.2.2");
-	addr6_is(&c->ip6.map_host_lo, "fd00::2");
+	tu_addr4_is(c->ip4.map_host_lo, "10.0.2.2");
+	tu_addr6_is(&c->ip6.map_host_lo, "fd00::2");
 	c = ok("--map-host-loopback", "10.0.2.2", "--map-host-loopback",
 	       "none", NULL);
 	assert_int_equal(c->ip4.map_host_lo.s_addr, 0);
 	c = ok("--map-guest-addr", "10.0.2.3", NULL);
-	addr4_is(c->ip4.map_guest, "10.0.2.3");
+	tu_addr4_is(c->ip4.map_guest, "10.0.2.3");
 	c = ok("--map-guest-addr", "10.0.2.3", "--map-guest-addr", "none",
 	       NULL);
 	assert_int_equal(c->ip4.map_guest.s_addr, 0);
@@ -445,10 +431,10 @@ static void dns_forward(void **state)
 	(void)state;
 	c = ok("--dns-forward", "10.0.2.3", "--dns-host", "127.0.0.1",
 	       "--dns-forward", "fd00::3", "--dns-host", "::1", NULL);
-	addr4_is(c->ip4.dns_fwd, "10.0.2.3");
-	addr4_is(c->ip4.dns_host, "127.0.0.1");
-	addr6_is(&c->ip6.dns_fwd, "fd00::3");
-	addr6_is(&c->ip6.dns_host, "::1");
+	tu_addr4_is(c->ip4.dns_fwd, "10.0.2.3");
+	tu_addr4_is(c->ip4.dns_host, "127.0.0.1");
+	tu_addr6_is(&c->ip6.dns_fwd, "fd00::3");
+	tu_addr6_is(&c->ip6.dns_host, "::1");
 	bad("gangway: --dns-forward 10.0.2.4: already given for IPv4 (--dns-forward 10.0.2.3); give at most one IPv4 and one IPv6 value",
 	    "--dns-forward", "10.0.2.3", "--dns-forward", "10.0.2.4", NULL);
 	bad("gangway: --dns-host ::2: already given for IPv6 (--dns-host ::1); give at most one IPv4 and one IPv6 value",

@@ -20,44 +20,11 @@
 #include "conf/conf.h"
 #include "conf/discover.h"
 #include "conf_run.h"
+#include "../common/tu_addr.h"
 
 static struct conf conf;
 static struct host_net h4, h6;
 static struct resolv_conf rc;
-
-static union inany in4(const char *s)
-{
-	struct in_addr a;
-	union inany r;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	inany_from_v4(&r, a);
-	return r;
-}
-
-static union inany in6(const char *s)
-{
-	union inany r;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &r.a6), 1);
-	return r;
-}
-
-static void addr4_is(struct in_addr a, const char *s)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &a, buf, sizeof(buf));
-	assert_string_equal(buf, s);
-}
-
-static void addr6_is(const struct in6_addr *a, const char *s)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	inet_ntop(AF_INET6, a, buf, sizeof(buf));
-	assert_string_equal(buf, s);
-}
 
 /* A host: 198.51.100.7/25 via .1 on "uplink"; 2001:db8::7 via fe80::1 */
 static int host_setup(void **state)
@@ -74,9 +41,9 @@ static int host_setup(void **state)
 	strcpy(h4.ifname, "uplink");
 	h4.has_default = true;
 	h4.has_gw = true;
-	h4.gw = in4("198.51.100.1");
+	h4.gw = tu_addr("198.51.100.1");
 	h4.has_addr = true;
-	h4.addr = in4("198.51.100.7");
+	h4.addr = tu_addr("198.51.100.7");
 	h4.prefix_len = 25;
 	h4.has_mac = true;
 	memcpy(h4.mac, "\x02\x11\x22\x33\x44\x55", 6);
@@ -85,12 +52,12 @@ static int host_setup(void **state)
 	strcpy(h6.ifname, "uplink");
 	h6.has_default = true;
 	h6.has_gw = true;
-	h6.gw = in6("fe80::1");
+	h6.gw = tu_addr("fe80::1");
 	h6.has_addr = true;
-	h6.addr = in6("2001:db8::7");
+	h6.addr = tu_addr("2001:db8::7");
 	h6.prefix_len = 64;
 	h6.has_ll = true;
-	h6.ll = in6("fe80::7").a6;
+	h6.ll = tu_addr("fe80::7").a6;
 
 	resolv_parse(resolv, sizeof(resolv) - 1, &rc);
 	return 0;
@@ -119,23 +86,23 @@ static void ip4_from_host(void **state)
 
 	(void)state;
 	assert_true(c->ip4.enabled);
-	addr4_is(c->ip4.addr, "198.51.100.7");
+	tu_addr4_is(c->ip4.addr, "198.51.100.7");
 	assert_int_equal(c->ip4.prefix_len, 25);
-	addr4_is(c->ip4.gw, "198.51.100.1");
-	addr4_is(c->ip4.host_addr, "198.51.100.7");
+	tu_addr4_is(c->ip4.gw, "198.51.100.1");
+	tu_addr4_is(c->ip4.host_addr, "198.51.100.7");
 	assert_string_equal(c->ip4.host_if, "uplink");
 	assert_false(c->ip4.local_mode);
 	assert_false(c->no_dhcp);
 	/* The gateway reaches the host's loopback */
-	addr4_is(c->ip4.map_host_lo, "198.51.100.1");
+	tu_addr4_is(c->ip4.map_host_lo, "198.51.100.1");
 	assert_int_equal(c->ip4.map_guest.s_addr, 0);
 	/* 127.0.0.53 is advertised as the mapped address, then the other */
 	assert_int_equal(c->ip4.dns_count, 2);
-	addr4_is(c->ip4.dns[0], "198.51.100.1");
-	addr4_is(c->ip4.dns[1], "203.0.113.9");
-	addr4_is(c->ip4.dns_host, "127.0.0.53");
+	tu_addr4_is(c->ip4.dns[0], "198.51.100.1");
+	tu_addr4_is(c->ip4.dns[1], "203.0.113.9");
+	tu_addr4_is(c->ip4.dns_host, "127.0.0.53");
 	/* DNS to the mapped address goes to 127.0.0.53, not 127.0.0.1 */
-	addr4_is(c->ip4.dns_fwd, "198.51.100.1");
+	tu_addr4_is(c->ip4.dns_fwd, "198.51.100.1");
 	assert_int_equal(c->search_count, 1);
 	assert_string_equal(c->search[0], "corp.example");
 	assert_true(c->has_host_mac);
@@ -148,14 +115,14 @@ static void ip4_options_override(void **state)
 			       NULL);
 
 	(void)state;
-	addr4_is(c->ip4.addr, "10.0.0.2");
+	tu_addr4_is(c->ip4.addr, "10.0.0.2");
 	assert_int_equal(c->ip4.prefix_len, 16);
-	addr4_is(c->ip4.gw, "10.0.0.1");
-	addr4_is(c->ip4.map_host_lo, "10.0.0.1");
-	addr4_is(c->ip4.host_addr, "198.51.100.7");
+	tu_addr4_is(c->ip4.gw, "10.0.0.1");
+	tu_addr4_is(c->ip4.map_host_lo, "10.0.0.1");
+	tu_addr4_is(c->ip4.host_addr, "198.51.100.7");
 
 	c = apply("-n", "255.255.255.0", NULL);
-	addr4_is(c->ip4.addr, "198.51.100.7");
+	tu_addr4_is(c->ip4.addr, "198.51.100.7");
 	assert_int_equal(c->ip4.prefix_len, 24);
 }
 
@@ -167,7 +134,7 @@ static void ip4_no_map_gw(void **state)
 	assert_int_equal(c->ip4.map_host_lo.s_addr, 0);
 	/* The loopback resolver cannot be reached: left out */
 	assert_int_equal(c->ip4.dns_count, 1);
-	addr4_is(c->ip4.dns[0], "203.0.113.9");
+	tu_addr4_is(c->ip4.dns[0], "203.0.113.9");
 	assert_int_equal(c->ip4.dns_fwd.s_addr, 0);
 
 	c = apply("--map-host-loopback", "none", NULL);
@@ -175,8 +142,8 @@ static void ip4_no_map_gw(void **state)
 	assert_true(IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo));
 
 	c = apply("--no-map-gw", "--map-host-loopback", "192.0.2.99", NULL);
-	addr4_is(c->ip4.map_host_lo, "192.0.2.99");
-	addr4_is(c->ip4.dns[0], "192.0.2.99");
+	tu_addr4_is(c->ip4.map_host_lo, "192.0.2.99");
+	tu_addr4_is(c->ip4.dns[0], "192.0.2.99");
 }
 
 static void ip4_local_mode(void **state)
@@ -188,10 +155,10 @@ static void ip4_local_mode(void **state)
 	c = apply(NULL);
 	assert_true(c->ip4.enabled);
 	assert_true(c->ip4.local_mode);
-	addr4_is(c->ip4.addr, "169.254.2.1");
-	addr4_is(c->ip4.gw, "169.254.2.2");
+	tu_addr4_is(c->ip4.addr, "169.254.2.1");
+	tu_addr4_is(c->ip4.gw, "169.254.2.2");
 	assert_int_equal(c->ip4.prefix_len, 16);
-	addr4_is(c->ip4.map_host_lo, "169.254.2.2");
+	tu_addr4_is(c->ip4.map_host_lo, "169.254.2.2");
 	assert_false(c->no_dhcp);
 	assert_string_equal(c->ip4.host_if, "");
 }
@@ -202,11 +169,11 @@ static void ip4_loopback_only_is_local_mode(void **state)
 
 	(void)state;
 	h4.has_gw = false;
-	h4.addr = in4("127.0.0.1");
+	h4.addr = tu_addr("127.0.0.1");
 	h4.prefix_len = 8;
 	c = apply(NULL);
 	assert_true(c->ip4.local_mode);
-	addr4_is(c->ip4.addr, "169.254.2.1");
+	tu_addr4_is(c->ip4.addr, "169.254.2.1");
 }
 
 static void ip4_no_gateway_no_dhcp(void **state)
@@ -217,7 +184,7 @@ static void ip4_no_gateway_no_dhcp(void **state)
 	h4.has_default = false;
 	h4.has_gw = false;
 	c = apply(NULL);
-	addr4_is(c->ip4.addr, "198.51.100.7");
+	tu_addr4_is(c->ip4.addr, "198.51.100.7");
 	assert_int_equal(c->ip4.gw.s_addr, 0);
 	assert_true(c->no_dhcp);
 	assert_int_equal(c->ip4.map_host_lo.s_addr, 0);
@@ -233,7 +200,7 @@ static void dns_options(void **state)
 	(void)state;
 	c = apply("-D", "192.0.2.53", NULL);
 	assert_int_equal(c->ip4.dns_count, 1);
-	addr4_is(c->ip4.dns[0], "192.0.2.53");
+	tu_addr4_is(c->ip4.dns[0], "192.0.2.53");
 	assert_int_equal(c->ip6.dns_count, 0);
 
 	c = apply("-D", "none", NULL);
@@ -242,11 +209,11 @@ static void dns_options(void **state)
 	c = apply("--dns-forward", "198.51.100.53", "--dns-host",
 		  "127.0.0.1", NULL);
 	assert_int_equal(c->ip4.dns_count, 1);
-	addr4_is(c->ip4.dns[0], "198.51.100.53");
-	addr4_is(c->ip4.dns_host, "127.0.0.1");
+	tu_addr4_is(c->ip4.dns[0], "198.51.100.53");
+	tu_addr4_is(c->ip4.dns_host, "127.0.0.1");
 
 	c = apply("--dns-forward", "198.51.100.53", "-D", "192.0.2.53", NULL);
-	addr4_is(c->ip4.dns[0], "192.0.2.53");
+	tu_addr4_is(c->ip4.dns[0], "192.0.2.53");
 
 	c = apply("-S", "none", NULL);
 	assert_int_equal(c->search_count, 0);
@@ -260,12 +227,12 @@ static void ip6_from_host(void **state)
 
 	(void)state;
 	assert_true(c->ip6.enabled);
-	addr6_is(&c->ip6.addr, "2001:db8::7");
+	tu_addr6_is(&c->ip6.addr, "2001:db8::7");
 	assert_int_equal(c->ip6.prefix_len, 64);
-	addr6_is(&c->ip6.gw, "fe80::1");
-	addr6_is(&c->ip6.our_ll, "fe80::1");	/* link-local gateway */
-	addr6_is(&c->ip6.map_host_lo, "fe80::1");
-	addr6_is(&c->ip6.host_addr, "2001:db8::7");
+	tu_addr6_is(&c->ip6.gw, "fe80::1");
+	tu_addr6_is(&c->ip6.our_ll, "fe80::1");	/* link-local gateway */
+	tu_addr6_is(&c->ip6.map_host_lo, "fe80::1");
+	tu_addr6_is(&c->ip6.host_addr, "2001:db8::7");
 	assert_false(c->no_ndp || c->no_ra || c->no_dhcpv6);
 }
 
@@ -274,15 +241,15 @@ static void ip6_global_gateway(void **state)
 	struct conf *c;
 
 	(void)state;
-	h6.gw = in6("2001:db8::1");
+	h6.gw = tu_addr("2001:db8::1");
 	c = apply(NULL);
-	addr6_is(&c->ip6.gw, "2001:db8::1");
-	addr6_is(&c->ip6.our_ll, "fe80::7");	/* the interface's own */
+	tu_addr6_is(&c->ip6.gw, "2001:db8::1");
+	tu_addr6_is(&c->ip6.our_ll, "fe80::7");	/* the interface's own */
 	h6.has_ll = false;
 	c = apply(NULL);
-	addr6_is(&c->ip6.our_ll, "fe80::1");
+	tu_addr6_is(&c->ip6.our_ll, "fe80::1");
 	c = apply("-g", "fe80::abc", NULL);
-	addr6_is(&c->ip6.our_ll, "fe80::abc");
+	tu_addr6_is(&c->ip6.our_ll, "fe80::abc");
 }
 
 static void ip6_absent(void **state)
@@ -297,9 +264,9 @@ static void ip6_absent(void **state)
 
 	c = apply("-a", "2001:db8::99", NULL);
 	assert_true(c->ip6.enabled);
-	addr6_is(&c->ip6.addr, "2001:db8::99");
-	addr6_is(&c->ip6.gw, "fe80::1");
-	addr6_is(&c->ip6.our_ll, "fe80::1");
+	tu_addr6_is(&c->ip6.addr, "2001:db8::99");
+	tu_addr6_is(&c->ip6.gw, "fe80::1");
+	tu_addr6_is(&c->ip6.our_ll, "fe80::1");
 }
 
 /* For run_conf(): parse, then apply the test host (exits on error) */
@@ -332,17 +299,18 @@ static void loopback_resolver_not_first(void **state)
 	(void)state;
 	resolv_parse(resolv, sizeof(resolv) - 1, &rc);
 	c = apply(NULL);
-	addr4_is(c->ip4.dns[0], "203.0.113.9");
-	addr4_is(c->ip4.dns[1], "198.51.100.1");
-	addr4_is(c->ip4.dns_fwd, "198.51.100.1");
-	addr4_is(c->ip4.dns_host, "127.0.0.53");
+	tu_addr4_is(c->ip4.dns[0], "203.0.113.9");
+	tu_addr4_is(c->ip4.dns[1], "198.51.100.1");
+	tu_addr4_is(c->ip4.dns_fwd, "198.51.100.1");
+	tu_addr4_is(c->ip4.dns_host, "127.0.0.53");
 
 	c = apply("--dns-host", "127.0.0.1", NULL);
-	addr4_is(c->ip4.dns_host, "127.0.0.1");		/* given: kept */
+	/* given: kept */
+	tu_addr4_is(c->ip4.dns_host, "127.0.0.1");
 	c = apply("--dns-forward", "198.51.100.53", NULL);
-	addr4_is(c->ip4.dns_fwd, "198.51.100.53");
-	addr4_is(c->ip4.dns[0], "198.51.100.53");
-	addr4_is(c->ip4.dns_host, "203.0.113.9");
+	tu_addr4_is(c->ip4.dns_fwd, "198.51.100.53");
+	tu_addr4_is(c->ip4.dns[0], "198.51.100.53");
+	tu_addr4_is(c->ip4.dns_host, "203.0.113.9");
 }
 
 static void ip6_loopback_resolver(void **state)
@@ -354,10 +322,10 @@ static void ip6_loopback_resolver(void **state)
 	resolv_parse(resolv, sizeof(resolv) - 1, &rc);
 	c = apply(NULL);
 	assert_int_equal(c->ip6.dns_count, 2);
-	addr6_is(&c->ip6.dns[0], "fe80::1");
-	addr6_is(&c->ip6.dns[1], "2001:db8::53");
-	addr6_is(&c->ip6.dns_host, "::1");
-	addr6_is(&c->ip6.dns_fwd, "fe80::1");
+	tu_addr6_is(&c->ip6.dns[0], "fe80::1");
+	tu_addr6_is(&c->ip6.dns[1], "2001:db8::53");
+	tu_addr6_is(&c->ip6.dns_host, "::1");
+	tu_addr6_is(&c->ip6.dns_fwd, "fe80::1");
 	assert_int_equal(c->ip4.dns_count, 0);
 }
 
@@ -424,12 +392,12 @@ static void resolv_basic(void **state)
 	(void)state;
 	resolv_parse(f, sizeof(f) - 1, &rc);
 	assert_int_equal(rc.dns4_count, 3);
-	addr4_is(rc.dns4[0], "192.0.2.1");
-	addr4_is(rc.dns4[1], "192.0.2.2");
-	addr4_is(rc.dns4[2], "192.0.2.3");
+	tu_addr4_is(rc.dns4[0], "192.0.2.1");
+	tu_addr4_is(rc.dns4[1], "192.0.2.2");
+	tu_addr4_is(rc.dns4[2], "192.0.2.3");
 	assert_int_equal(rc.dns6_count, 2);
-	addr6_is(&rc.dns6[0], "fe80::1");
-	addr6_is(&rc.dns6[1], "2001:db8::1");
+	tu_addr6_is(&rc.dns6[0], "fe80::1");
+	tu_addr6_is(&rc.dns6[1], "2001:db8::1");
 	assert_int_equal(rc.search_count, 2);	/* last line wins */
 	assert_string_equal(rc.search[0], "a.example");
 	assert_string_equal(rc.search[1], "b.example");
@@ -451,7 +419,7 @@ static void resolv_limits(void **state)
 	strcat(f, "\nsearch ");
 	resolv_parse(f, strlen(f), &rc);
 	assert_int_equal(rc.dns4_count, CONF_MAX_DNS);
-	addr4_is(rc.dns4[CONF_MAX_DNS - 1], "192.0.2.4");
+	tu_addr4_is(rc.dns4[CONF_MAX_DNS - 1], "192.0.2.4");
 	/* The empty last search line wins */
 	assert_int_equal(rc.search_count, 0);
 	f[strlen(f) - strlen("\nsearch ")] = '\0';
@@ -487,7 +455,7 @@ static void resolv_file(void **state)
 	close(fd);
 	assert_int_equal(resolv_read(path, &rc), 0);
 	assert_int_equal(rc.dns4_count, 1);
-	addr4_is(rc.dns4[0], "192.0.2.77");
+	tu_addr4_is(rc.dns4[0], "192.0.2.77");
 	assert_string_equal(rc.search[0], "x.example");
 	unlink(path);
 

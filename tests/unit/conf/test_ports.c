@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conf/ports.h"
+#include "../common/tu_addr.h"
 
 static struct port_spec ps;
 static char err[256];
@@ -39,24 +40,6 @@ static void parse_fails(const char *arg, const char *reason)
 			 reason);
 	if (!strstr(err, reason))
 		fail_msg("'%s': got '%s', expected '%s'", arg, err, reason);
-}
-
-static union inany v4(const char *s)
-{
-	struct in_addr a;
-	union inany r;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	inany_from_v4(&r, a);
-	return r;
-}
-
-static union inany v6(const char *s)
-{
-	union inany r;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &r.a6), 1);
-	return r;
 }
 
 static void single_port(void **state)
@@ -115,7 +98,7 @@ static void range_shifted_by_first_port(void **state)
 
 static void bind_v4(void **state)
 {
-	union inany a = v4("192.0.2.1");
+	union inany a = tu_addr("192.0.2.1");
 
 	(void)state;
 	assert_int_equal(parse("192.0.2.1/22"), 0);
@@ -146,7 +129,7 @@ static void bind_iface_only(void **state)
 
 static void bind_any4_to_addr(void **state)
 {
-	union inany to = v4("192.0.2.5");
+	union inany to = tu_addr("192.0.2.5");
 
 	(void)state;
 	assert_int_equal(parse("0.0.0.0/5000:192.0.2.5/6000"), 0);
@@ -160,7 +143,7 @@ static void bind_any4_to_addr(void **state)
 
 static void bind_v6_loopback_all(void **state)
 {
-	union inany a = v6("::1");
+	union inany a = tu_addr("::1");
 
 	(void)state;
 	assert_int_equal(parse("::1/all"), 0);
@@ -181,7 +164,7 @@ static void bind_v6_any(void **state)
 
 static void all_to_addr(void **state)
 {
-	union inany to = v4("192.0.2.6");
+	union inany to = tu_addr("192.0.2.6");
 
 	(void)state;
 	assert_int_equal(parse("127.0.0.6/all:192.0.2.6"), 0);
@@ -192,7 +175,7 @@ static void all_to_addr(void **state)
 
 static void to_addr_same_ports(void **state)
 {
-	union inany to = v4("192.0.2.9");
+	union inany to = tu_addr("192.0.2.9");
 
 	(void)state;
 	assert_int_equal(parse("22-24:192.0.2.9"), 0);
@@ -203,7 +186,7 @@ static void to_addr_same_ports(void **state)
 
 static void to_addr_v6_bracketed(void **state)
 {
-	union inany to = v6("fe80::1");
+	union inany to = tu_addr("fe80::1");
 
 	(void)state;
 	assert_int_equal(parse("22:[fe80::1]/80"), 0);
@@ -214,7 +197,7 @@ static void to_addr_v6_bracketed(void **state)
 
 static void to_addr_v6_bare(void **state)
 {
-	union inany to = v6("fd00::5");
+	union inany to = tu_addr("fd00::5");
 
 	(void)state;
 	assert_int_equal(parse("22:fd00::5"), 0);
@@ -223,7 +206,7 @@ static void to_addr_v6_bare(void **state)
 
 static void bind_v6_starting_with_digits(void **state)
 {
-	union inany a = v6("2001:db8::1");
+	union inany a = tu_addr("2001:db8::1");
 
 	(void)state;
 	assert_int_equal(parse("2001:db8::1/22"), 0);
@@ -234,7 +217,7 @@ static void bind_v6_starting_with_digits(void **state)
 
 static void mapping_to_v4_keeps_earlier_prefix(void **state)
 {
-	union inany a = v4("127.0.0.1"), to = v4("192.0.2.5");
+	union inany a = tu_addr("127.0.0.1"), to = tu_addr("192.0.2.5");
 
 	(void)state;
 	assert_int_equal(parse("127.0.0.1/22,5000:192.0.2.5/6000"), 0);
@@ -246,7 +229,7 @@ static void mapping_to_v4_keeps_earlier_prefix(void **state)
 
 static void prefix_carries_to_later_entries(void **state)
 {
-	union inany a = v4("192.0.2.1");
+	union inany a = tu_addr("192.0.2.1");
 
 	(void)state;
 	assert_int_equal(parse("192.0.2.1/20-30,~25"), 0);
@@ -258,7 +241,7 @@ static void prefix_carries_to_later_entries(void **state)
 
 static void prefix_per_entry(void **state)
 {
-	union inany a = v4("127.0.0.1"), b = v6("::1");
+	union inany a = tu_addr("127.0.0.1"), b = tu_addr("::1");
 
 	(void)state;
 	assert_int_equal(parse("127.0.0.1/22,::1/80,443"), 0);
@@ -409,7 +392,7 @@ static void expand_overflow(void **state)
 static void expand_keeps_bind_and_to(void **state)
 {
 	struct port_rule out[4];
-	union inany to = v4("192.0.2.5");
+	union inany to = tu_addr("192.0.2.5");
 
 	(void)state;
 	assert_int_equal(parse("0.0.0.0/10-20:192.0.2.5/110-120,~15"), 0);

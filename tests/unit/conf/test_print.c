@@ -14,27 +14,10 @@
 #include "conf/discover.h"
 #include "core/log.h"
 #include "conf_run.h"
+#include "../common/tu_addr.h"
 
 static struct host_net h4, h6;
 static struct resolv_conf rc;
-
-static union inany in4(const char *s)
-{
-	struct in_addr a;
-	union inany r;
-
-	inet_pton(AF_INET, s, &a);
-	inany_from_v4(&r, a);
-	return r;
-}
-
-static union inany in6(const char *s)
-{
-	union inany r;
-
-	inet_pton(AF_INET6, s, &r.a6);
-	return r;
-}
 
 static int host_setup(void **state)
 {
@@ -49,12 +32,12 @@ static int host_setup(void **state)
 	strcpy(h4.ifname, "uplink");
 	strcpy(h6.ifname, "uplink");
 	h4.has_gw = h4.has_addr = h4.has_default = true;
-	h4.gw = in4("198.51.100.1");
-	h4.addr = in4("198.51.100.7");
+	h4.gw = tu_addr("198.51.100.1");
+	h4.addr = tu_addr("198.51.100.7");
 	h4.prefix_len = 25;
 	h6.has_gw = h6.has_addr = h6.has_default = true;
-	h6.gw = in6("fe80::1");
-	h6.addr = in6("2001:db8::7");
+	h6.gw = tu_addr("fe80::1");
+	h6.addr = tu_addr("2001:db8::7");
 	h6.prefix_len = 64;
 	resolv_parse(resolv, sizeof(resolv) - 1, &rc);
 	return 0;

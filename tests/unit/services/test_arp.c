@@ -3,20 +3,13 @@
 #include <stdlib.h>
 
 #include "svc_util.h"
+#include "../common/tu_addr.h"
 #include "core/stats.h"
 #include "services/arp.h"
 
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 static int setup(void **state)
 {
-	struct arp_conf ac = { .guest = a4("192.0.2.2") };
+	struct arp_conf ac = { .guest = tu_a4("192.0.2.2") };
 
 	(void)state;
 	su_reset();
@@ -34,8 +27,8 @@ static void arp_from_guest(uint16_t op, const char *spa, const char *tpa)
 	memcpy(eth.src, su_guest_mac, ETH_ALEN);
 	eth.type = ETH_P_ARP_;
 	memcpy(arp.sha, su_guest_mac, ETH_ALEN);
-	arp.spa = a4(spa);
-	arp.tpa = a4(tpa);
+	arp.spa = tu_a4(spa);
+	arp.tpa = tu_a4(tpa);
 	arp_input(&eth, &arp, 0);
 }
 
@@ -55,8 +48,8 @@ static void check_reply(const char *spa, const char *tpa)
 	assert_int_equal(r.op, ARP_OP_REPLY);
 	assert_memory_equal(r.sha, su_our_mac, ETH_ALEN);
 	assert_memory_equal(r.tha, su_guest_mac, ETH_ALEN);
-	assert_int_equal(r.spa.s_addr, a4(spa).s_addr);
-	assert_int_equal(r.tpa.s_addr, a4(tpa).s_addr);
+	assert_int_equal(r.spa.s_addr, tu_a4(spa).s_addr);
+	assert_int_equal(r.tpa.s_addr, tu_a4(tpa).s_addr);
 }
 
 static void arp_answers_gateway(void **state)

@@ -9,6 +9,7 @@
 #include "svc_util.h"
 #include "core/stats.h"
 #include "services/dhcp.h"
+#include "../common/tu_addr.h"
 
 /* Message and option numbers, as the RFCs have them */
 enum {
@@ -26,14 +27,6 @@ enum {
 
 static struct dhcp_conf dc;
 
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 static uint64_t ctr(const char *name)
 {
 	return stats_get("dhcp", name);
@@ -42,12 +35,12 @@ static uint64_t ctr(const char *name)
 static void conf_default(void)
 {
 	memset(&dc, 0, sizeof(dc));
-	dc.addr = a4("192.0.2.2");
+	dc.addr = tu_a4("192.0.2.2");
 	dc.prefix_len = 24;
-	dc.gw = a4("192.0.2.1");
-	dc.server = a4("192.0.2.1");
-	dc.dns[0] = a4("192.0.2.1");
-	dc.dns[1] = a4("198.51.100.53");
+	dc.gw = tu_a4("192.0.2.1");
+	dc.server = tu_a4("192.0.2.1");
+	dc.dns[0] = tu_a4("192.0.2.1");
+	dc.dns[1] = tu_a4("198.51.100.53");
 	dc.dns_count = 2;
 	strcpy(dc.search[0], "example.com");
 	strcpy(dc.search[1], "lab.example.com");
@@ -83,7 +76,7 @@ static void msg_start(struct msg *m, uint8_t type, const char *ciaddr,
 	put_be32(m->b + 4, XID);
 	put_be16(m->b + 10, flags);
 	if (ciaddr) {
-		struct in_addr c = a4(ciaddr);
+		struct in_addr c = tu_a4(ciaddr);
 
 		memcpy(m->b + 12, &c, 4);
 	}
@@ -107,7 +100,7 @@ static void msg_opt(struct msg *m, uint8_t code, const void *d, uint8_t len)
 
 static void msg_opt_addr(struct msg *m, uint8_t code, const char *s)
 {
-	struct in_addr a = a4(s);
+	struct in_addr a = tu_a4(s);
 
 	msg_opt(m, code, &a, 4);
 }
@@ -212,7 +205,7 @@ static uint32_t opt_u32(uint8_t code)
 
 static void assert_opt_addr(uint8_t code, size_t idx, const char *s)
 {
-	struct in_addr a = a4(s);
+	struct in_addr a = tu_a4(s);
 
 	assert_true(rp.has[code]);
 	assert_true(rp.olen[code] >= 4 * (idx + 1));
@@ -302,7 +295,7 @@ static void discover_offer_carries_every_option(void **state)
 	reply_parse(0);
 
 	assert_int_equal(reply_type(), T_OFFER);
-	assert_int_equal(yiaddr().s_addr, a4("192.0.2.2").s_addr);
+	assert_int_equal(yiaddr().s_addr, tu_a4("192.0.2.2").s_addr);
 	assert_broadcast();
 	assert_opt_addr(O_SERVER, 0, "192.0.2.1");
 	assert_int_equal(opt_u32(O_LEASE), DHCP_LEASE_S);
@@ -349,7 +342,7 @@ static void request_selecting_gets_ack(void **state)
 	msg_send(&m);
 	reply_parse(0);
 	assert_int_equal(reply_type(), T_ACK);
-	assert_int_equal(yiaddr().s_addr, a4("192.0.2.2").s_addr);
+	assert_int_equal(yiaddr().s_addr, tu_a4("192.0.2.2").s_addr);
 	assert_broadcast();
 	assert_opt_addr(O_MASK, 0, "255.255.255.0");
 	assert_int_equal(opt_u32(O_LEASE), DHCP_LEASE_S);
@@ -423,7 +416,7 @@ static void renewing_unicast_ack(void **state)
 	assert_int_equal(reply_type(), T_ACK);
 	assert_memory_equal(rp.eth.dst, su_guest_mac, ETH_ALEN);
 	assert_int_equal(rp.ip.dst.v4mapped.a4.s_addr,
-			 a4("192.0.2.2").s_addr);
+			 tu_a4("192.0.2.2").s_addr);
 	assert_memory_equal(rp.h + 12, &rp.ip.dst.v4mapped.a4, 4); /* ciaddr */
 }
 
@@ -470,7 +463,7 @@ static void inform_ack_without_lease(void **state)
 	assert_opt_addr(O_ROUTER, 0, "192.0.2.1");
 	assert_opt_addr(O_DNS, 0, "192.0.2.1");
 	assert_int_equal(rp.ip.dst.v4mapped.a4.s_addr,
-			 a4("192.0.2.2").s_addr);
+			 tu_a4("192.0.2.2").s_addr);
 	assert_int_equal(ctr("inform"), 1);
 }
 

@@ -14,16 +14,9 @@
 #include "core/loop.h"
 #include "core/stats.h"
 #include "ingress.h"
+#include "../common/tu_addr.h"
 
 static struct conf cf;
-
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
 
 static void conf_default(void)
 {
@@ -32,11 +25,11 @@ static void conf_default(void)
 	cf.mtu = 65520;
 	memcpy(cf.our_mac, su_our_mac, ETH_ALEN);
 	cf.ip4.enabled = true;
-	cf.ip4.addr = a4("192.0.2.2");
+	cf.ip4.addr = tu_a4("192.0.2.2");
 	cf.ip4.prefix_len = 24;
-	cf.ip4.gw = a4("192.0.2.1");
-	cf.ip4.map_host_lo = a4("192.0.2.1");
-	cf.ip4.dns[0] = a4("192.0.2.1");
+	cf.ip4.gw = tu_a4("192.0.2.1");
+	cf.ip4.map_host_lo = tu_a4("192.0.2.1");
+	cf.ip4.dns[0] = tu_a4("192.0.2.1");
 	cf.ip4.dns_count = 1;
 	cf.ip6.enabled = true;
 	cf.ip6.addr = su_a6("fd00::2");
@@ -76,8 +69,8 @@ static struct frame_addrs from_guest4(const char *src, const char *dst)
 	memset(&a, 0, sizeof(a));
 	memcpy(a.src_mac, su_guest_mac, ETH_ALEN);
 	memcpy(a.dst_mac, su_our_mac, ETH_ALEN);
-	inany_from_v4(&a.src, a4(src));
-	inany_from_v4(&a.dst, a4(dst));
+	inany_from_v4(&a.src, tu_a4(src));
+	inany_from_v4(&a.dst, tu_a4(dst));
 	return a;
 }
 
@@ -89,8 +82,8 @@ static size_t arp_request(const char *tpa)
 	struct pkt_builder b;
 
 	memcpy(r.sha, su_guest_mac, ETH_ALEN);
-	r.spa = a4("192.0.2.2");
-	r.tpa = a4(tpa);
+	r.spa = tu_a4("192.0.2.2");
+	r.tpa = tu_a4(tpa);
 	pb_init(&b, fb, sizeof(fb));
 	assert_true(frame_arp(&b, bc, &r));
 	return b.len;
