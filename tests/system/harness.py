@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -38,6 +39,7 @@ GUEST_DIR = os.path.join(SRC, 'tests', 'guest')
 UDHCPC_SCRIPT = os.path.join(GUEST_DIR, 'udhcpc.script')
 QEMU = os.environ.get('GANGWAY_QEMU', '/usr/bin/qemu-system-x86_64')
 BUSYBOX = '/bin/busybox'
+PYTHON = '/usr/bin/python3'     # Debian's: with the modules tests need
 # Namespaces NsGuest created in this process (conftest cleans up leftovers
 # among these only: other test runs on the machine have their own)
 CREATED_NETNS = set()
@@ -549,6 +551,21 @@ class NsGuest(_GuestBase):
         p = subprocess.Popen(self.argv(['sh', '-c', 'exec ' + cmd]), **kw)
         self._procs.append(p)
         return p
+
+    @staticmethod
+    def _python_cmd(code, args):
+        return ' '.join(shlex.quote(str(x)) for x in
+                        [PYTHON, '-c', code] + list(args))
+
+    def python(self, code, *args, **kw):
+        """Run the Python program @code in the namespace with @args as
+        sys.argv[1:]; keyword arguments and the result as for sh()."""
+        return self.sh(self._python_cmd(code, args), **kw)
+
+    def python_start(self, code, *args, **kw):
+        """Start the Python program @code in the background, as popen()
+        does, with @args as sys.argv[1:]."""
+        return self.popen(self._python_cmd(code, args), **kw)
 
     # -- address configuration --
     def dhcp4(self, timeout=20, args=()):

@@ -79,20 +79,25 @@ def connect(addr, port):
     return socket.create_connection((addr, port), timeout=120)
 
 
+def sha256_to_eof(c):
+    """Read @c to EOF; return the SHA-256 (hex) and length of it all."""
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        d = c.recv(1 << 20)
+        if not d:
+            return h.hexdigest(), n
+        h.update(d)
+        n += len(d)
+
+
 def serve_sink(addr, port, wait=0.0):
     s = listen(addr, port)
     while True:
         c, _ = s.accept()
         time.sleep(wait)	# the sender fills our buffers meanwhile
-        h = hashlib.sha256()
-        n = 0
-        while True:
-            d = c.recv(1 << 20)
-            if not d:
-                break
-            h.update(d)
-            n += len(d)
-        c.sendall(b'%s %d\n' % (h.hexdigest().encode(), n))
+        sha, n = sha256_to_eof(c)
+        c.sendall(b'%s %d\n' % (sha.encode(), n))
         c.close()
 
 
@@ -163,17 +168,10 @@ def fetch(addr, port, nbytes, seed, wait=0.0):
     c = connect(addr, port)
     c.sendall(b'%d %d\n' % (nbytes, seed))
     time.sleep(wait)	# our receive window closes meanwhile
-    h = hashlib.sha256()
-    n = 0
-    while True:
-        d = c.recv(1 << 20)
-        if not d:
-            break
-        h.update(d)
-        n += len(d)
+    sha, n = sha256_to_eof(c)
     want = expected(nbytes, seed)
-    if h.hexdigest() != want or n != nbytes:
-        print('bad got %s %d, want %s %d' % (h.hexdigest(), n, want, nbytes))
+    if sha != want or n != nbytes:
+        print('bad got %s %d, want %s %d' % (sha, n, want, nbytes))
         return 1
     print('ok %s %d %.2f' % (want, n, time.monotonic() - t))
     return 0

@@ -11,7 +11,6 @@ import contextlib
 import os
 import random
 import select
-import shlex
 import socket
 import struct
 import subprocess
@@ -80,22 +79,16 @@ def guest_tool(ns, args, timeout=120):
     return out.strip() + out.stderr.strip()
 
 
-def _python_cmd(code, args):
-    """Shell command running Python @code with @args as sys.argv[1:]."""
-    return ' '.join(shlex.quote(str(x)) for x in [PY, '-c', code] +
-                    list(args))
-
-
 def guest_python(ns, code, *args, timeout=30):
     """Run Python @code in the guest with @args as sys.argv[1:]; return
     its output, stripped."""
-    return ns.sh(_python_cmd(code, args), timeout=timeout).strip()
+    return ns.python(code, *args, timeout=timeout).strip()
 
 
 def guest_python_start(ns, code, *args):
     """Start Python @code in the guest (see guest_python) in the
     background, its stdout a pipe; it is ended at the guest's teardown."""
-    return ns.popen(_python_cmd(code, args), stdout=subprocess.PIPE)
+    return ns.python_start(code, *args, stdout=subprocess.PIPE)
 
 
 @contextlib.contextmanager

@@ -8,8 +8,8 @@ back from ADDR:53. Without the redirection the query would go to 127.0.0.1:53,
 where our server is not, so the test cannot pass by accident. Nothing goes
 to the host's real resolver.
 """
+import contextlib
 import random
-import shlex
 import socket
 import struct
 import threading
@@ -18,7 +18,6 @@ import pytest
 
 from harness import NsGuest
 
-PY = '/usr/bin/python3'
 GW4 = '192.0.2.1'
 GW6 = 'fd00::1'
 FAKE_A = '198.51.100.77'
@@ -140,15 +139,20 @@ def fake_dns():
     d.close()
 
 
-# Query NAME (type A) at SERVER:53; print the source of the answer and the
-# address in it.
-QUERY = r'''
+# Start of the guest's query programs: a question q for NAME (type A),
+# transaction id QID, to ask SERVER (sys.argv[1:] are SERVER NAME)
+QUESTION = r'''
 import socket, struct, sys
 server, name = sys.argv[1], sys.argv[2]
-q = struct.pack('!HHHHHH', 0x4242, 0x0100, 1, 0, 0, 0)
+q = struct.pack('!HHHHHH', QID, 0x0100, 1, 0, 0, 0)
 for label in name.split('.'):
     q += bytes([len(label)]) + label.encode()
 q += b'\0' + struct.pack('!HH', 1, 1)
+'''
+
+# Query NAME at SERVER:53 over UDP; print the source of the answer and the
+# address in it.
+QUERY = 'QID = 0x4242' + QUESTION + r'''
 s = socket.socket(socket.AF_INET6 if ':' in server else socket.AF_INET,
                   socket.SOCK_DGRAM)
 s.settimeout(2)
@@ -159,7 +163,7 @@ for _ in range(3):
     except socket.timeout:
         continue
     qid, flags, qd, an = struct.unpack('!HHHH', r[:8])
-    assert qid == 0x4242
+    assert qid == QID
     print('from %s:%d answers %d addr %s' % (src[0], src[1], an,
           socket.inet_ntoa(r[-4:])))
     sys.exit(0)
@@ -168,30 +172,30 @@ sys.exit(2)
 '''
 
 
-def test_dns_forward_answered_from_forward_address(fake_dns):
-    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
+@contextlib.contextmanager
+def redirected_guest(dns):
+    """A guest with a DHCP lease whose DNS to GW4 goes to @dns."""
+    args = ['--dns-forward', GW4, '--dns-host', dns.addr]
     with NsGuest(gangway_args=args) as ns:
         ns.dhcp4()
-        out = ns.sh('%s -c %s %s example.test' %
-                    (PY, shlex.quote(QUERY), GW4), check=False)
+        yield ns
+
+
+def test_dns_forward_answered_from_forward_address(fake_dns):
+    with redirected_guest(fake_dns) as ns:
+        out = ns.python(QUERY, GW4, 'example.test', check=False)
         assert out.strip() == 'from %s:53 answers 1 addr %s' % (
             GW4, FAKE_A), out + out.stderr
         assert fake_dns.queries >= 1
 
 
 # The same question over TCP: print the peer we reached and the answer
-QUERY_TCP = r'''
-import socket, struct, sys
-server, name = sys.argv[1], sys.argv[2]
-q = struct.pack('!HHHHHH', 0x4343, 0x0100, 1, 0, 0, 0)
-for label in name.split('.'):
-    q += bytes([len(label)]) + label.encode()
-q += b'\0' + struct.pack('!HH', 1, 1)
+QUERY_TCP = 'QID = 0x4343' + QUESTION + r'''
 s = socket.create_connection((server, 53), timeout=5)
 s.sendall(struct.pack('!H', len(q)) + q)
 ln = struct.unpack('!H', s.recv(2, socket.MSG_WAITALL))[0]
 r = s.recv(ln, socket.MSG_WAITALL)
-assert struct.unpack('!H', r[:2])[0] == 0x4343
+assert struct.unpack('!H', r[:2])[0] == QID
 peer = s.getpeername()
 print('tcp %s:%d answers %d addr %s' % (peer[0], peer[1],
       struct.unpack('!H', r[6:8])[0], socket.inet_ntoa(r[-4:])))
@@ -199,11 +203,8 @@ print('tcp %s:%d answers %d addr %s' % (peer[0], peer[1],
 
 
 def test_dns_forward_tcp(fake_dns):
-    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
-    with NsGuest(gangway_args=args) as ns:
-        ns.dhcp4()
-        out = ns.sh('%s -c %s %s example.test' %
-                    (PY, shlex.quote(QUERY_TCP), GW4), check=False)
+    with redirected_guest(fake_dns) as ns:
+        out = ns.python(QUERY_TCP, GW4, 'example.test', check=False)
         assert out.strip() == 'tcp %s:53 answers 1 addr %s' % (
             GW4, FAKE_A), out + out.stderr
         assert fake_dns.tt, 'could not listen on TCP port 53'
@@ -211,9 +212,7 @@ def test_dns_forward_tcp(fake_dns):
 
 
 def test_dns_forward_busybox_nslookup(fake_dns):
-    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
-    with NsGuest(gangway_args=args) as ns:
-        ns.dhcp4()
+    with redirected_guest(fake_dns) as ns:
         out = ns.sh('/bin/busybox nslookup -type=a host.example.test %s' %
                     GW4, check=False, timeout=30)
         assert FAKE_A in out, out + out.stderr
@@ -230,8 +229,7 @@ def test_dns_forward_ipv6():
         args = ['--dns-forward', GW6, '--dns-host', '::1']
         with NsGuest(gangway_args=args) as ns:
             ns.slaac6()
-            out = ns.sh('%s -c %s %s example.test' %
-                        (PY, shlex.quote(QUERY), GW6), check=False)
+            out = ns.python(QUERY, GW6, 'example.test', check=False)
             assert out.strip() == 'from %s:53 answers 1 addr %s' % (
                 GW6, FAKE_A), out + out.stderr
             assert dns.queries >= 1
@@ -242,11 +240,8 @@ def test_dns_forward_ipv6():
 def test_dns_other_port_not_redirected(fake_dns):
     """Only port 53 is redirected: port 5353 on the forward address is
     plain gateway mapping (127.0.0.1:5353, where nothing answers)."""
-    args = ['--dns-forward', GW4, '--dns-host', fake_dns.addr]
-    with NsGuest(gangway_args=args) as ns:
-        ns.dhcp4()
+    with redirected_guest(fake_dns) as ns:
         q = QUERY.replace('(server, 53)', '(server, 5353)')
-        out = ns.sh('%s -c %s %s example.test' % (PY, shlex.quote(q), GW4),
-                    check=False)
+        out = ns.python(q, GW4, 'example.test', check=False)
         assert 'timeout' in out, out
         assert fake_dns.queries == 0
