@@ -104,4 +104,5 @@ void flow_icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
 void flow_batch_end(uint64_t now_ns)
 {
 	udp_batch_end(now_ns);
+	tcp_batch_end(now_ns);
 }

@@ -20,11 +20,22 @@
  * the guest's window and the link's room allow; the kernel's receive
  * buffer filling up is the back-pressure on the host peer.
  *
- * Guest to host: an in-order segment is written to the socket at once;
- * what does not fit is not acknowledged (the guest sends it again), and
- * the window we advertise is the free space in the socket's send buffer.
- * Out-of-order segments are dropped with a duplicate ACK: no reassembly
- * buffer, the guest's fast retransmit fills the hole.
+ * Guest to host: the in-order segments of one batch of guest frames (a
+ * stream read, a vhost-user kick) are gathered per connection and written
+ * with one sendmsg() when the link ends the batch (flow_batch_end()),
+ * while the payloads are still in its buffer; what the socket does not
+ * take is not acknowledged (the guest sends it again). The window we
+ * advertise is a promise the send buffer can keep (tcp_sndbuf_free()),
+ * asked of the socket only once half of it is used up. Out-of-order
+ * segments wait in a bounded holding area (tcp_ooo.c), answered at once
+ * with a duplicate ACK carrying SACK blocks.
+ *
+ * ACKs for in-order data are held back for up to TCP_DELACK_NS so that
+ * the host's reply carries them (one frame per request/response instead
+ * of two), but never past TCP_ACK_EVERY_SEGS full segments, a window
+ * running low or a window update; anything unusual is answered at once.
+ * Host sockets are edge-triggered (EPOLLET): peeked bytes keep them
+ * readable until the guest acknowledges them.
  *
  * FIN each way on its own (half-close): guest FIN -> shutdown(SHUT_WR);
  * host EOF -> FIN to the guest once it acknowledged every byte. RST each
@@ -70,6 +81,10 @@
 #define TCP_DUP_ACK_THRESH	3	/* RFC 5681 fast retransmit */
 #define TCP_OPTS_SYN_LEN	12	/* MSS, window scale, SACK-permitted */
 #define TCP_OPTS_ACK_LEN	36	/* 2 NOPs, SACK with 4 blocks */
+#define TCP_GATHER_SEGS		128	/* guest segments per sendmsg() */
+#define TCP_GATHER_CONNS	8	/* connections gathering at once */
+#define TCP_DELACK_NS		(500 * 1000ULL)	/* longest ACK hold */
+#define TCP_ACK_EVERY_SEGS	2	/* ACK at least every 2 full segments */
 
 enum tcp_state {
 	TCP_S_FREE = 0,
@@ -108,6 +123,8 @@ enum tcp_timer_kind {
  * @wnd_guest:	guest's receive window in bytes (scaled)
  * @wnd_raw:	raw window field of the last guest segment (dup ACKs)
  * @wnd_sent:	window field in the last segment we sent
+ * @wnd_log:	bit length of the window in bytes the socket gave last
+ *		(SO_MEMINFO); 0: ask it next time
  * @ack_sent:	acknowledgement number in the last segment we sent
  * @recover:	snd_max when fast retransmit began (RFC 6582)
  * @rto_ms:	current retransmission timeout
@@ -153,6 +170,10 @@ struct tcp_conn {
 	uint16_t rto_ms;
 	uint16_t persist_ms;
 	uint8_t dup_acks;
+	uint8_t wnd_log : 5;	/* bit length of the last queried window */
+	bool ack_held : 1;	/* on the delayed ACK list */
+	bool rd_pending : 1;	/* EPOLLIN taken while a discard waited */
+	bool host_rdhup : 1;	/* EPOLLRDHUP seen: peek until the EOF */
 };
 
 /*
@@ -189,6 +210,9 @@ enum tcp_ctr {
 	TCP_C_BAD,		/* unexpected segment dropped */
 	TCP_C_LINK_FULL,	/* waits for room on the link */
 	TCP_C_TIMER_FULL,	/* could not arm a timer */
+	TCP_C_ACK_HELD,		/* ACKs held back for a reply to carry */
+	TCP_C_ACK_TIMER,	/* held ACKs no reply came for in time */
+	TCP_C_GATHERED,		/* guest segments written by one sendmsg() */
 	TCP_C__COUNT
 };
 
@@ -197,7 +221,7 @@ static const char *const tcp_ctr_names[] = {
 	"flows_full", "no_flow", "rst_from_guest", "rst_to_guest",
 	"ooo_drop", "ooo_held", "dup_data", "out_full", "dup_ack", "fast_rtx", "rto",
 	"probe", "expired", "give_up", "disabled", "bad", "link_full",
-	"timer_full",
+	"timer_full", "ack_held", "ack_timer", "gathered",
 };
 static_assert(ARRAY_SIZE(tcp_ctr_names) == TCP_C__COUNT, "counter names");
 
@@ -210,6 +234,26 @@ static_assert(ARRAY_SIZE(tcp_ctr_names) == TCP_C__COUNT, "counter names");
 struct tcp_disc {
 	int id;
 	uint32_t head;
+};
+
+/**
+ * struct tcp_gather - in-order guest segments waiting for one sendmsg()
+ * @iov:	payloads, pointing into the link's receive buffer
+ * @slot:	which connection of @id each entry belongs to
+ * @segs:	entries used
+ * @id:		connection of each slot, -1 once it was closed
+ * @bytes:	payload bytes gathered per slot
+ * @conns:	slots used
+ *
+ * Valid only until tcp_batch_end(): the link then reuses its buffer.
+ */
+struct tcp_gather {
+	struct iovec iov[TCP_GATHER_SEGS];
+	uint8_t slot[TCP_GATHER_SEGS];
+	unsigned int segs;
+	int id[TCP_GATHER_CONNS];
+	uint32_t bytes[TCP_GATHER_CONNS];
+	unsigned int conns;
 };
 
 static struct tcp {
@@ -226,6 +270,10 @@ static struct tcp {
 	unsigned int max_flows;
 	int *ack_list;			/* ids waiting for an ACK */
 	unsigned int ack_count;
+	int *held_list;			/* ids holding an ACK back */
+	unsigned int held_count;
+	struct timer delack;		/* sends the held ACKs */
+	struct tcp_gather gather;
 	int *free_list;			/* ids closed this iteration */
 	unsigned int free_count;
 	struct tcp_disc *disc_list;	/* acknowledged, not yet discarded */
@@ -403,9 +451,28 @@ static void tcp_epoll_update(struct tcp_conn *c)
 	case TCP_S_ESTABLISHED:
 		if (!c->host_eof && !tcp_link_waiting(c) &&
 		    tcp_send_room(c->snd_una, c->snd_nxt, c->wnd_guest))
-			ev |= EPOLLIN;
+			ev |= EPOLLIN | EPOLLRDHUP;
 		if (c->out_full || (!c->guest_fin && !c->wnd_sent))
 			ev |= EPOLLOUT;
+		/*
+		 * Edge-triggered: bytes we peeked stay in the socket until
+		 * the guest acknowledges them, so it stays readable, and a
+		 * level-triggered EPOLLIN would spin the loop (one empty
+		 * peek per wakeup, ~100 per request/response transaction)
+		 * until the guest's ACK came. Every path that stops reading
+		 * before EAGAIN also takes EPOLLIN out (window or link
+		 * full, EOF), and putting it back polls the socket afresh.
+		 * An edge taken while acknowledged bytes wait for their
+		 * discard (tcp_send_data() leaves the reading to the post
+		 * hook) is kept in @rd_pending. The host's FIN is one edge,
+		 * maybe taken while the peek still returned data: after
+		 * EPOLLRDHUP (@host_rdhup) we peek until the EOF shows
+		 * behind the data in flight (SO_PEEK_OFF). Without
+		 * SO_PEEK_OFF it shows only once they are acked, so there we
+		 * stay level-triggered (and spin, as before).
+		 */
+		if (ev && tcp.peek_off)
+			ev |= EPOLLET;
 		break;
 	default:
 		break;
@@ -506,16 +573,56 @@ static int tcp_emit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
 	return 0;
 }
 
-/* Window field for the next segment */
+/* Bytes the guest may still send within the window we last advertised */
+static uint32_t tcp_wnd_left(const struct tcp_conn *c)
+{
+	uint32_t edge = c->ack_sent + ((uint32_t)c->wnd_sent << c->ws_ours);
+
+	return seq_gt(edge, c->rcv_nxt) ? edge - c->rcv_nxt : 0;
+}
+
+/*
+ * Is at most half of the last queried window left (its bit length kept:
+ * half of the largest power of two not above it), or must we ask anyway?
+ */
+static bool tcp_wnd_low(const struct tcp_conn *c)
+{
+	return c->wnd_log < 2 ||
+	       tcp_wnd_left(c) <= (uint32_t)1 << (c->wnd_log - 2);
+}
+
+/**
+ * tcp_wnd_now() - window field for the next segment
+ * @c:		connection
+ *
+ * While more than half of the window of the last query is left in front
+ * of rcv_nxt, the right edge we advertised last is advertised again: that
+ * promise still holds (the bytes written since were part of it), and it
+ * costs no system call. Otherwise, or when @wnd_log was reset (socket
+ * full, EPOLLOUT, SYN), the socket is asked (tcp_sndbuf_free()).
+ */
 static uint16_t tcp_wnd_now(struct tcp_conn *c)
 {
-	uint64_t free = tcp_sndbuf_free(c);
+	uint64_t free;
+	uint32_t bytes;
+	uint16_t wnd;
 
+	if (c->guest_fin)
+		return 0;
+	/*
+	 * Rounded down: the edge moves back by less than one scale unit
+	 * (RFC 7323 2.4), where rounding up would let it creep forward by
+	 * as much with every segment until the next query.
+	 */
+	if (!tcp_wnd_low(c))
+		return (uint16_t)(tcp_wnd_left(c) >> c->ws_ours);
+	free = tcp_sndbuf_free(c);
 	if (!c->ws_ours && free > 0xffff)
 		free = 0xffff;
-	if (c->guest_fin)
-		free = 0;
-	return tcp_wnd_field(free, c->ws_ours);
+	wnd = tcp_wnd_field(free, c->ws_ours);
+	bytes = (uint32_t)wnd << c->ws_ours;
+	c->wnd_log = bytes ? (uint8_t)(32 - __builtin_clz(bytes)) : 0;
+	return wnd;
 }
 
 /* A segment without data: ACK, FIN, RST; queued or dropped, not retried */
@@ -571,6 +678,7 @@ static int tcp_send_syn(struct tcp_conn *c, bool ack)
 		opts[optlen++] = 4;	/* SACK-permitted (RFC 2018) */
 		opts[optlen++] = 2;
 	}
+	c->wnd_log = 0;		/* 0xffff unscaled: no edge to keep */
 	return tcp_emit(c, c->snd_una - 1,
 			TCP_F_SYN | (ack ? TCP_F_ACK : 0), opts, optlen,
 			NULL, 0, 0xffff);
@@ -966,8 +1074,13 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 	struct tcp_burst bu = { .tmpl_ok = false };
 	bool sent_any = false;
 
-	if (c->state != TCP_S_ESTABLISHED || c->fd < 0 || c->disc_queued)
+	if (c->state != TCP_S_ESTABLISHED || c->fd < 0)
 		return;
+	if (c->disc_queued) {
+		c->rd_pending = true;	/* epoll will not say it again */
+		return;
+	}
+	c->rd_pending = false;
 	for (;;) {
 		uint32_t room = tcp_send_room(c->snd_una, c->snd_nxt,
 					      c->wnd_guest);
@@ -1002,8 +1115,10 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 			c->host_eof = true;
 			break;
 		}
-		if ((size_t)n < bu.asked)
-			break;		/* drained the socket */
+		/* drained the socket; with EPOLLET, the host's FIN was its
+		 * last edge: read on until the EOF shows */
+		if ((size_t)n < bu.asked && !c->host_rdhup)
+			break;
 	}
 	if (sent_any) {
 		c->active_s = tcp_secs(now);
@@ -1159,6 +1274,8 @@ static void tcp_timer_fire(void *arg, uint32_t id, uint64_t now)
  */
 static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 {
+	unsigned int i;
+
 	if (c->state == TCP_S_CLOSED || c->state == TCP_S_FREE)
 		return;
 	if (rst_guest && c->state != TCP_S_CONNECTING)
@@ -1180,6 +1297,9 @@ static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 	}
 	timer_id_cancel(tcp.kind, tcp_id(c));
 	idq_remove(&tcp.waitq, tcp_id(c));
+	for (i = 0; i < tcp.gather.conns; i++)
+		if (tcp.gather.id[i] == (int)tcp_id(c))
+			tcp.gather.id[i] = -1;	/* not written, not acked */
 	if (c->ooo_used)
 		tcp_ooo_clear(tcp_ooo(c));
 	tcp_set_state(c, TCP_S_CLOSED);
@@ -1253,6 +1373,7 @@ static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
 	}
 	if (events & EPOLLOUT) {
 		c->out_full = false;
+		c->wnd_log = 0;		/* room again: ask, and say so */
 		if (!c->guest_fin && tcp_ooo_held(c) &&
 		    tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt, tcp_host_write,
 				  c)) {
@@ -1261,7 +1382,9 @@ static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
 		}
 		tcp_ack_later(c);	/* window update */
 	}
-	if (events & (EPOLLIN | EPOLLHUP))
+	if (events & EPOLLRDHUP)
+		c->host_rdhup = true;	/* see tcp_epoll_update() */
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
 		tcp_send_data(c, now);
 	if (c->state == TCP_S_ESTABLISHED && (events & EPOLLHUP) &&
 	    c->in_epoll) {
@@ -1513,15 +1636,148 @@ static ssize_t tcp_host_write(void *ctx, const void *p, size_t len)
 	ssize_t n = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n >= 0) {
-		if ((size_t)n < len)
+		if ((size_t)n < len) {
 			c->out_full = true;
+			c->wnd_log = 0;
+		}
 		return n;
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
 		c->out_full = true;
+		c->wnd_log = 0;
 		return 0;
 	}
 	return -errno;
+}
+
+/* ---- guest to host: segments gathered per batch ------------------------- */
+
+/* Slot of @c in the gather, or -1 */
+static int tcp_gather_slot(const struct tcp_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < tcp.gather.conns; i++)
+		if (tcp.gather.id[i] == (int)tcp_id(c))
+			return (int)i;
+	return -1;
+}
+
+/* Next sequence number expected from the guest, gathered bytes included */
+static uint32_t tcp_rcv_next(const struct tcp_conn *c)
+{
+	int s = tcp_gather_slot(c);
+
+	return c->rcv_nxt + (s < 0 ? 0 : tcp.gather.bytes[s]);
+}
+
+/**
+ * tcp_gather_write() - write one connection's gathered segments
+ * @s:		slot
+ * @now:	loop time
+ *
+ * One sendmsg() for all of them. Only what the socket took is
+ * acknowledged; the guest sends the rest again.
+ * #syscalls: sendmsg
+ */
+static void tcp_gather_write(unsigned int s, uint64_t now)
+{
+	struct tcp_gather *g = &tcp.gather;
+	struct iovec iov[TCP_GATHER_SEGS];
+	struct msghdr mh = { .msg_iov = iov };
+	struct tcp_conn *c;
+	unsigned int i;
+	uint32_t want = g->bytes[s];
+	ssize_t n;
+
+	if (g->id[s] < 0)
+		return;
+	c = &tcp.conns[g->id[s]];
+	g->id[s] = -1;		/* written or not, the slot is done */
+	for (i = 0; i < g->segs; i++)
+		if (g->slot[i] == s)
+			iov[mh.msg_iovlen++] = g->iov[i];
+	if (mh.msg_iovlen > 1)
+		tcp.ctr[TCP_C_GATHERED] += mh.msg_iovlen;
+	n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = 0;
+	if (n >= 0) {
+		c->rcv_nxt += (uint32_t)n;
+		if ((uint32_t)n < want) {
+			c->out_full = true;
+			c->wnd_log = 0;
+		} else if (tcp_ooo_held(c)) {
+			n = tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt,
+					  tcp_host_write, c);
+		}
+	}
+	if (n < 0) {
+		debug("flow %u tcp: write to host: %s", tcp_id(c),
+		      strerror((int)-n));
+		tcp_close(c, false, true);
+		return;
+	}
+	if (c->out_full)
+		tcp.ctr[TCP_C_OUT_FULL]++;
+	c->active_s = tcp_secs(now);
+	tcp_ack_later(c);
+	tcp_epoll_update(c);
+}
+
+/* Write what @c gathered so far, before anything else of it is handled */
+static void tcp_gather_flush(struct tcp_conn *c, uint64_t now)
+{
+	int s = tcp_gather_slot(c);
+
+	if (s >= 0)
+		tcp_gather_write((unsigned int)s, now);
+}
+
+/* End of a batch of guest frames (flow_batch_end()): write everything */
+void tcp_batch_end(uint64_t now)
+{
+	unsigned int s;
+
+	for (s = 0; s < tcp.gather.conns; s++)
+		tcp_gather_write(s, now);
+	tcp.gather.conns = 0;
+	tcp.gather.segs = 0;
+}
+
+/**
+ * tcp_gather_add() - keep an in-order segment for the batch's sendmsg()
+ * @c:		connection
+ * @seq:	sequence number of @p, tcp_rcv_next() on entry
+ * @p:		payload, in the link's buffer until tcp_batch_end()
+ * @len:	bytes, not zero
+ * @now:	loop time
+ * Return: true if kept; false if writing a full gather left @seq out of
+ * order (short write) or closed @c: the caller handles it as usual
+ */
+static bool tcp_gather_add(struct tcp_conn *c, uint32_t seq,
+			   const uint8_t *p, uint32_t len, uint64_t now)
+{
+	struct tcp_gather *g = &tcp.gather;
+	int s = tcp_gather_slot(c);
+
+	if (g->segs == TCP_GATHER_SEGS ||
+	    (s < 0 && g->conns == TCP_GATHER_CONNS)) {
+		tcp_batch_end(now);	/* full: write, go on */
+		if (c->state != TCP_S_ESTABLISHED || seq != c->rcv_nxt)
+			return false;
+		s = -1;
+	}
+	if (s < 0) {
+		s = (int)g->conns++;
+		g->id[s] = (int)tcp_id(c);
+		g->bytes[s] = 0;
+	}
+	g->iov[g->segs].iov_base = (void *)p;
+	g->iov[g->segs].iov_len = len;
+	g->slot[g->segs++] = (uint8_t)s;
+	g->bytes[s] += len;
+	return true;
 }
 
 /* Payload and FIN from an established guest; #syscalls: shutdown */
@@ -1535,10 +1791,27 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		len = (uint32_t)cur_len(&payload);
 	if (!len && !(th->flags & TCP_F_FIN)) {
 		/* a zero window probe or keepalive: answer with our window */
-		if (seq_lt(th->seq, c->rcv_nxt))
-			tcp_send_flags(c, 0);
+		if (seq_lt(th->seq, tcp_rcv_next(c))) {
+			tcp_gather_flush(c, now);
+			if (c->state == TCP_S_ESTABLISHED)
+				tcp_send_flags(c, 0);
+		}
 		return;
 	}
+	if (!(th->flags & TCP_F_FIN) && !c->guest_fin &&
+	    th->seq == tcp_rcv_next(c)) {
+		/* plain in-order data: written at the end of the batch */
+		const uint8_t *p = cur_peek(&payload, len);
+
+		if (p && tcp_gather_add(c, th->seq, p, len, now))
+			return;
+		if (c->state != TCP_S_ESTABLISHED)
+			return;
+	}
+	/* anything else sees the bytes gathered before it written */
+	tcp_gather_flush(c, now);
+	if (c->state != TCP_S_ESTABLISHED)
+		return;
 	if (c->guest_fin) {
 		if (seq_lt(th->seq, c->rcv_nxt))
 			tcp_send_flags(c, 0);	/* our ACK got lost */
@@ -1719,7 +1992,69 @@ void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
 	}
 }
 
-/* ---- the post hook: coalesced ACKs, deferred frees --------------------- */
+/* ---- the post hook: ACKs sent or held, deferred frees ------------------ */
+
+/* Held ACKs whose time is up: send those no reply data carried */
+static void tcp_delack_fire(struct timer *t, uint64_t now)
+{
+	unsigned int i, n = tcp.held_count;
+
+	(void)t;
+	(void)now;
+	tcp.held_count = 0;
+	for (i = 0; i < n; i++) {
+		struct tcp_conn *c = &tcp.conns[tcp.held_list[i]];
+
+		if (!c->ack_held)
+			continue;	/* a slot closed and used again */
+		c->ack_held = false;
+		if (c->state != TCP_S_ESTABLISHED || c->ack_sent == c->rcv_nxt)
+			continue;
+		tcp.ctr[TCP_C_ACK_TIMER]++;
+		tcp_send_flags(c, 0);
+		tcp_epoll_update(c);
+	}
+}
+
+/**
+ * tcp_ack_decide() - acknowledge guest data now, or hold the ACK back
+ * @c:		connection with an ACK queued this iteration
+ * @now:	loop time
+ *
+ * A request is usually answered by the host within microseconds: held
+ * for up to TCP_DELACK_NS, the ACK rides on the reply's first segment
+ * (tcp_emit() sets @ack_sent), one frame instead of two. Never held:
+ * at least every TCP_ACK_EVERY_SEGS full segments (the guest's send
+ * window and congestion window grow with our ACKs), a window update
+ * after the socket had no room, a window running low (less than half of
+ * the last queried one left: the guest may be about to stall on it).
+ * Out-of-order data, duplicates, probes and FIN are answered at once
+ * where they arrive, not here.
+ */
+static void tcp_ack_decide(struct tcp_conn *c, uint64_t now)
+{
+	uint32_t owed = c->rcv_nxt - c->ack_sent;
+
+	if (!owed) {
+		/* only a window update (EPOLLOUT reset @wnd_log), if news */
+		if (c->wnd_log || c->wnd_sent == tcp_wnd_now(c))
+			return;
+	} else if (!tcp_wnd_low(c) &&
+		   owed < (uint32_t)TCP_ACK_EVERY_SEGS * c->mss &&
+		   tcp.held_count < tcp.max_flows) {
+		tcp.ctr[TCP_C_ACK_HELD]++;
+		if (!c->ack_held) {
+			c->ack_held = true;
+			tcp.held_list[tcp.held_count++] = (int)tcp_id(c);
+		}
+		if (!timer_armed(&tcp.delack) &&
+		    timer_arm(&tcp.delack, now + TCP_DELACK_NS))
+			tcp.ctr[TCP_C_TIMER_FULL]++;
+		return;
+	}
+	tcp_send_flags(c, 0);
+	tcp_epoll_update(c);
+}
 
 /**
  * tcp_post_discard() - drop acknowledged bytes, then send what that allows
@@ -1749,7 +2084,8 @@ static void tcp_post_discard(uint64_t now)
 			tcp_close(c, false, true);
 			continue;
 		}
-		if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max)
+		if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max ||
+		    c->rd_pending)
 			tcp_send_data(c, now);
 		else
 			tcp_maybe_fin(c, now);
@@ -1762,19 +2098,14 @@ static void tcp_post(void *arg, uint64_t now)
 	unsigned int i;
 
 	(void)arg;
+	tcp_batch_end(now);	/* nothing left gathered, normally */
 	tcp_post_discard(now);
 	for (i = 0; i < tcp.ack_count; i++) {
 		struct tcp_conn *c = &tcp.conns[tcp.ack_list[i]];
 
 		c->ack_queued = false;
-		if (c->state != TCP_S_ESTABLISHED)
-			continue;
-		/* skip if a data segment already carried this ACK */
-		if (c->ack_sent == c->rcv_nxt && c->wnd_sent &&
-		    c->wnd_sent == tcp_wnd_now(c))
-			continue;
-		tcp_send_flags(c, 0);
-		tcp_epoll_update(c);
+		if (c->state == TCP_S_ESTABLISHED)
+			tcp_ack_decide(c, now);
 	}
 	tcp.ack_count = 0;
 	for (i = 0; i < tcp.free_count; i++) {
@@ -1871,15 +2202,18 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	tcp.conns = calloc(n, sizeof(*tcp.conns));
 	tcp.ooo = calloc(n, sizeof(*tcp.ooo));
 	tcp.ack_list = calloc(n, sizeof(*tcp.ack_list));
+	tcp.held_list = calloc(n, sizeof(*tcp.held_list));
 	tcp.free_list = calloc(n, sizeof(*tcp.free_list));
 	tcp.disc_list = calloc(n, sizeof(*tcp.disc_list));
 	if (!tx->reserve)	/* the link copies frames: peek into ours */
 		tcp.peek_buf = malloc(TCP_PEEK_BUF);
 	tcp.frame_buf = malloc(TCP_FRAME_BUF);
-	if (!tcp.conns || !tcp.ooo || !tcp.ack_list || !tcp.free_list ||
-	    !tcp.disc_list || (!tx->reserve && !tcp.peek_buf) ||
-	    !tcp.frame_buf || idq_init(&tcp.waitq, n))
+	if (!tcp.conns || !tcp.ooo || !tcp.ack_list || !tcp.held_list ||
+	    !tcp.free_list || !tcp.disc_list ||
+	    (!tx->reserve && !tcp.peek_buf) || !tcp.frame_buf ||
+	    idq_init(&tcp.waitq, n))
 		return -ENOMEM;
+	timer_init(&tcp.delack, tcp_delack_fire);
 	kind.tmr = &tcp.conns[0].tmr;
 	rc = loop_kind_add(&kind);
 	if (rc < 0)

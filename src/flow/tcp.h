@@ -32,6 +32,13 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx);
 void tcp_input(const struct ip_view *ip, const struct tcp_view *tcp,
 	       struct pkt_cursor payload, uint64_t now_ns);
 
+/*
+ * End of a batch of guest frames (flow_batch_end()): the payloads of
+ * in-order segments tcp_input() kept are written, one sendmsg() per
+ * connection. Until then they must stay valid and unchanged.
+ */
+void tcp_batch_end(uint64_t now_ns);
+
 /* Connections open now (for stats and tests) */
 unsigned int tcp_conn_count(void);
 
