@@ -75,6 +75,12 @@ struct guest_frame {
  *		reserved except the last, which has @last_len (at most
  *		@len); the rest of the reservation is given back. @n may be
  *		0. Cannot fail: the room was reserved
+ * @send_many:	optional (NULL: guest_send_many() calls send() per frame):
+ *		queue @n frames, frame k gathered from @iov[k * @per ..
+ *		k * @per + @per - 1], as @n calls of send() would, stopping at
+ *		the first that fails; the link may write them to its peer at
+ *		once from where they are, without copying them first. Returns
+ *		the number queued, or the first frame's error as send() does
  * @waiters:	singly linked list of senders waiting for room
  * @link:	link-private state
  * @our_mac:	source MAC of every frame we send (-M)
@@ -97,6 +103,8 @@ struct guest_tx {
 	int (*reserve)(struct guest_tx *tx, size_t len, struct guest_frame *f,
 		       unsigned int n);
 	void (*commit)(struct guest_tx *tx, unsigned int n, size_t last_len);
+	int (*send_many)(struct guest_tx *tx, const struct iovec *iov,
+			 size_t per, unsigned int n);
 	struct guest_waiter *waiters;
 	void *link;
 	uint8_t our_mac[6];
@@ -118,6 +126,32 @@ static inline int guest_send_buf(struct guest_tx *tx, const void *buf,
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 	return tx->send(tx, &iov, 1);
+}
+
+/**
+ * guest_send_many() - queue @n frames of @per iovecs each, in order
+ * @tx:		link
+ * @iov:	@n * @per iovecs: frame k is @iov[k * @per] onwards
+ * @per:	iovecs per frame
+ * @n:		frames
+ *
+ * Return: frames queued (all of them, or those before the first that
+ * failed), or the error of the first frame (-EAGAIN: no room, ...)
+ */
+static inline int guest_send_many(struct guest_tx *tx, const struct iovec *iov,
+				  size_t per, unsigned int n)
+{
+	unsigned int k;
+
+	if (tx->send_many)
+		return tx->send_many(tx, iov, per, n);
+	for (k = 0; k < n; k++) {
+		int rc = tx->send(tx, iov + k * per, per);
+
+		if (rc < 0)
+			return k ? (int)k : rc;
+	}
+	return (int)n;
 }
 
 static inline size_t guest_room(struct guest_tx *tx)

@@ -223,8 +223,11 @@ static union {
 	struct cmsghdr align;
 	uint8_t buf[UDP_CMSG_LEN];
 } udp_rxctl[UDP_BATCH];
-/* Headers of a datagram to the guest (its payload stays in udp_rxbuf) */
-static uint8_t udp_hdr[UDP_FRAME_HDR];
+/* Frames to the guest from one receive batch: headers built here, payload
+ * left in udp_rxbuf */
+static uint8_t udp_hdrs[UDP_BATCH][UDP_FRAME_HDR];
+static struct iovec udp_gtx_iov[UDP_BATCH][2];
+static unsigned int udp_gtx_n;
 /* One ICMP error frame to the guest */
 static uint8_t udp_frame[ETH_HLEN + IPV6_HLEN + ICMP_HLEN + IPV6_HLEN +
 			 UDP_HLEN];
@@ -427,48 +430,65 @@ static void udp_idle_expire(struct timer *t, uint64_t now_ns)
 }
 
 /**
- * udp_to_guest() - send one datagram to the guest on flow @uf
- * @data:	the payload, where recvmmsg() put it: the link copies it
- *		from there behind headers built apart (no copy of our own)
- * Return: 0, or -EAGAIN if the link is full (stop reading)
+ * udp_to_guest() - add one datagram for the guest on flow @uf to the batch
+ * @data:	the payload, where recvmmsg() put it: the link takes it from
+ *		there behind headers built apart (no copy of our own)
+ *
+ * Sent by udp_to_guest_flush(); too large for the MTU: dropped, counted.
  */
-static int udp_to_guest(struct udp_flow *uf, const void *data, size_t len)
+static void udp_to_guest(struct udp_flow *uf, const void *data, size_t len)
 {
 	size_t iphlen = inany_is_v4(&uf->key.gaddr) ? IPV4_HLEN_MIN : IPV6_HLEN;
+	struct iovec *iov = udp_gtx_iov[udp_gtx_n];
 	struct frame_addrs a = { 0 };
 	struct pkt_builder b;
-	struct iovec iov[2];
-	int rc;
 
 	if (len + UDP_HLEN + iphlen > udp_mtu) {
 		udp_ctr[UDP_C_DROP_TOO_BIG]++;
-		return 0;
+		return;
 	}
 	memcpy(a.src_mac, udp_tx->our_mac, ETH_ALEN);
 	memcpy(a.dst_mac, udp_tx->guest_mac, ETH_ALEN);
 	a.src = uf->key.raddr;
 	a.dst = uf->key.gaddr;
-	pb_init(&b, udp_hdr, sizeof(udp_hdr));
+	pb_init(&b, udp_hdrs[udp_gtx_n], sizeof(udp_hdrs[0]));
 	b.no_l4_csum = udp_tx->csum_optional;
 	if (!frame_udp_hdr(&b, &a, uf->key.rport, uf->key.gport, data, len,
 			   UDP_CSUM4)) {
 		udp_ctr[UDP_C_DROP_TOO_BIG]++;
-		return 0;
+		return;
 	}
-	iov[0].iov_base = udp_hdr;
+	iov[0].iov_base = udp_hdrs[udp_gtx_n];
 	iov[0].iov_len = b.len;
 	iov[1].iov_base = (void *)data;
 	iov[1].iov_len = len;
-	rc = guest_send(udp_tx, iov, 2);
-	if (rc == -EAGAIN) {
-		udp_ctr[UDP_C_DROP_GUEST_FULL]++;
-		return -EAGAIN;
-	}
-	if (rc < 0) {
-		udp_ctr[UDP_C_DROP_GUEST_FULL]++;
+	udp_gtx_n++;
+}
+
+/**
+ * udp_to_guest_flush() - hand the batch built by udp_to_guest() to the link
+ *
+ * All frames in one call: the stream link writes them to its socket from
+ * where they are. Frames the link refuses are dropped and counted.
+ * Return: 0, or -EAGAIN if the link is full (stop reading)
+ */
+static int udp_to_guest_flush(void)
+{
+	unsigned int n = udp_gtx_n, sent;
+	int rc;
+
+	if (!n)
 		return 0;
-	}
-	udp_ctr[UDP_C_TO_GUEST]++;
+	udp_gtx_n = 0;
+	rc = guest_send_many(udp_tx, &udp_gtx_iov[0][0], 2, n);
+	sent = rc < 0 ? 0 : (unsigned int)rc;
+	udp_ctr[UDP_C_TO_GUEST] += sent;
+	if (sent == n)
+		return 0;
+	udp_ctr[UDP_C_DROP_GUEST_FULL] += n - sent;
+	if (rc == -EAGAIN ||
+	    guest_room(udp_tx) < udp_mtu + ETH_HLEN)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -600,13 +620,10 @@ static void udp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 		return;
 	}
 	udp_touch(id, now_ns);
-	for (i = 0; i < got; i++) {
-		if (udp_to_guest(uf, udp_rxbuf[i], udp_rxmsg[i].msg_len)) {
-			udp_ctr[UDP_C_DROP_GUEST_FULL] += (uint64_t)(got - i - 1);
-			udp_pause(uf->fd, &uf->w, &uf->gw);
-			return;
-		}
-	}
+	for (i = 0; i < got; i++)
+		udp_to_guest(uf, udp_rxbuf[i], udp_rxmsg[i].msg_len);
+	if (udp_to_guest_flush())
+		udp_pause(uf->fd, &uf->w, &uf->gw);
 }
 
 static void udp_warn_full(const struct flow_key *key, uint64_t now_ns)
@@ -951,9 +968,9 @@ static void udp_local_from(const struct msghdr *mh, union inany *local)
 
 /**
  * udp_inbound() - datagram @i of the batch arrived on listener @l
- * Return: 0, or -EAGAIN if the link is full
+ * Its frame joins the batch to the guest (udp_to_guest())
  */
-static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
+static void udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 {
 	const struct mmsghdr *m = &udp_rxmsg[i];
 	union inany peer, gsrc;
@@ -965,11 +982,11 @@ static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	if (!udp_peer_from(&udp_rxname[i], m->msg_hdr.msg_namelen, &peer,
 			   &pport)) {
 		udp_ctr[UDP_C_DROP_FAMILY]++;
-		return 0;
+		return;
 	}
 	if (nat_inbound(&peer, &gsrc)) {
 		udp_ctr[UDP_C_DROP_NAT]++;
-		return 0;
+		return;
 	}
 	memset(&key, 0, sizeof(key));
 	if (!inany_is_unspec(&l->to_addr))
@@ -983,7 +1000,7 @@ static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	if (inany_is_unspec(&key.gaddr) ||
 	    inany_is_v4(&key.gaddr) != inany_is_v4(&gsrc)) {
 		udp_ctr[UDP_C_DROP_FAMILY]++;
-		return 0;
+		return;
 	}
 	key.raddr = gsrc;
 	key.gport = l->to_port;
@@ -994,14 +1011,14 @@ static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	if (id < 0) {
 		id = udp_flow_new(&key, now_ns);
 		if (id < 0)
-			return 0;
+			return;
 		uf = &udp_flows[id];
 		uf->lsn = (int)(l - udp_lsn);
 		uf->peer = peer;
 		uf->peer_port = pport;
 		udp_local_from(&m->msg_hdr, &uf->local);
 		if (udp_flow_start(id, now_ns))
-			return 0;
+			return;
 		udp_ctr[UDP_C_FLOWS_INBOUND]++;
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			char r[INET6_ADDRSTRLEN];
@@ -1014,7 +1031,7 @@ static int udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	}
 	uf = &udp_flows[id];
 	udp_touch(id, now_ns);
-	return udp_to_guest(uf, udp_rxbuf[i], m->msg_len);
+	udp_to_guest(uf, udp_rxbuf[i], m->msg_len);
 }
 
 /* Datagrams from host peers on a forwarded port */
@@ -1035,13 +1052,10 @@ static void udp_lsn_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 			udp_ctr[UDP_C_HOST_ERRORS]++;
 		return;
 	}
-	for (i = 0; i < got; i++) {
-		if (udp_inbound(l, i, now_ns)) {
-			udp_ctr[UDP_C_DROP_GUEST_FULL] += (uint64_t)(got - i - 1);
-			udp_pause(l->fd, &l->w, &l->gw);
-			return;
-		}
-	}
+	for (i = 0; i < got; i++)
+		udp_inbound(l, i, now_ns);
+	if (udp_to_guest_flush())
+		udp_pause(l->fd, &l->w, &l->gw);
 }
 
 /**

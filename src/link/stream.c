@@ -16,7 +16,10 @@
  * has room for a full frame again. reserve() hands out room behind the
  * tail for frames a sender fills in place (its recvmsg() writing straight
  * into the ring); commit() writes their length prefixes and makes them
- * part of the queue, as send() would have. The length of the frame at the head
+ * part of the queue, as send() would have. A sender of several frames at
+ * once (send_many) has them written straight from its buffers with one
+ * sendmsg() while the ring is empty; only what the socket does not take
+ * is copied into it. The length of the frame at the head
  * of the ring is tracked (@out_frame_left) so that frames lost at a
  * disconnection can be counted.
  */
@@ -38,6 +41,7 @@
 #define STREAM_LEN_SIZE		4	/* big-endian length before a frame */
 #define STREAM_READS_MAX	8	/* reads per wakeup, for fairness */
 #define STREAM_SOCKBUF		(4 << 20)	/* SO_SNDBUF/SO_RCVBUF wish */
+#define STREAM_MANY_IOV		1024	/* iovecs of one direct sendmsg() */
 
 enum stream_stat {
 	STREAM_RX_FRAMES,
@@ -421,6 +425,120 @@ static void stream_commit(struct guest_tx *tx, unsigned int n,
 		stream_flush(s);
 }
 
+/* Frames of one direct write: length prefixes and the iovecs around them */
+static uint8_t stream_many_len[STREAM_MANY_IOV / 2][STREAM_LEN_SIZE];
+static struct iovec stream_many_iov[STREAM_MANY_IOV];
+
+/**
+ * stream_write_direct() - write gathered frames, queue what is left
+ * @s:		connected stream with an empty output ring
+ * @cnt:	iovecs in stream_many_iov, prefixes included
+ * @frames:	frames among them (prefix stream_many_len[k] starts frame k)
+ * @total:	bytes in all, at most the ring's capacity
+ *
+ * What the socket does not take goes into the ring, the frame at its
+ * head marked as partly sent; like stream_flush(), a failure only marks
+ * the connection @dead (its frames are then counted lost).
+ * #syscalls: sendmsg
+ */
+static void stream_write_direct(struct stream *s, size_t cnt,
+				unsigned int frames, size_t total)
+{
+	struct msghdr mh = { .msg_iov = stream_many_iov, .msg_iovlen = cnt };
+	size_t skip, i;
+	unsigned int k;
+	ssize_t n;
+
+	do {
+		n = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			s->dead = true;
+			s->dead_err = errno;
+		}
+		n = 0;
+	}
+	if ((size_t)n == total)
+		return;
+
+	/* The ring was empty: its head will be inside frame k, or at it */
+	skip = (size_t)n;
+	for (k = 0; k < frames; k++) {
+		size_t flen = STREAM_LEN_SIZE + get_be32(stream_many_len[k]);
+
+		if (skip < flen) {
+			s->out_frame_left = skip ? flen - skip : 0;
+			break;
+		}
+		skip -= flen;
+	}
+	skip = (size_t)n;
+	for (i = 0; i < cnt; i++) {
+		const struct iovec *v = &stream_many_iov[i];
+		size_t off = MIN(skip, v->iov_len);
+
+		skip -= off;
+		ring_put(s, (const uint8_t *)v->iov_base + off,
+			 v->iov_len - off);
+	}
+	stream_poll_out(s, true);
+}
+
+/*
+ * guest_tx send_many: while nothing is queued before them, frames go to
+ * the socket from the sender's buffers in one sendmsg(); else, or if one
+ * is too large, one by one through stream_send()
+ */
+static int stream_send_many(struct guest_tx *tx, const struct iovec *iov,
+			    size_t per, unsigned int n)
+{
+	struct stream *s = tx->link;
+	unsigned int done = 0;
+
+	stream_hook(s);
+	assert(!s->res_n);	/* it would land in the reserved room */
+	while (done < n) {
+		size_t cnt = 0, total = 0;
+		unsigned int k, m = 0;
+		int rc;
+
+		if (s->out_len && !s->out_polled && s->fd >= 0 && !s->dead)
+			stream_flush(s);
+		for (k = done; per && !s->out_len && s->fd >= 0 && !s->dead &&
+		     k < n && cnt + 1 + per <= STREAM_MANY_IOV; k++) {
+			const struct iovec *f = iov + (size_t)k * per;
+			size_t len = 0, i;
+
+			for (i = 0; i < per; i++)
+				len += f[i].iov_len;
+			if (len > s->max_frame ||
+			    total + STREAM_LEN_SIZE + len > s->out_cap)
+				break;
+			put_be32(stream_many_len[m], (uint32_t)len);
+			stream_many_iov[cnt].iov_base = stream_many_len[m];
+			stream_many_iov[cnt++].iov_len = STREAM_LEN_SIZE;
+			memcpy(&stream_many_iov[cnt], f, per * sizeof(*f));
+			cnt += per;
+			total += STREAM_LEN_SIZE + len;
+			stream_stats[STREAM_TX_FRAMES]++;
+			stream_stats[STREAM_TX_BYTES] += len;
+			pcap_frame(f, per, 0, loop_now());
+			m++;
+		}
+		if (m) {
+			stream_write_direct(s, cnt, m, total);
+			done += m;
+			continue;
+		}
+		rc = stream_send(tx, iov + (size_t)done * per, per);
+		if (rc < 0)
+			return done ? (int)done : rc;
+		done++;
+	}
+	return (int)done;
+}
+
 /* Senders that met -EAGAIN may go on once a largest frame fits again */
 static void stream_wake(struct stream *s, uint64_t now)
 {
@@ -710,6 +828,7 @@ int stream_open(const struct link_conf *lc, link_rx_fn rx,
 	tx->room = stream_room;
 	tx->reserve = stream_reserve;
 	tx->commit = stream_commit;
+	tx->send_many = stream_send_many;
 	tx->link = s;
 	memset(tx->guest_mac, 0xff, sizeof(tx->guest_mac));
 	tx->guest_seen = 0;

@@ -517,6 +517,103 @@ static void reserve_wraps_ring_and_back_pressure(void **state)
 	guest_commit(&tx, 0, 0);
 }
 
+/*
+ * send_many: frames written straight from the sender's buffers while the
+ * ring is empty; what the socket does not take (part of a frame, too)
+ * is queued and follows, then frames queued one by one: all arrive whole
+ * and in order
+ */
+#define MANY_LEN	60000
+static uint8_t many_hdr[64][20];
+static uint8_t many_body[64][MANY_LEN - 20];
+
+static void many_drain_cb(struct timer *t, uint64_t now)
+{
+	ssize_t n;
+
+	n = recv(peer, rbuf + rlen, sizeof(rbuf) - rlen, MSG_DONTWAIT);
+	if (n > 0)
+		rlen += (size_t)n;
+	for (;;) {
+		uint32_t len;
+
+		if (rlen < 4)
+			break;
+		len = get_be32(rbuf);
+		if (rlen < 4 + len)
+			break;
+		if (len != MANY_LEN || get_be32(rbuf + 4) != rx_seq ||
+		    rbuf[4 + 20] != (uint8_t)rx_seq ||
+		    rbuf[4 + len - 1] != (uint8_t)~rx_seq)
+			rx_bad = true;
+		rx_seq++;
+		memmove(rbuf, rbuf + 4 + len, rlen - 4 - len);
+		rlen -= 4 + len;
+	}
+	if (rx_seq == drain_target)
+		loop_stop(0);
+	else
+		timer_arm(t, now + 100000);
+}
+
+static void many_fill(unsigned int k, uint32_t seq)
+{
+	put_be32(many_hdr[k], seq);
+	memset(many_body[k], 0x5a, sizeof(many_body[k]));
+	many_body[k][0] = (uint8_t)seq;
+	many_body[k][sizeof(many_body[k]) - 1] = (uint8_t)~seq;
+}
+
+static void send_many_direct_then_queued_in_order(void **state)
+{
+	uint64_t frames0 = stat("tx_frames");
+	struct iovec iov[64][2];
+	uint8_t one[MANY_LEN];
+	int round, rc;
+	unsigned int k;
+
+	(void)state;
+	open_pair(65520);
+	tx_seq = rx_seq = 0;
+	rx_bad = false;
+	rlen = 0;
+	for (k = 0; k < 64; k++) {
+		iov[k][0].iov_base = many_hdr[k];
+		iov[k][0].iov_len = sizeof(many_hdr[k]);
+		iov[k][1].iov_base = many_body[k];
+		iov[k][1].iov_len = sizeof(many_body[k]);
+	}
+	for (round = 0; round < 4; round++) {
+		for (k = 0; k < 16; k++)
+			many_fill(k, tx_seq + k);
+		rc = guest_send_many(&tx, &iov[0][0], 2, 16);
+		assert_true(rc > 0);
+		tx_seq += (uint32_t)rc;
+		/* one more the ordinary way, behind them */
+		many_fill(63, tx_seq);
+		memcpy(one, many_hdr[63], 20);
+		memcpy(one + 20, many_body[63], sizeof(many_body[63]));
+		if (guest_send_buf(&tx, one, sizeof(one)))
+			break;
+		tx_seq++;
+		if (rc < 16)
+			break;
+	}
+	/* more than a socket buffer went: some of it had to be queued */
+	assert_true(tx_seq >= 17);
+	/* a frame too large is refused as send() would */
+	iov[0][1].iov_len = 65536;
+	assert_int_equal(guest_send_many(&tx, &iov[0][0], 2, 1), -EMSGSIZE);
+
+	drain_target = tx_seq;
+	timer_init(&drain_timer, many_drain_cb);
+	timer_arm(&drain_timer, clock_now_ns());
+	assert_int_equal(loop_run(), 0);
+	assert_false(rx_bad);
+	assert_int_equal(rx_seq, tx_seq);
+	assert_int_equal(stat("tx_frames") - frames0, tx_seq);
+}
+
 /* With --fd, QEMU closing its end stops the loop with status 0 */
 static void peer_close_ends_fd_mode(void **state)
 {
@@ -611,6 +708,8 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(reserve_commit_in_place, teardown),
 		cmocka_unit_test_teardown(reserve_wraps_ring_and_back_pressure,
+					  teardown),
+		cmocka_unit_test_teardown(send_many_direct_then_queued_in_order,
 					  teardown),
 		cmocka_unit_test_teardown(peer_close_ends_fd_mode, teardown),
 		cmocka_unit_test_teardown(listen_accepts_one_guest_at_a_time,
