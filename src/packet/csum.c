@@ -188,22 +188,22 @@ static inline uint64_t lanes4(v4u32 a)
 }
 
 /**
- * sum_vec() - sum of @n 64-byte chunks with 16-byte vectors
+ * sum_vec() - sum of the first @len / 16 * 16 bytes, 16-byte vectors
  * @p:		data, any alignment
- * @n:		number of 64-byte chunks
+ * @len:	bytes available
  *
  * Return: unfolded sum, congruent to the 16-bit native word sum
  */
-static uint64_t sum_vec(const uint8_t *p, size_t n)
+static uint64_t sum_vec(const uint8_t *p, size_t len)
 {
 	const v4u32 m = { 0xffff, 0xffff, 0xffff, 0xffff };
 	uint64_t total = 0;
 
-	while (n) {
+	do {
 		v4u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-		size_t k = MIN(n, (size_t)VEC_BLOCK);
+		size_t k = MIN(len / 64, (size_t)VEC_BLOCK);
 
-		n -= k;
+		len -= k * 64;
 		for (; k; k--, p += 64) {
 			v4u32 w0, w1, w2, w3;
 
@@ -216,29 +216,36 @@ static uint64_t sum_vec(const uint8_t *p, size_t n)
 			a2 += (w2 & m) + (w2 >> 16);
 			a3 += (w3 & m) + (w3 >> 16);
 		}
+		/* the last block takes the single vectors left */
+		for (; len >= 16 && len < 64; len -= 16, p += 16) {
+			v4u32 w0;
+
+			memcpy(&w0, p, 16);
+			a0 += (w0 & m) + (w0 >> 16);
+		}
 		total += lanes4(a0 + a1 + a2 + a3);
-	}
+	} while (len >= 64);
 	return total;
 }
 
 /**
- * copy_vec() - copy and sum @n 64-byte chunks with 16-byte vectors
+ * copy_vec() - sum_vec() that also copies what it sums
  * @d:		destination, any alignment, not overlapping @s
  * @s:		source, any alignment
- * @n:		number of 64-byte chunks
+ * @len:	bytes available
  *
  * Return: unfolded sum, congruent to the 16-bit native word sum
  */
-static uint64_t copy_vec(uint8_t *d, const uint8_t *s, size_t n)
+static uint64_t copy_vec(uint8_t *d, const uint8_t *s, size_t len)
 {
 	const v4u32 m = { 0xffff, 0xffff, 0xffff, 0xffff };
 	uint64_t total = 0;
 
-	while (n) {
+	do {
 		v4u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-		size_t k = MIN(n, (size_t)VEC_BLOCK);
+		size_t k = MIN(len / 64, (size_t)VEC_BLOCK);
 
-		n -= k;
+		len -= k * 64;
 		for (; k; k--, s += 64, d += 64) {
 			v4u32 w0, w1, w2, w3;
 
@@ -255,8 +262,16 @@ static uint64_t copy_vec(uint8_t *d, const uint8_t *s, size_t n)
 			a2 += (w2 & m) + (w2 >> 16);
 			a3 += (w3 & m) + (w3 >> 16);
 		}
+		/* the last block takes the single vectors left */
+		for (; len >= 16 && len < 64; len -= 16, s += 16, d += 16) {
+			v4u32 w0;
+
+			memcpy(&w0, s, 16);
+			memcpy(d, &w0, 16);
+			a0 += (w0 & m) + (w0 >> 16);
+		}
 		total += lanes4(a0 + a1 + a2 + a3);
-	}
+	} while (len >= 64);
 	return total;
 }
 
@@ -277,23 +292,24 @@ AVX2 static inline uint64_t lanes8(v8u32 a)
 }
 
 /**
- * sum_avx2() - sum_vec() with 32-byte vectors, for CPUs with AVX2
+ * sum_avx2() - sum of the first @len / 32 * 32 bytes, 32-byte vectors,
+ *		for CPUs with AVX2
  * @p:		data, any alignment
- * @n:		number of 128-byte chunks
+ * @len:	bytes available
  *
  * Return: unfolded sum, congruent to the 16-bit native word sum
  */
-AVX2 static uint64_t sum_avx2(const uint8_t *p, size_t n)
+AVX2 static uint64_t sum_avx2(const uint8_t *p, size_t len)
 {
 	const v8u32 m = { 0xffff, 0xffff, 0xffff, 0xffff,
 			  0xffff, 0xffff, 0xffff, 0xffff };
 	uint64_t total = 0;
 
-	while (n) {
+	do {
 		v8u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-		size_t k = MIN(n, (size_t)VEC_BLOCK);
+		size_t k = MIN(len / 128, (size_t)VEC_BLOCK);
 
-		n -= k;
+		len -= k * 128;
 		for (; k; k--, p += 128) {
 			v8u32 w0, w1, w2, w3;
 
@@ -306,30 +322,37 @@ AVX2 static uint64_t sum_avx2(const uint8_t *p, size_t n)
 			a2 += (w2 & m) + (w2 >> 16);
 			a3 += (w3 & m) + (w3 >> 16);
 		}
+		/* the last block takes the single vectors left */
+		for (; len >= 32 && len < 128; len -= 32, p += 32) {
+			v8u32 w0;
+
+			memcpy(&w0, p, 32);
+			a0 += (w0 & m) + (w0 >> 16);
+		}
 		total += lanes8(a0 + a1 + a2 + a3);
-	}
+	} while (len >= 128);
 	return total;
 }
 
 /**
- * copy_avx2() - copy_vec() with 32-byte vectors, for CPUs with AVX2
+ * copy_avx2() - sum_avx2() that also copies what it sums
  * @d:		destination, any alignment, not overlapping @s
  * @s:		source, any alignment
- * @n:		number of 128-byte chunks
+ * @len:	bytes available
  *
  * Return: unfolded sum, congruent to the 16-bit native word sum
  */
-AVX2 static uint64_t copy_avx2(uint8_t *d, const uint8_t *s, size_t n)
+AVX2 static uint64_t copy_avx2(uint8_t *d, const uint8_t *s, size_t len)
 {
 	const v8u32 m = { 0xffff, 0xffff, 0xffff, 0xffff,
 			  0xffff, 0xffff, 0xffff, 0xffff };
 	uint64_t total = 0;
 
-	while (n) {
+	do {
 		v8u32 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-		size_t k = MIN(n, (size_t)VEC_BLOCK);
+		size_t k = MIN(len / 128, (size_t)VEC_BLOCK);
 
-		n -= k;
+		len -= k * 128;
 		for (; k; k--, s += 128, d += 128) {
 			v8u32 w0, w1, w2, w3;
 
@@ -346,8 +369,16 @@ AVX2 static uint64_t copy_avx2(uint8_t *d, const uint8_t *s, size_t n)
 			a2 += (w2 & m) + (w2 >> 16);
 			a3 += (w3 & m) + (w3 >> 16);
 		}
+		/* the last block takes the single vectors left */
+		for (; len >= 32 && len < 128; len -= 32, s += 32, d += 32) {
+			v8u32 w0;
+
+			memcpy(&w0, s, 32);
+			memcpy(d, &w0, 32);
+			a0 += (w0 & m) + (w0 >> 16);
+		}
 		total += lanes8(a0 + a1 + a2 + a3);
-	}
+	} while (len >= 128);
 	return total;
 }
 
@@ -359,18 +390,18 @@ static inline bool have_avx2(void)
 
 #else /* no 32-byte variant on this target */
 
-static inline uint64_t sum_avx2(const uint8_t *p, size_t n)
+static inline uint64_t sum_avx2(const uint8_t *p, size_t len)
 {
 	(void)p;
-	(void)n;
+	(void)len;
 	return 0;
 }
 
-static inline uint64_t copy_avx2(uint8_t *d, const uint8_t *s, size_t n)
+static inline uint64_t copy_avx2(uint8_t *d, const uint8_t *s, size_t len)
 {
 	(void)d;
 	(void)s;
-	(void)n;
+	(void)len;
 	return 0;
 }
 
@@ -438,11 +469,12 @@ static uint32_t partial_vec(const uint8_t *p, size_t len, uint32_t sum)
 	uint64_t s = 0;
 
 	if (even >= AVX2_MIN && have_avx2()) {
-		done = even / 128 * 128;
-		s = sum_avx2(p, done / 128);
+		s = sum_avx2(p, even);
+		done = even / 32 * 32;
+	} else {
+		s = sum_vec(p, even);
+		done = even / 16 * 16;
 	}
-	s += sum_vec(p + done, (even - done) / 64);
-	done = even / 64 * 64;
 	s = add64(s, sum_scalar(p + done, even - done));
 	return finish(sum, fold64(s), len & 1, len & 1 ? p[len - 1] : 0);
 }
@@ -511,11 +543,12 @@ static uint32_t copy_vec_all(uint8_t *d, const uint8_t *s, size_t len,
 	uint64_t acc = 0;
 
 	if (even >= AVX2_MIN && have_avx2()) {
-		done = even / 128 * 128;
-		acc = copy_avx2(d, s, done / 128);
+		acc = copy_avx2(d, s, even);
+		done = even / 32 * 32;
+	} else {
+		acc = copy_vec(d, s, even);
+		done = even / 16 * 16;
 	}
-	acc += copy_vec(d + done, s + done, (even - done) / 64);
-	done = even / 64 * 64;
 	acc = add64(acc, copy_scalar(d + done, s + done, even - done));
 	if (len & 1)
 		d[even] = s[even];
