@@ -371,6 +371,12 @@ class Dhclient:
             return None
         return vals
 
+    def __enter__(self):
+        return self.run()
+
+    def __exit__(self, *exc):
+        self.close()
+
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
@@ -389,8 +395,7 @@ def test_dhcpv6_address_dns_domains_fqdn():
         args += ['--fqdn', FQDN]
     with Guest(args) as ns:
         link_local(ns)
-        d = Dhclient(ns).run()
-        try:
+        with Dhclient(ns) as d:
             env = d.env('BOUND6')
             assert env, d.log
             assert env['new_ip6_address'] == HOST_ADDR6, env
@@ -405,23 +410,18 @@ def test_dhcpv6_address_dns_domains_fqdn():
             assert int(env['new_preferred_life']) <= int(env['new_max_life'])
             assert re.search(r'inet6 %s/128' % HOST_ADDR6,
                              addrs6(ns)), addrs6(ns)
-        finally:
-            d.close()
 
 
 @pytest.mark.skipif(not DHCLIENT, reason='isc-dhcp-client not installed')
 def test_dhcpv6_information_request():
     with Guest(['-D', DNS6, '--search', SEARCH[0]]) as ns:
         link_local(ns)
-        d = Dhclient(ns, stateless=True).run()
-        try:
+        with Dhclient(ns, stateless=True) as d:
             # dhclient 4.4 reports an Information-request reply as RENEW6
             env = d.env('RENEW6') or d.env('STATELESS6')
             assert env, d.log
             assert env['new_dhcp6_name_servers'].split() == [DNS6], env
             assert 'new_ip6_address' not in env, env
-        finally:
-            d.close()
 
 
 @pytest.mark.skipif(not DHCLIENT, reason='isc-dhcp-client not installed')
@@ -430,15 +430,12 @@ def test_dhcpv6_without_dns_and_search():
             '--no-dhcp-search']
     with Guest(args) as ns:
         link_local(ns)
-        d = Dhclient(ns).run()
-        try:
+        with Dhclient(ns) as d:
             env = d.env('BOUND6')
             assert env, d.log
             assert env['new_ip6_address'] == HOST_ADDR6, env
             assert 'new_dhcp6_name_servers' not in env, env
             assert 'new_dhcp6_domain_search' not in env, env
-        finally:
-            d.close()
 
 
 def no_ipv6_config(ns, wait=5):
@@ -470,12 +467,9 @@ def test_no_ndp(switch):
 def test_no_dhcpv6():
     with Guest(['--no-dhcpv6']) as ns:
         ns.slaac6()            # SLAAC is unaffected
-        d = Dhclient(ns, timeout=4).run()
-        try:
+        with Dhclient(ns, timeout=4) as d:
             assert d.env('BOUND6') is None, d.log
             assert HOST_ADDR6 + '/128' not in addrs6(ns)
-        finally:
-            d.close()
 
 
 @pytest.mark.skipif(not DHCLIENT, reason='isc-dhcp-client not installed')
@@ -484,11 +478,8 @@ def test_ipv4_only():
         no_ipv6_config(ns)
         ll = link_local(ns)
         assert scapy(ns, SCAPY_NS, ll, GW6) is None
-        d = Dhclient(ns, timeout=4).run()
-        try:
+        with Dhclient(ns, timeout=4) as d:
             assert d.env('BOUND6') is None, d.log
-        finally:
-            d.close()
 
 
 def stats(ns, module):
@@ -513,11 +504,8 @@ def stats(ns, module):
 def test_counters_record_what_happened():
     with Guest(gangway_opts={'foreground': True, 'quiet': False}) as ns:
         ns.slaac6()
-        d = Dhclient(ns).run()
-        try:
+        with Dhclient(ns) as d:
             assert d.env('BOUND6'), d.log
-        finally:
-            d.close()
         ndp = stats(ns, 'ndp')
         d6 = stats(ns, 'dhcpv6')
     assert ndp['ra_sent'] >= 1 and ndp['rs_answered'] >= 1, ndp

@@ -59,11 +59,8 @@ def run_session(cap):
         lease = ns.dhcp4()
         assert lease['ip'] == '192.0.2.2', lease
         ns.slaac6()
-        d = Dhclient(ns).run()
-        try:
+        with Dhclient(ns) as d:
             assert d.env('BOUND6'), d.log
-        finally:
-            d.close()
         for cmd in ('ping -c 3 -W 2 %s' % GW4, 'ping -6 -c 3 -W 2 %s' % GW6):
             out = ns.sh('%s %s' % (BUSYBOX, cmd), check=False, timeout=30)
             assert '3 packets received' in out, out + out.stderr
