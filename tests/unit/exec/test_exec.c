@@ -9,32 +9,36 @@
 
 #include <cmocka.h>
 
+#include "core/compiler.h"
 #include "exec.h"
 
 static void mem_sizes(void **state)
 {
+	static const struct {
+		const char *arg;
+		unsigned long long bytes;
+	} good[] = {
+		{ "512", 512ULL << 20 },
+		{ "1G", 1ULL << 30 },
+		{ "1.5g", 3ULL << 29 },
+		{ "262144k", 256ULL << 20 },
+		{ "size=2G,slots=2,maxmem=8G", 2ULL << 30 },
+		{ "slots=2,size=64M", 64ULL << 20 },
+		{ "512MB", 512ULL << 20 },
+	};
+	static const char *const bad[] = {
+		"lots", "12X", "-1G", "slots=2", "",
+	};
 	unsigned long long b;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(exec_mem_size("512", &b), 0);
-	assert_true(b == 512ULL << 20);
-	assert_int_equal(exec_mem_size("1G", &b), 0);
-	assert_true(b == 1ULL << 30);
-	assert_int_equal(exec_mem_size("1.5g", &b), 0);
-	assert_true(b == 3ULL << 29);
-	assert_int_equal(exec_mem_size("262144k", &b), 0);
-	assert_true(b == 256ULL << 20);
-	assert_int_equal(exec_mem_size("size=2G,slots=2,maxmem=8G", &b), 0);
-	assert_true(b == 2ULL << 30);
-	assert_int_equal(exec_mem_size("slots=2,size=64M", &b), 0);
-	assert_true(b == 64ULL << 20);
-	assert_int_equal(exec_mem_size("512MB", &b), 0);
-	assert_true(b == 512ULL << 20);
-	assert_int_equal(exec_mem_size("lots", &b), -EINVAL);
-	assert_int_equal(exec_mem_size("12X", &b), -EINVAL);
-	assert_int_equal(exec_mem_size("-1G", &b), -EINVAL);
-	assert_int_equal(exec_mem_size("slots=2", &b), -EINVAL);
-	assert_int_equal(exec_mem_size("", &b), -EINVAL);
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		assert_int_equal(exec_mem_size(good[i].arg, &b), 0);
+		assert_true(b == good[i].bytes);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(exec_mem_size(bad[i], &b), -EINVAL);
 }
 
 #define SCAN(vu, ...)	({ char *a_[] = { "qemu", __VA_ARGS__, NULL };	\
