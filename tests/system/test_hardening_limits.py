@@ -8,7 +8,6 @@ refusal at small scale; here the flood is large (hundreds of 5-tuples, TCP
 and UDP at once) and a live TCP echo runs through it.
 """
 import os
-import shlex
 import signal
 import subprocess
 import time
@@ -108,9 +107,8 @@ def test_syn_and_udp_flood_refused_past_the_limit_kept_flow_works(tmp_path):
                                 stdout=subprocess.PIPE)
         try:
             uport = int(usrv.stdout.readline())
-            out = ns.sh('%s -c %s %s %d %d 600' % (
-                PY, shlex.quote(FLOOD), GW4, srv.port, uport), timeout=120,
-                check=False)
+            out = ns.python(FLOOD, GW4, srv.port, uport, 600, timeout=120,
+                            check=False)
             assert out.returncode == 0, out + out.stderr
         finally:
             usrv.kill()
@@ -170,8 +168,7 @@ def test_memory_and_fds_flat_across_rounds_of_traffic():
         pid = ns.gangway.pid
 
         def one_round():
-            out = ns.sh('%s -c %s %s %d' % (PY, shlex.quote(ROUND), GW4,
-                                            srv.port), timeout=120)
+            out = ns.python(ROUND, GW4, srv.port, timeout=120)
             assert out.strip() == 'ok', out
 
         start_rss, start_fds = rss_kib(pid), fd_count(pid)

@@ -5,7 +5,6 @@ The guest (a namespace behind gangway) sends to the gateway address; gangway
 maps it to 127.0.0.1, where an echo server of ours answers. Replies must come
 back from the address and port the guest addressed.
 """
-import shlex
 import socket
 import threading
 
@@ -13,7 +12,6 @@ import pytest
 
 from harness import NsGuest
 
-PY = '/usr/bin/python3'
 GW4 = '192.0.2.1'
 # The IPv6 gateway the guest is given (the host's), mapped to ::1
 GW6 = 'fd00::1'
@@ -70,9 +68,7 @@ def echo6():
 
 def guest_py(ns, script, *args, timeout=60, check=True):
     """Run a python script in the namespace, return its stdout."""
-    cmd = '%s -c %s %s' % (PY, shlex.quote(script),
-                           ' '.join(shlex.quote(str(a)) for a in args))
-    return ns.sh(cmd, timeout=timeout, check=check)
+    return ns.python(script, *args, timeout=timeout, check=check)
 
 
 # Send one datagram of N bytes, expect the same bytes back from where we

@@ -8,7 +8,6 @@ the gateway-mapped address, and the reply came back from the port it was sent
 to.
 """
 import select
-import shlex
 import socket
 import subprocess
 
@@ -16,7 +15,6 @@ import pytest
 
 from harness import NsGuest
 
-PY = '/usr/bin/python3'
 GW4 = '192.0.2.1'
 
 GUEST_SERVER = r'''
@@ -43,9 +41,7 @@ while True:
 
 
 def start_guest_server(ns, ports):
-    p = ns.popen('%s -c %s %s' % (PY, shlex.quote(GUEST_SERVER),
-                                  ' '.join(str(x) for x in ports)),
-                 stdout=subprocess.PIPE)
+    p = ns.python_start(GUEST_SERVER, *ports, stdout=subprocess.PIPE)
     r, _, _ = select.select([p.stdout], [], [], 10)
     assert r and p.stdout.readline().startswith(b'ready')
     return p

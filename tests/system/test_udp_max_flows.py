@@ -1,14 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The flow limit: past --max-flows, new UDP flows are refused with a warning
 naming the limit, and flows that already exist keep working."""
-import shlex
 import socket
 import threading
 import time
 
 from harness import NsGuest
 
-PY = '/usr/bin/python3'
 GW4 = '192.0.2.1'
 MAX_FLOWS = 16
 
@@ -74,8 +72,7 @@ def test_udp_flow_limit_refuses_new_keeps_old():
         with NsGuest(gangway_args=['--max-flows', str(MAX_FLOWS)],
                      gangway_opts={'foreground': True}) as ns:
             ns.dhcp4()
-            out = ns.sh('%s -c %s %s %d %d' % (PY, shlex.quote(FLOOD), GW4,
-                                               port, 100), timeout=60)
+            out = ns.python(FLOOD, GW4, port, 100, timeout=60)
             lines = dict(line.split(' ', 1) for line in out.splitlines())
             assert lines['first'] == 'True', out
             assert lines['again'] == 'True', out
