@@ -13,8 +13,7 @@ import time
 import pytest
 
 from harness import NsGuest
-from tcp_util import (ARGS, GW4, GW6, PY, TOOL, guest_server, guest_setup,
-                      host_tool)
+from tcp_util import ARGS, GW4, GW6, guest_server, host_tool, static_guest
 
 SIZE = 4 << 20
 
@@ -49,16 +48,15 @@ def _sinks(ns, ports):
 
 @pytest.fixture(scope='module')
 def fwd():
-    args = ARGS + ['-t', '31001',
-                   '-t', '31010-31012',
-                   '-t', '31020:32020',
-                   '-t', '31030-31035,~31032',
-                   '-t', '127.0.0.1/31040',
-                   '-t', '::1/31045',
-                   '-t', '%lo/31050',
-                   '-t', '31060-31061:32060']
-    with NsGuest(gangway_args=args) as g:
-        guest_setup(g)
+    args = ['-t', '31001',
+            '-t', '31010-31012',
+            '-t', '31020:32020',
+            '-t', '31030-31035,~31032',
+            '-t', '127.0.0.1/31040',
+            '-t', '::1/31045',
+            '-t', '%lo/31050',
+            '-t', '31060-31061:32060']
+    with static_guest(*args) as g:
         _sinks(g, [31001, 31010, 31011, 31012, 32020, 31030, 31031, 31033,
                    31034, 31035, 31040, 31045, 31050, 32060, 32061])
         guest_server(g, 'source', '::', 31032)	# excluded: never reached
@@ -112,26 +110,31 @@ def test_port_outside_rules_not_listened(fwd):
 
 def test_host_to_guest_data_inbound(fwd):
     """Data from the guest's server to the host client on a -t flow."""
-    with NsGuest(gangway_args=ARGS + ['-t', '31080']) as g:
-        guest_setup(g)
+    with static_guest('-t', '31080') as g:
         guest_server(g, 'source', '::', 31080)
         _fetch('127.0.0.1', 31080, 80)
         _fetch('::1', 31080, 81)
 
 
+# Guest program: accept two connections on [::]:PORT, print each peer
+ACCEPT_TWO_PRINT_PEERS = '''
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('::', int(sys.argv[1])))
+s.listen(2)
+print('ready', flush=True)
+for i in range(2):
+    c, a = s.accept()
+    print(a[0], flush=True)
+    c.close()
+'''
+
+
 def test_inbound_source_address_seen_by_guest():
-    with NsGuest(gangway_args=ARGS + ['-t', '31090']) as g:
-        guest_setup(g)
-        p = g.popen("%s -c \"import socket\n"
-                    "s=socket.socket(socket.AF_INET6)\n"
-                    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR,"
-                    " 1)\n"
-                    "s.bind(('::', 31090)); s.listen(2)\n"
-                    "print('ready', flush=True)\n"
-                    "for i in range(2):\n"
-                    " c,a=s.accept()\n"
-                    " print(a[0], flush=True)\n"
-                    " c.close()\"" % PY, stdout=subprocess.PIPE)
+    with static_guest('-t', '31090') as g:
+        p = g.python_start(ACCEPT_TWO_PRINT_PEERS, 31090,
+                           stdout=subprocess.PIPE)
         assert p.stdout.readline().strip() == b'ready'
         for addr in ('127.0.0.1', '::1'):
             fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
@@ -146,8 +149,7 @@ def test_inbound_source_address_seen_by_guest():
 
 def test_guest_refuses_inbound_resets_host_client():
     """Nothing listens in the guest: the host client sees a reset."""
-    with NsGuest(gangway_args=ARGS + ['-t', '31095']) as g:
-        guest_setup(g)
+    with static_guest('-t', '31095') as g:
         c = socket.socket()
         c.settimeout(10)
         c.connect(('127.0.0.1', 31095))
@@ -161,8 +163,7 @@ def test_guest_refuses_inbound_resets_host_client():
 
 def test_all_is_bounded_and_forwards_low_ports(tmp_path):
     log = str(tmp_path / 'gw.log')
-    with NsGuest(gangway_args=ARGS + ['-t', 'all', '-l', log]) as g:
-        guest_setup(g)
+    with static_guest('-t', 'all', '-l', log) as g:
         guest_server(g, 'sink', '::', 3999)
         _send('127.0.0.1', 3999, 3999)
         with open(log) as f:
