@@ -14,11 +14,14 @@
  * socket's receive buffer. We read it with MSG_PEEK, which advances the
  * socket's peek offset (SO_PEEK_OFF), so the next peek starts at the
  * first byte never sent. When the guest acknowledges bytes, we discard
- * them with recv(MSG_TRUNC), which moves the peek offset back by as much.
+ * them with recv(MSG_TRUNC), which moves the peek offset back by as much;
+ * once per iteration, from the post hook, for all the ACKs it brought.
  * So: peek offset == snd_nxt - snd_una. A retransmission rewinds the peek
  * offset to 0 and snd_nxt to snd_una (go-back-N). We read only as much as
  * the guest's window and the link's room allow; the kernel's receive
- * buffer filling up is the back-pressure on the host peer.
+ * buffer filling up is the back-pressure on the host peer. The peek lands
+ * in the link itself (guest_reserve()), behind room for the headers,
+ * which are written from a template once each segment is summed.
  *
  * Guest to host: the in-order segments of one batch of guest frames (a
  * stream read, a vhost-user kick) are gathered per connection and written
