@@ -281,6 +281,7 @@ static struct tcp {
 	unsigned int free_count;
 	struct tcp_disc *disc_list;	/* acknowledged, not yet discarded */
 	unsigned int disc_count;
+	uint64_t post_ns;		/* loop_now() when tcp_post() last ran */
 	unsigned int conn_count;
 	uint8_t *peek_buf;		/* TCP_PEEK_BUF, links without reserve */
 	struct iovec peek_iov[TCP_PEEK_IOV + 1];	/* [0]: discard */
@@ -823,15 +824,20 @@ static void tcp_peek_rewind(struct tcp_conn *c)
  * one peek follows it for all the window they opened. Until then the
  * socket still holds bytes below snd_una: tcp_send_data() waits for the
  * post hook, and a rewind of the peek offset discards them first.
+ * Return: false if the post hook ran in this pass already (ACKs seen
+ * from a later post hook, vhost-user polling): the caller discards now
  */
-static void tcp_discard_later(struct tcp_conn *c)
+static bool tcp_discard_later(struct tcp_conn *c)
 {
 	if (c->disc_queued)
-		return;
+		return true;
+	if (tcp.post_ns == loop_now())
+		return false;	/* our post hook ran in this pass already */
 	c->disc_queued = true;
 	tcp.disc_list[tcp.disc_count].id = (int)tcp_id(c);
 	tcp.disc_list[tcp.disc_count].head = c->snd_una;
 	tcp.disc_count++;
+	return true;
 }
 
 /* ---- sending host data to the guest ---------------------------------- */
@@ -1593,8 +1599,11 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 			c->fin_acked = true;
 			ack = c->snd_max;
 		}
-		if (seq_gt(ack, c->snd_una))
-			tcp_discard_later(c);
+		if (seq_gt(ack, c->snd_una) && !tcp_discard_later(c) &&
+		    tcp_discard(c, ack - c->snd_una)) {
+			tcp_close(c, false, true);
+			return;
+		}
 		c->snd_una = ack;
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;	/* acked past a rewind */
@@ -2103,6 +2112,7 @@ static void tcp_post(void *arg, uint64_t now)
 	(void)arg;
 	tcp_batch_end(now);	/* nothing left gathered, normally */
 	tcp_post_discard(now);
+	tcp.post_ns = now;
 	for (i = 0; i < tcp.ack_count; i++) {
 		struct tcp_conn *c = &tcp.conns[tcp.ack_list[i]];
 
