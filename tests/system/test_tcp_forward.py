@@ -152,9 +152,11 @@ def test_guest_refuses_inbound_resets_host_client():
     with static_guest('-t', '31095') as g:
         c = socket.socket()
         c.settimeout(10)
-        c.connect(('127.0.0.1', 31095))
         t = time.monotonic()
+        # the host kernel completes the handshake before gangway accepts:
+        # under load the reset can already be there when connect() returns
         with pytest.raises((ConnectionResetError, BrokenPipeError)):
+            c.connect(('127.0.0.1', 31095))
             while c.recv(10):
                 pass
         assert time.monotonic() - t < 5
