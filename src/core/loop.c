@@ -93,6 +93,11 @@ int loop_init(unsigned int max_timers)
 	return 0;
 }
 
+/*
+ * epoll data and heap references of objects of a kind: the id in the high
+ * half, the kind above the low bit, the low bit set (a pointer to a struct
+ * watch or struct timer has it clear)
+ */
 static inline uint64_t loop_tag(unsigned int kind, uint32_t id)
 {
 	return (uint64_t)id << 32 | (uint64_t)kind << 1 | 1;
