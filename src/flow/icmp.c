@@ -123,7 +123,7 @@ static struct ratelimit icmp_full_rl;
 static bool icmp_warned_perm;		/* ping_group_range warning given */
 
 static uint8_t icmp_buf[ICMP_MSG_MAX + 1];
-static uint8_t icmp_frame[ICMP_FRAME_HDR + ICMP_MSG_MAX];
+static uint8_t icmp_hdr[ICMP_FRAME_HDR];	/* headers of a reply */
 
 /**
  * icmp_echo_rewrite() - make a reply from a ping socket the guest's again
@@ -133,7 +133,7 @@ static uint8_t icmp_frame[ICMP_FRAME_HDR + ICMP_MSG_MAX];
  * @guest_id:	the echo identifier the guest used
  *
  * Checks that @msg is an echo reply of the right family, puts @guest_id in
- * the identifier field and zeroes the checksum (frame_icmp() fills it).
+ * the identifier field and zeroes the checksum (frame_icmp_hdr() fills it).
  * Return: true if @msg is an echo reply we can pass on
  */
 bool icmp_echo_rewrite(uint8_t *msg, size_t len, bool v6, uint16_t guest_id)
@@ -235,12 +235,17 @@ static void icmp_idle_expire(struct timer *t, uint64_t now_ns)
 			  icmp_flows[idle_head].last_ns + icmp_idle_ns);
 }
 
-/* One reply, already rewritten, to the guest; -EAGAIN if the link is full */
+/*
+ * One reply, already rewritten, to the guest: headers built apart, the
+ * message sent from icmp_buf where recv() put it; -EAGAIN if the link is
+ * full
+ */
 static int icmp_to_guest(struct icmp_flow *f, size_t len)
 {
 	bool v4 = inany_is_v4(&f->key.gaddr);
 	struct frame_addrs a = { 0 };
 	struct pkt_builder b;
+	struct iovec iov[2];
 	int rc;
 
 	if (len + (v4 ? IPV4_HLEN_MIN : IPV6_HLEN) > icmp_mtu) {
@@ -251,13 +256,17 @@ static int icmp_to_guest(struct icmp_flow *f, size_t len)
 	memcpy(a.dst_mac, icmp_tx->guest_mac, ETH_ALEN);
 	a.src = f->key.raddr;
 	a.dst = f->key.gaddr;
-	pb_init(&b, icmp_frame, sizeof(icmp_frame));
+	pb_init(&b, icmp_hdr, sizeof(icmp_hdr));
 	b.no_l4_csum = icmp_tx->csum_optional;
-	if (!frame_icmp(&b, &a, icmp_buf, len)) {
+	if (!frame_icmp_hdr(&b, &a, icmp_buf, len)) {
 		icmp_ctr[ICMP_C_DROP_TOO_BIG]++;
 		return 0;
 	}
-	rc = guest_send_buf(icmp_tx, icmp_frame, b.len);
+	iov[0].iov_base = icmp_hdr;
+	iov[0].iov_len = b.len;
+	iov[1].iov_base = icmp_buf;
+	iov[1].iov_len = len;
+	rc = guest_send(icmp_tx, iov, 2);
 	if (rc < 0) {
 		icmp_ctr[ICMP_C_DROP_GUEST_FULL]++;
 		return rc == -EAGAIN ? -EAGAIN : 0;

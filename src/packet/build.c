@@ -191,6 +191,28 @@ bool frame_icmp(struct pkt_builder *b, const struct frame_addrs *a,
 	return true;
 }
 
+bool frame_icmp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
+		    uint8_t *body, size_t len)
+{
+	bool v4 = inany_is_v4(&a->src);
+	uint32_t sum = 0;
+
+	if (len < ICMP_HLEN_BASE) {
+		b->overflow = true;
+		return false;
+	}
+	if (!frame_l2l3(b, a, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, len))
+		return false;
+	put_be16(body + 2, 0);
+	if (b->no_l4_csum)
+		return true;
+	if (!v4)
+		sum = csum_pseudo(&a->src, &a->dst, IPPROTO_ICMPV6,
+				  (uint32_t)len);
+	put_be16(body + 2, csum_fold(csum_partial(body, len, sum)));
+	return true;
+}
+
 /* Copy @len bytes from the start of @iov into @dst; false if short */
 static bool iov_copy_out(uint8_t *dst, const struct iovec *iov, size_t cnt,
 			 size_t len)

@@ -94,6 +94,16 @@ bool frame_icmp(struct pkt_builder *b, const struct frame_addrs *a,
 		const void *body, size_t len);
 
 /**
+ * frame_icmp_hdr() - Ethernet and IP headers for the ICMP (or ICMPv6)
+ * message @body, which the caller sends from where it is (second iovec)
+ * @body:	the message from the type byte on, @len bytes; its checksum
+ *		field is filled in here (zero if @b->no_l4_csum)
+ * Return: true if the headers fit in @b and @len is a valid length
+ */
+bool frame_icmp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
+		    uint8_t *body, size_t len);
+
+/**
  * struct tcp_fields - the TCP header fields of a segment we send
  * @opts:	options, already encoded and padded to a multiple of 4
  */

@@ -116,6 +116,45 @@ static void build_udp_hdr_matches_frame_udp(void **state)
 	}
 }
 
+/* ICMP headers built apart, the message summed in place: the same frame
+ * as frame_icmp() gives */
+static void build_icmp_hdr_matches_frame_icmp(void **state)
+{
+	const char *pairs[][2] = { { "192.0.2.1", "192.0.2.2" },
+				   { "fd00::1", "fd00::2" } };
+	static uint8_t whole[70000], apart[70000], msg[3001];
+	size_t k, len, i;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		for (len = 8; len <= sizeof(msg); len += 997) {
+			struct frame_addrs a = tu_addrs(pairs[k][0],
+							pairs[k][1]);
+			struct pkt_builder b, h;
+
+			for (i = 0; i < len; i++)
+				msg[i] = (uint8_t)(i * 5 + k);
+			msg[0] = k ? 129 : 0;	/* echo reply */
+			msg[1] = 0;
+			pb_init(&b, whole, sizeof(whole));
+			assert_true(frame_icmp(&b, &a, msg, len));
+			msg[2] = msg[3] = 0x55;	/* overwritten */
+			pb_init(&h, apart, sizeof(apart));
+			assert_true(frame_icmp_hdr(&h, &a, msg, len));
+			assert_int_equal(h.len + len, b.len);
+			memcpy(apart + h.len, msg, len);
+			assert_memory_equal(whole, apart, b.len);
+		}
+	}
+	{
+		struct frame_addrs a = tu_addrs("192.0.2.1", "192.0.2.2");
+		struct pkt_builder h;
+
+		pb_init(&h, apart, sizeof(apart));
+		assert_false(frame_icmp_hdr(&h, &a, msg, 3));
+	}
+}
+
 static void build_tcp_round_trip_iov(void **state)
 {
 	static const uint8_t opts[] = { 2, 4, 0x3f, 0xd8, 1, 3, 3, 9,
@@ -398,6 +437,7 @@ int main(void)
 		cmocka_unit_test(build_arp_round_trip),
 		cmocka_unit_test(build_overflow_fails_cleanly),
 		cmocka_unit_test(build_udp_hdr_matches_frame_udp),
+		cmocka_unit_test(build_icmp_hdr_matches_frame_icmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
