@@ -350,7 +350,8 @@ static void vu_net_tx(uint64_t now)
 			net.stats[VN_ST_FROM_GUEST_BYTES] += len;
 			pcap_buf(frame, len, now);
 			/* the next frame starts 16-byte aligned */
-			net.batch_used = MIN(net.batch_used + ((len + 15) & ~(size_t)15),
+			net.batch_used += (len + 15) & ~(size_t)15;
+			net.batch_used = MIN(net.batch_used,
 					     sizeof(net.batch));
 			net.tx->rx_csum_trusted = trusted;
 			net.rx(frame, len, now);
