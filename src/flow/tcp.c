@@ -35,8 +35,8 @@
  *
  * ACKs for in-order data are held back for up to TCP_DELACK_NS so that
  * the host's reply carries them (one frame per request/response instead
- * of two), but never past TCP_ACK_EVERY_SEGS full segments, a window
- * running low or a window update; anything unusual is answered at once.
+ * of two), but never past TCP_ACK_EVERY_SEGS segments, a window running
+ * low or a window update; anything unusual is answered at once.
  * Host sockets are edge-triggered (EPOLLET): peeked bytes keep them
  * readable until the guest acknowledges them.
  *
@@ -86,8 +86,9 @@
 #define TCP_OPTS_ACK_LEN	36	/* 2 NOPs, SACK with 4 blocks */
 #define TCP_GATHER_SEGS		128	/* guest segments per sendmsg() */
 #define TCP_GATHER_CONNS	8	/* connections gathering at once */
-#define TCP_DELACK_NS		(500 * 1000ULL)	/* longest ACK hold */
-#define TCP_ACK_EVERY_SEGS	2	/* ACK at least every 2 full segments */
+#define TCP_DELACK_NS		(1000 * 1000ULL)	/* longest ACK hold */
+#define TCP_ACK_EVERY_SEGS	2	/* ACK at least every 2 segments */
+#define TCP_WND_LG_BASE		8	/* @wnd_lg: bit length - 8, 4 bits */
 
 enum tcp_state {
 	TCP_S_FREE = 0,
@@ -126,8 +127,9 @@ enum tcp_timer_kind {
  * @wnd_guest:	guest's receive window in bytes (scaled)
  * @wnd_raw:	raw window field of the last guest segment (dup ACKs)
  * @wnd_sent:	window field in the last segment we sent
- * @wnd_log:	bit length of the window in bytes the socket gave last
- *		(SO_MEMINFO); 0: ask it next time
+ * @wnd_lg:	bit length of the window in bytes the socket gave last
+ *		(SO_MEMINFO), less TCP_WND_LG_BASE; 0: ask it next time
+ * @seg_owed:	in-order guest segments since our last ACK (saturates)
  * @ack_sent:	acknowledgement number in the last segment we sent
  * @recover:	snd_max when fast retransmit began (RFC 6582)
  * @rto_ms:	current retransmission timeout
@@ -173,8 +175,8 @@ struct tcp_conn {
 	uint16_t rto_ms;
 	uint16_t persist_ms;
 	uint8_t dup_acks;
-	uint8_t wnd_log : 5;	/* bit length of the last queried window */
-	bool ack_held : 1;	/* on the delayed ACK list */
+	unsigned int wnd_lg : 4;
+	unsigned int seg_owed : 2;
 	bool rd_pending : 1;	/* EPOLLIN taken while a discard waited */
 	bool host_rdhup : 1;	/* EPOLLRDHUP seen: peek until the EOF */
 };
@@ -240,6 +242,18 @@ struct tcp_disc {
 };
 
 /**
+ * struct tcp_held - an ACK held back for a reply to carry
+ * @deadline:	loop time by which it goes out as a pure ACK
+ * @id:		connection
+ * @seq:	its rcv_nxt then: nothing to do once @ack_sent reached it
+ */
+struct tcp_held {
+	uint64_t deadline;
+	int id;
+	uint32_t seq;
+};
+
+/**
  * struct tcp_gather - in-order guest segments waiting for one sendmsg()
  * @iov:	payloads, pointing into the link's receive buffer
  * @slot:	which connection of @id each entry belongs to
@@ -273,7 +287,7 @@ static struct tcp {
 	unsigned int max_flows;
 	int *ack_list;			/* ids waiting for an ACK */
 	unsigned int ack_count;
-	int *held_list;			/* ids holding an ACK back */
+	struct tcp_held *held_list;	/* ACKs held back, oldest first */
 	unsigned int held_count;
 	struct timer delack;		/* sends the held ACKs */
 	struct tcp_gather gather;
@@ -586,13 +600,15 @@ static uint32_t tcp_wnd_left(const struct tcp_conn *c)
 }
 
 /*
- * Is at most half of the last queried window left (its bit length kept:
- * half of the largest power of two not above it), or must we ask anyway?
+ * Is at most half of the last queried window left, or must we ask anyway?
+ * Only its bit length is kept: "half" is half of the largest power of two
+ * not above it, so between a quarter and a half.
  */
 static bool tcp_wnd_low(const struct tcp_conn *c)
 {
-	return c->wnd_log < 2 ||
-	       tcp_wnd_left(c) <= (uint32_t)1 << (c->wnd_log - 2);
+	return !c->wnd_lg ||
+	       tcp_wnd_left(c) <=
+	       (uint32_t)1 << (c->wnd_lg + TCP_WND_LG_BASE - 2);
 }
 
 /**
@@ -602,7 +618,7 @@ static bool tcp_wnd_low(const struct tcp_conn *c)
  * While more than half of the window of the last query is left in front
  * of rcv_nxt, the right edge we advertised last is advertised again: that
  * promise still holds (the bytes written since were part of it), and it
- * costs no system call. Otherwise, or when @wnd_log was reset (socket
+ * costs no system call. Otherwise, or when @wnd_lg was reset (socket
  * full, EPOLLOUT, SYN), the socket is asked (tcp_sndbuf_free()).
  */
 static uint16_t tcp_wnd_now(struct tcp_conn *c)
@@ -610,6 +626,7 @@ static uint16_t tcp_wnd_now(struct tcp_conn *c)
 	uint64_t free;
 	uint32_t bytes;
 	uint16_t wnd;
+	int lg;
 
 	if (c->guest_fin)
 		return 0;
@@ -625,7 +642,9 @@ static uint16_t tcp_wnd_now(struct tcp_conn *c)
 		free = 0xffff;
 	wnd = tcp_wnd_field(free, c->ws_ours);
 	bytes = (uint32_t)wnd << c->ws_ours;
-	c->wnd_log = bytes ? (uint8_t)(32 - __builtin_clz(bytes)) : 0;
+	/* windows below 512 bytes (and 0) leave it 0: ask every time */
+	lg = bytes ? 32 - __builtin_clz(bytes) - TCP_WND_LG_BASE : 0;
+	c->wnd_lg = lg < 0 ? 0 : lg > 15 ? 15 : (unsigned int)lg;
 	return wnd;
 }
 
@@ -682,7 +701,7 @@ static int tcp_send_syn(struct tcp_conn *c, bool ack)
 		opts[optlen++] = 4;	/* SACK-permitted (RFC 2018) */
 		opts[optlen++] = 2;
 	}
-	c->wnd_log = 0;		/* 0xffff unscaled: no edge to keep */
+	c->wnd_lg = 0;		/* 0xffff unscaled: no edge to keep */
 	return tcp_emit(c, c->snd_una - 1,
 			TCP_F_SYN | (ack ? TCP_F_ACK : 0), opts, optlen,
 			NULL, 0, 0xffff);
@@ -1382,7 +1401,7 @@ static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
 	}
 	if (events & EPOLLOUT) {
 		c->out_full = false;
-		c->wnd_log = 0;		/* room again: ask, and say so */
+		c->wnd_lg = 0;		/* room again: ask, and say so */
 		if (!c->guest_fin && tcp_ooo_held(c) &&
 		    tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt, tcp_host_write,
 				  c)) {
@@ -1650,13 +1669,13 @@ static ssize_t tcp_host_write(void *ctx, const void *p, size_t len)
 	if (n >= 0) {
 		if ((size_t)n < len) {
 			c->out_full = true;
-			c->wnd_log = 0;
+			c->wnd_lg = 0;
 		}
 		return n;
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
 		c->out_full = true;
-		c->wnd_log = 0;
+		c->wnd_lg = 0;
 		return 0;
 	}
 	return -errno;
@@ -1718,7 +1737,7 @@ static void tcp_gather_write(unsigned int s, uint64_t now)
 		c->rcv_nxt += (uint32_t)n;
 		if ((uint32_t)n < want) {
 			c->out_full = true;
-			c->wnd_log = 0;
+			c->wnd_lg = 0;
 		} else if (tcp_ooo_held(c)) {
 			n = tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt,
 					  tcp_host_write, c);
@@ -1773,6 +1792,12 @@ static bool tcp_gather_add(struct tcp_conn *c, uint32_t seq,
 	struct tcp_gather *g = &tcp.gather;
 	int s = tcp_gather_slot(c);
 
+	/* segments since our last ACK: this one starts a new count if
+	 * everything before it was acknowledged */
+	if (c->ack_sent == seq)
+		c->seg_owed = 1;
+	else if (c->seg_owed < 3)
+		c->seg_owed++;
 	if (g->segs == TCP_GATHER_SEGS ||
 	    (s < 0 && g->conns == TCP_GATHER_CONNS)) {
 		tcp_batch_end(now);	/* full: write, go on */
@@ -2006,26 +2031,35 @@ void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
 
 /* ---- the post hook: ACKs sent or held, deferred frees ------------------ */
 
-/* Held ACKs whose time is up: send those no reply data carried */
+/*
+ * Held ACKs whose time is up (the list is in deadline order): send those
+ * no reply data carried, then wait for the next deadline. A connection
+ * may be listed more than once (held again after a reply carried the
+ * ACK), or closed and its slot used again: @seq tells whether the entry
+ * is still owed.
+ */
 static void tcp_delack_fire(struct timer *t, uint64_t now)
 {
 	unsigned int i, n = tcp.held_count;
 
 	(void)t;
-	(void)now;
-	tcp.held_count = 0;
-	for (i = 0; i < n; i++) {
-		struct tcp_conn *c = &tcp.conns[tcp.held_list[i]];
+	for (i = 0; i < n && tcp.held_list[i].deadline <= now; i++) {
+		const struct tcp_held *h = &tcp.held_list[i];
+		struct tcp_conn *c = &tcp.conns[h->id];
 
-		if (!c->ack_held)
-			continue;	/* a slot closed and used again */
-		c->ack_held = false;
-		if (c->state != TCP_S_ESTABLISHED || c->ack_sent == c->rcv_nxt)
+		if (c->state != TCP_S_ESTABLISHED ||
+		    !seq_lt(c->ack_sent, h->seq))
 			continue;
 		tcp.ctr[TCP_C_ACK_TIMER]++;
 		tcp_send_flags(c, 0);
 		tcp_epoll_update(c);
 	}
+	tcp.held_count = n - i;
+	memmove(tcp.held_list, tcp.held_list + i,
+		tcp.held_count * sizeof(*tcp.held_list));
+	if (tcp.held_count &&
+	    timer_arm(&tcp.delack, tcp.held_list[0].deadline))
+		tcp.ctr[TCP_C_TIMER_FULL]++;
 }
 
 /**
@@ -2035,11 +2069,12 @@ static void tcp_delack_fire(struct timer *t, uint64_t now)
  *
  * A request is usually answered by the host within microseconds: held
  * for up to TCP_DELACK_NS, the ACK rides on the reply's first segment
- * (tcp_emit() sets @ack_sent), one frame instead of two. Never held:
- * at least every TCP_ACK_EVERY_SEGS full segments (the guest's send
- * window and congestion window grow with our ACKs), a window update
- * after the socket had no room, a window running low (less than half of
- * the last queried one left: the guest may be about to stall on it).
+ * (data segments set @ack_sent), one frame instead of two. Never held:
+ * at least every TCP_ACK_EVERY_SEGS segments, whatever their size, as a
+ * Linux receiver does (the guest's send and congestion windows grow
+ * with our ACKs), a window update after the socket had no room, a
+ * window running low (half of the last queried one left: the guest may
+ * be about to stall on it).
  * Out-of-order data, duplicates, probes and FIN are answered at once
  * where they arrive, not here.
  */
@@ -2048,19 +2083,19 @@ static void tcp_ack_decide(struct tcp_conn *c, uint64_t now)
 	uint32_t owed = c->rcv_nxt - c->ack_sent;
 
 	if (!owed) {
-		/* only a window update (EPOLLOUT reset @wnd_log), if news */
-		if (c->wnd_log || c->wnd_sent == tcp_wnd_now(c))
+		/* only a window update (EPOLLOUT reset @wnd_lg), if news */
+		if (c->wnd_lg || c->wnd_sent == tcp_wnd_now(c))
 			return;
-	} else if (!tcp_wnd_low(c) &&
-		   owed < (uint32_t)TCP_ACK_EVERY_SEGS * c->mss &&
+	} else if (c->seg_owed < TCP_ACK_EVERY_SEGS && !tcp_wnd_low(c) &&
 		   tcp.held_count < tcp.max_flows) {
+		struct tcp_held *h = &tcp.held_list[tcp.held_count++];
+
 		tcp.ctr[TCP_C_ACK_HELD]++;
-		if (!c->ack_held) {
-			c->ack_held = true;
-			tcp.held_list[tcp.held_count++] = (int)tcp_id(c);
-		}
+		h->deadline = now + TCP_DELACK_NS;
+		h->id = (int)tcp_id(c);
+		h->seq = c->rcv_nxt;
 		if (!timer_armed(&tcp.delack) &&
-		    timer_arm(&tcp.delack, now + TCP_DELACK_NS))
+		    timer_arm(&tcp.delack, h->deadline))
 			tcp.ctr[TCP_C_TIMER_FULL]++;
 		return;
 	}
