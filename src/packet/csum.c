@@ -24,13 +24,18 @@
  *   long as a lane gets fewer than 2^32 / 0xffff additions, so the
  *   buffer is taken in blocks of VEC_BLOCK iterations, and each block's
  *   lanes are added into a 64-bit total.
- * - scalar (tails and short buffers): 32-bit words added to a 64-bit
- *   accumulator, which cannot overflow below 2^32 words (16 GiB).
- * - csum_copy(): the vector loop with a store of each loaded vector, so
+ * - scalar (buffers below VEC_MIN, heads and tails): 64-bit words
+ *   added to a 64-bit accumulator, the carries out counted and added
+ *   back at the end (end-around carry).
+ * - csum_copy(): the same loops with a store of each loaded word, so
  *   the data is read once for both the copy and the sum.
  *
  * Every load and store goes through memcpy(), which the compiler turns
- * into unaligned moves: buffers may start at any address.
+ * into unaligned moves: buffers may start at any address. From
+ * ALIGN_MIN bytes, a scalar head brings the vector loads to a 32-byte
+ * boundary; if the head is odd, the rest is summed with its bytes in
+ * the other half of each word, and its folded sum is swapped back
+ * (RFC 1071 section 2(B)), as csum_iov() does for pieces at odd offsets.
  */
 #include <endian.h>
 #include <stdbool.h>
@@ -50,8 +55,11 @@ typedef uint32_t v4u32 __attribute__((vector_size(16)));
  * vector loops' set-up and reduction cost more on shorter buffers) */
 #define VEC_MIN		256
 
-/* The vector loops start at an address aligned to this */
+/* From ALIGN_MIN bytes, the vector loops start at an address aligned to
+ * VEC_ALIGN; below it, the scalar head and the swap cost more than the
+ * loads that cross cache lines (measured at 1500 bytes) */
 #define VEC_ALIGN	32
+#define ALIGN_MIN	2048
 
 /* From this many bytes the 32-byte loops are used, where available */
 #define AVX2_MIN	256
@@ -485,11 +493,12 @@ static uint32_t partial_vec(const uint8_t *p, size_t len, uint32_t sum)
  * @len:	bytes, at least VEC_MIN
  * @sum:	partial sum to continue
  *
- * Sums the bytes up to the first VEC_ALIGN boundary with the scalar
- * loop, so that no vector load crosses a cache line, then the rest with
- * the vector loops (swapped if the head was odd). Out of line (the short
- * path of csum_partial() jumps here), so that short buffers, headers and
- * pseudo-headers, pay for none of its registers.
+ * From ALIGN_MIN bytes, sums the bytes up to the first VEC_ALIGN
+ * boundary with the scalar loop, so that no vector load crosses a cache
+ * line, then the rest with the vector loops (swapped if the head was
+ * odd). Out of line (the short path of csum_partial() jumps here), so
+ * that short buffers, headers and pseudo-headers, pay for none of its
+ * registers.
  *
  * Return: as csum_partial()
  */
@@ -499,7 +508,7 @@ static uint32_t partial_long(const uint8_t *p, size_t len, uint32_t sum)
 	size_t head = (size_t)(-(uintptr_t)p & (VEC_ALIGN - 1));
 	uint32_t rest;
 
-	if (!head)
+	if (!head || len < ALIGN_MIN)
 		return partial_vec(p, len, sum);
 	rest = fold64(partial_vec(p + head, len - head, 0));
 	if (head & 1)
@@ -573,7 +582,7 @@ static uint32_t copy_long(uint8_t *d, const uint8_t *s, size_t len,
 	size_t head = (size_t)(-(uintptr_t)d & (VEC_ALIGN - 1));
 	uint32_t rest;
 
-	if (!head)
+	if (!head || len < ALIGN_MIN)
 		return copy_vec_all(d, s, len, sum);
 	rest = fold64(copy_vec_all(d + head, s + head, len - head, 0));
 	if (head & 1)

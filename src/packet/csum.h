@@ -2,9 +2,14 @@
  *
  * packet/csum.h - Internet checksums (RFC 1071) and pseudo-headers
  *
- * Owns: the one's complement sum over buffers and iovecs, folding, the
- * IPv4/IPv6 pseudo-header sums, and incremental update (RFC 1624).
- * No I/O, no logging, no global state.
+ * Owns: the one's complement sum over buffers and iovecs, the sum taken
+ * while copying (csum_copy()), folding, the IPv4/IPv6 pseudo-header sums.
+ * Partial sums are 32-bit, in network word order, unfolded; they add up
+ * with plain additions as long as every piece but the last has an even
+ * length (csum_iov() handles odd ones). Any buffer alignment works.
+ * On x86-64, the 32-byte (AVX2) loops are
+ * chosen per call with __builtin_cpu_supports() (docs/PERFORMANCE.md,
+ * "Checksums"). No I/O, no logging, no global state of our own.
  */
 #ifndef GANGWAY_PACKET_CSUM_H
 #define GANGWAY_PACKET_CSUM_H
