@@ -449,6 +449,18 @@ bool vq_kick_enable(struct vq *vq)
 	return vq_avail_count(vq) != 0;
 }
 
+void vq_kick_on_add(struct vq *vq)
+{
+	if (vq->broken)
+		return;
+	if (vq->event_idx)
+		vq_st16(vq->used + 4 + 8 * (size_t)vq->num,
+			vq_ld16_acquire(vq->avail + 2));
+	else
+		vq_st16(vq->used, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 size_t vq_iov_from_buf(const struct iovec *iov, unsigned int cnt,
 		       size_t off, const void *src, size_t len)
 {

@@ -253,6 +253,19 @@ bool vq_flush(struct vq *vq);
 bool vq_kick_enable(struct vq *vq);
 
 /**
+ * vq_kick_on_add() - ask the guest to kick as soon as it adds a buffer
+ * @vq:		queue
+ *
+ * Unlike vq_kick_enable(), for a device waiting with buffers still
+ * available that are not enough (RX): with EVENT_IDX, avail_event becomes
+ * the guest's current avail index rather than the next entry we will
+ * read, which the guest may already have passed (then it never kicks).
+ * Buffers added before this call are not signalled: look at the ring
+ * again afterwards.
+ */
+void vq_kick_on_add(struct vq *vq);
+
+/**
  * vq_peek_in_len() - device-writable bytes in the @i-th available chain
  * @vq:		queue
  * @m:		memory map

@@ -451,7 +451,7 @@ static int vu_net_send(struct guest_tx *tx, const struct iovec *iov, size_t cnt)
 			vq_unpop(&q->vq, nbufs);
 			net.stats[VN_ST_TO_GUEST_EAGAIN]++;
 			net.rx_starved = true;
-			vq_kick_enable(&q->vq);	/* post hook rechecks */
+			vq_kick_on_add(&q->vq);	/* post hook rechecks */
 			return -EAGAIN;
 		}
 		if (e) {
@@ -570,7 +570,7 @@ static int vu_net_reserve_one(struct vu_net_queue *q, struct guest_frame *f)
 		e = vq_pop(&q->vq, net.mem, el);
 		if (e == VQ_EMPTY) {
 			net.rx_starved = true;
-			vq_kick_enable(&q->vq);	/* post hook rechecks */
+			vq_kick_on_add(&q->vq);	/* post hook rechecks */
 			ret = -EAGAIN;
 			goto out_unpop;
 		}
@@ -739,28 +739,43 @@ static void vu_net_commit(struct guest_tx *tx, unsigned int n,
 		vu_net_arm_flush();
 }
 
-/**
- * vu_net_room() - guest_tx room(): frame bytes the guest has buffers for
- * @tx:		our guest_tx
- *
- * A lower bound from the next VU_ROOM_PEEK chains, each counted without
- * its virtio-net header.
- */
-static size_t vu_net_room(struct guest_tx *tx)
+/* Frame bytes in the next VU_ROOM_PEEK chains, headers left out */
+static size_t vu_net_room_peek(struct vu_net_queue *q)
 {
-	struct vu_net_queue *q = &net.q[VU_QUEUE_RX];
-	uint16_t i, n;
+	uint16_t i, n = MIN(vq_avail_count(&q->vq), VU_ROOM_PEEK);
 	size_t sum = 0;
 
-	(void)tx;
-	if (!vu_net_usable(q) || !q->enabled)
-		return 0;
-	n = MIN(vq_avail_count(&q->vq), VU_ROOM_PEEK);
 	for (i = 0; i < n; i++) {
 		size_t l = vq_peek_in_len(&q->vq, net.mem, i);
 
 		if (l > net.hdr_len)
 			sum += l - net.hdr_len;
+	}
+	return sum;
+}
+
+/**
+ * vu_net_room() - guest_tx room(): frame bytes the guest has buffers for
+ * @tx:		our guest_tx
+ *
+ * A lower bound from the next VU_ROOM_PEEK chains, each counted without
+ * its virtio-net header. Short of a largest frame, the guest is asked to
+ * kick when it adds buffers (the kick wakes the guest_tx waiters).
+ */
+static size_t vu_net_room(struct guest_tx *tx)
+{
+	struct vu_net_queue *q = &net.q[VU_QUEUE_RX];
+	size_t sum;
+
+	(void)tx;
+	if (!vu_net_usable(q) || !q->enabled)
+		return 0;
+	sum = vu_net_room_peek(q);
+	if (sum < VU_FRAME_MAX) {
+		/* The caller may now wait for room (guest_tx_wait()) until
+		 * a kick: ask for one, then count what came meanwhile */
+		vq_kick_on_add(&q->vq);
+		sum = vu_net_room_peek(q);
 	}
 	return sum;
 }

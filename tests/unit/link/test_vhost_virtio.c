@@ -438,6 +438,29 @@ static void event_idx_suppression(void **state)
 	assert_true(vq_kick_enable(&vq));
 }
 
+/* RX waiting for more room with some buffers still unread: the guest must
+ * kick on its next addition, whatever we have read */
+static void kick_on_add_at_avail_idx(void **state)
+{
+	(void)state;
+	vq.event_idx = true;
+	vq.last_avail = 3;
+	put16(AVAIL_OFF + 2, 9);
+	vq_kick_on_add(&vq);
+	assert_int_equal(get16(USED_OFF + 4 + 8 * RING), 9);
+
+	vq.event_idx = false;
+	put16(USED_OFF, 1);
+	vq_kick_on_add(&vq);
+	assert_int_equal(get16(USED_OFF), 0);
+
+	vq.broken = VQ_E_HEAD;		/* a broken ring is left alone */
+	vq.event_idx = true;
+	put16(AVAIL_OFF + 2, 12);
+	vq_kick_on_add(&vq);
+	assert_int_equal(get16(USED_OFF + 4 + 8 * RING), 9);
+}
+
 static void no_interrupt_flag(void **state)
 {
 	(void)state;
@@ -495,6 +518,7 @@ int main(void)
 		T(buffer_spanning_regions),
 		T(unpop_gives_back),
 		T(event_idx_suppression),
+		T(kick_on_add_at_avail_idx),
 		T(no_interrupt_flag),
 		T(iov_copies_bounded),
 	};
