@@ -1703,6 +1703,39 @@ static uint32_t tcp_rcv_next(const struct tcp_conn *c)
 }
 
 /**
+ * tcp_written() - account for guest data written to the host socket
+ * @c:		connection
+ * @n:		bytes the socket took, or -errno
+ * @want:	bytes offered
+ * @now:	loop time
+ *
+ * Moves rcv_nxt past what was taken, drains segments held after a hole
+ * once everything offered went out, and schedules the ACK.
+ * Return: false if the write failed and @c is closed
+ */
+static bool tcp_written(struct tcp_conn *c, ssize_t n, size_t want,
+			uint64_t now)
+{
+	if (n >= 0) {
+		c->rcv_nxt += (uint32_t)n;
+		if ((size_t)n == want && tcp_ooo_held(c))
+			n = tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt,
+					  tcp_host_write, c);
+	}
+	if (n < 0) {
+		debug("flow %u tcp: write to host: %s", tcp_id(c),
+		      strerror((int)-n));
+		tcp_close(c, false, true);
+		return false;
+	}
+	if (c->out_full)
+		tcp.ctr[TCP_C_OUT_FULL]++;
+	c->active_s = tcp_secs(now);
+	tcp_ack_later(c);
+	return true;
+}
+
+/**
  * tcp_gather_write() - write one connection's gathered segments
  * @s:		slot
  * @now:	loop time
@@ -1733,27 +1766,12 @@ static void tcp_gather_write(unsigned int s, uint64_t now)
 	n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		n = 0;
-	if (n >= 0) {
-		c->rcv_nxt += (uint32_t)n;
-		if ((uint32_t)n < want) {
-			c->out_full = true;
-			c->wnd_lg = 0;
-		} else if (tcp_ooo_held(c)) {
-			n = tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt,
-					  tcp_host_write, c);
-		}
+	if (n >= 0 && (uint32_t)n < want) {
+		c->out_full = true;
+		c->wnd_lg = 0;
 	}
-	if (n < 0) {
-		debug("flow %u tcp: write to host: %s", tcp_id(c),
-		      strerror((int)-n));
-		tcp_close(c, false, true);
-		return;
-	}
-	if (c->out_full)
-		tcp.ctr[TCP_C_OUT_FULL]++;
-	c->active_s = tcp_secs(now);
-	tcp_ack_later(c);
-	tcp_epoll_update(c);
+	if (tcp_written(c, n, want, now))
+		tcp_epoll_update(c);
 }
 
 /* Write what @c gathered so far, before anything else of it is handled */
@@ -1876,22 +1894,8 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		if (!p)
 			return;
 		n = tcp_host_write(c, p, len - skip);
-		if (n >= 0) {
-			c->rcv_nxt += (uint32_t)n;
-			if ((uint32_t)n == len - skip && tcp_ooo_held(c))
-				n = tcp_ooo_drain(tcp_ooo(c), &c->rcv_nxt,
-						  tcp_host_write, c);
-		}
-		if (n < 0) {
-			debug("flow %u tcp: write to host: %s", tcp_id(c),
-			      strerror((int)-n));
-			tcp_close(c, false, true);
+		if (!tcp_written(c, n, len - skip, now))
 			return;
-		}
-		if (c->out_full)
-			tcp.ctr[TCP_C_OUT_FULL]++;
-		c->active_s = tcp_secs(now);
-		tcp_ack_later(c);
 	} else if (len) {
 		/* the guest sent it again: our ACK got lost, repeat it */
 		tcp.ctr[TCP_C_DUP_DATA]++;
