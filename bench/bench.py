@@ -47,7 +47,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get('GANGWAY_SRC') or os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC, 'tests', 'system'))
-from harness import NsGuest, QemuGuest, build_dir, _cpio_newc  # noqa
+from harness import NsGuest, RrGuest, build_dir  # noqa
 
 PASST = '/usr/bin/passt'
 PASTA = '/usr/bin/pasta'
@@ -642,18 +642,6 @@ def qemu_servers(size, ph, usecs, urate):
     return got, ports, (up, down, uup, udown)
 
 
-class BenchGuest(QemuGuest):
-    """QemuGuest whose initramfs also holds /bin/rr (static bench/rr.c)."""
-
-    def _prepare(self):
-        super()._prepare()
-        with open(os.path.join(build_dir(), 'bench', 'rr-static'),
-                  'rb') as f:
-            rr = f.read()
-        with open(self.test_initrd, 'ab') as out:
-            out.write(_cpio_newc({'bin/rr': (0o100755, rr)}))
-
-
 def kv(text):
     return dict(x.split('=', 1) for x in (text or '').split() if '=' in x)
 
@@ -667,7 +655,7 @@ def qemu_one(binary, vhost_user, args):
                                 limit=QEMU_LIMIT_S, usecs=args.udp_secs)
     opts = {'binary': binary} if binary else {}
     gargs = [] if binary else ['--mtu', '65520']
-    with BenchGuest(gargs, script=script, vhost_user=vhost_user,
+    with RrGuest(gargs, script=script, vhost_user=vhost_user,
                     gangway_opts=opts, timeout=1800) as q:
         ph.pid = q.gangway.pid
         t = time.monotonic()

@@ -834,6 +834,22 @@ class QemuGuest(_GuestBase):
             raise GangwayCrashed(report)
 
 
+class RrGuest(QemuGuest):
+    """QemuGuest whose initramfs also holds /bin/rr (bench/rr.c, linked
+    static: build/bench/rr-static, left out of sanitizer builds)."""
+
+    def _prepare(self):
+        super()._prepare()
+        with open(rr_static_path(), 'rb') as f:
+            rr = f.read()
+        with open(self.test_initrd, 'ab') as out:
+            out.write(_cpio_newc({'bin/rr': (0o100755, rr)}))
+
+
+def rr_static_path():
+    return os.path.join(build_dir(), 'bench', 'rr-static')
+
+
 class HostTransfer:
     """Loopback TCP servers for a guest's transfer both ways, with the
     guest's half of it as script lines.

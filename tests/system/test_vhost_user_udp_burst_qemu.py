@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from harness import QemuGuest, build_dir, _cpio_newc
+from harness import RrGuest, rr_static_path
 
 GW4 = '192.0.2.1'
 DGRAM = 32000
@@ -34,18 +34,6 @@ echo 8388608 > /proc/sys/net/core/rmem_default
 /bin/rr udprecv %(gw)s %(port)d %(secs)d > /tmp/d
 result udp_got "$(cat /tmp/d)"
 '''
-
-
-class RrGuest(QemuGuest):
-    """QemuGuest whose initramfs also holds /bin/rr (bench/rr.c)."""
-
-    def _prepare(self):
-        super()._prepare()
-        with open(os.path.join(build_dir(), 'bench', 'rr-static'),
-                  'rb') as f:
-            rr = f.read()
-        with open(self.test_initrd, 'ab') as out:
-            out.write(_cpio_newc({'bin/rr': (0o100755, rr)}))
 
 
 def _source(sock, sent):
@@ -76,7 +64,7 @@ def _stats(text):
 @pytest.mark.parametrize('vhost_user', [False, True],
                          ids=['stream', 'vhost-user'])
 def test_udp_bursts_to_guest(gangway_bin, vhost_user, tmp_path):
-    if not os.path.exists(os.path.join(build_dir(), 'bench', 'rr-static')):
+    if not os.path.exists(rr_static_path()):
         pytest.skip('bench/rr-static not built')
     os.chmod(str(tmp_path), 0o1777)
     log = str(tmp_path / 'gangway.log')
