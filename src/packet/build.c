@@ -165,11 +165,25 @@ bool frame_udp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
 	return true;
 }
 
+/* The ICMP or ICMPv6 checksum of the message at @h (none without L4 sums) */
+static void icmp_csum_set(const struct pkt_builder *b,
+			  const struct frame_addrs *a, uint8_t *h, size_t len)
+{
+	uint32_t sum = 0;
+
+	put_be16(h + 2, 0);
+	if (b->no_l4_csum)
+		return;
+	if (!inany_is_v4(&a->src))
+		sum = csum_pseudo(&a->src, &a->dst, IPPROTO_ICMPV6,
+				  (uint32_t)len);
+	put_be16(h + 2, csum_fold(csum_partial(h, len, sum)));
+}
+
 bool frame_icmp(struct pkt_builder *b, const struct frame_addrs *a,
 		const void *body, size_t len)
 {
 	bool v4 = inany_is_v4(&a->src);
-	uint32_t sum = 0;
 	uint8_t *h;
 
 	if (len < ICMP_HLEN_BASE) {
@@ -181,13 +195,7 @@ bool frame_icmp(struct pkt_builder *b, const struct frame_addrs *a,
 	h = b->buf + b->len;
 	if (!pb_put(b, body, len))
 		return false;
-	put_be16(h + 2, 0);
-	if (b->no_l4_csum)
-		return true;
-	if (!v4)
-		sum = csum_pseudo(&a->src, &a->dst, IPPROTO_ICMPV6,
-				  (uint32_t)len);
-	put_be16(h + 2, csum_fold(csum_partial(h, len, sum)));
+	icmp_csum_set(b, a, h, len);
 	return true;
 }
 
@@ -195,7 +203,6 @@ bool frame_icmp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
 		    uint8_t *body, size_t len)
 {
 	bool v4 = inany_is_v4(&a->src);
-	uint32_t sum = 0;
 
 	if (len < ICMP_HLEN_BASE) {
 		b->overflow = true;
@@ -203,13 +210,7 @@ bool frame_icmp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
 	}
 	if (!frame_l2l3(b, a, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, len))
 		return false;
-	put_be16(body + 2, 0);
-	if (b->no_l4_csum)
-		return true;
-	if (!v4)
-		sum = csum_pseudo(&a->src, &a->dst, IPPROTO_ICMPV6,
-				  (uint32_t)len);
-	put_be16(body + 2, csum_fold(csum_partial(body, len, sum)));
+	icmp_csum_set(b, a, body, len);
 	return true;
 }
 
