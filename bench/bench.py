@@ -23,6 +23,15 @@ Peers (namespace mode, the default):
 Every server listens on 127.0.0.1; every client runs in the namespace.
 Traffic goes nowhere else (network rule).
 
+For each bulk run the table after the main one gives the CPU seconds per
+GB delivered of every process on the path: the daemon and the relay
+(/proc/PID/stat), the iperf3 client and server (wait4() rusage), the
+machine's softirq + irq time (/proc/stat: not charged to any task), their
+total, and "other" (the rest of the machine's busy time: the load of
+whatever else shares it). "zero-d Gbit/s" and the CEILING lines: what a
+daemon costing no CPU would reach with the rest of its path unchanged,
+throughput x total / (total - daemon), as a ratio to passt's.
+
 --qemu runs the QEMU mode instead: a TCG guest moves the same bytes over
 gangway's stream link, over gangway's vhost-user link and over passt's
 stream link, and the daemon's CPU seconds per GB are compared (the
@@ -77,6 +86,34 @@ def cpu_seconds(pid):
     with open('/proc/%d/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_cpu():
+    """(softirq + irq seconds, busy seconds) of the whole machine from
+    /proc/stat. Without CONFIG_IRQ_TIME_ACCOUNTING a tick that lands in a
+    softirq (in ksoftirqd too) counts there and not to the task it
+    interrupted, so this adds to the processes' utime + stime."""
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal
+    return (v[5] + v[6]) / CLK_TCK, \
+        (v[0] + v[1] + v[2] + v[5] + v[6]) / CLK_TCK
+
+
+def wait_rusage(p, timeout):
+    """Reap Popen p with wait4(): its CPU seconds (utime + stime, with the
+    descendants it reaped), or None if it outlived timeout (then killed)."""
+    end = time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return ru.ru_utime + ru.ru_stime
+        if time.monotonic() > end:
+            p.kill()
+            p.wait()
+            return None
+        time.sleep(0.02)
 
 
 def rss_kib(pid):
@@ -268,17 +305,36 @@ class Servers:
         self.rr.stdout.close()
 
 
-def run(peer, args, timeout):
-    p = subprocess.run(peer.argv(args), capture_output=True, text=True,
-                       timeout=timeout)
-    if p.returncode != 0 and '"error"' not in p.stdout:
+def run(peer, args, timeout, cpu=None):
+    """Run args in peer's guest: its stdout. With a dict cpu, also its CPU
+    seconds as cpu['client'] (wait4(): what ran, with what it reaped)."""
+    with tempfile.TemporaryFile('w+') as out, \
+            tempfile.TemporaryFile('w+') as err:
+        p = subprocess.Popen(peer.argv(args), stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=err, text=True)
+        c = wait_rusage(p, timeout)
+        if c is None:
+            raise subprocess.TimeoutExpired(args, timeout)
+        if cpu is not None:
+            cpu['client'] = c
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if p.returncode != 0 and '"error"' not in stdout:
         raise RuntimeError('%s: %s failed: %s%s' % (
-            peer.name, ' '.join(args), p.stdout[-2000:], p.stderr[-2000:]))
-    return p.stdout
+            peer.name, ' '.join(args), stdout[-2000:], stderr[-2000:]))
+    return stdout
+
+
+# Where the CPU of a bulk run goes: each process on the path, the machine's
+# softirq time, and the machine's busy time (minus all of those: "other",
+# the rest of this shared machine)
+PATH_CPU = ('daemon', 'relay', 'client', 'server', 'softirq')
 
 
 def iperf(peer, secs, reverse=False, udp=False):
-    """One iperf3 run: (delivered bytes, seconds, loss %, daemon CPU s)."""
+    """One iperf3 run: (delivered bytes, seconds, loss %, {part: CPU s})
+    with parts PATH_CPU and 'busy' (the whole machine)."""
     args = ['iperf3', '-c', peer.target, '-p', str(IPERF_PORT),
             '-t', str(secs), '-J']
     if reverse:
@@ -291,16 +347,22 @@ def iperf(peer, secs, reverse=False, udp=False):
                             str(IPERF_PORT)], stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
+    relay = getattr(getattr(peer, 'ns', None), 'relay', None)
+    rpid = relay.pid if relay else None
+    cpu = {}
     try:
         wait_for(lambda: listening(IPERF_PORT), 10, 'iperf3 server')
-        c0 = cpu_seconds(peer.pid)
-        out = run(peer, args, secs + 60)
-        c1 = cpu_seconds(peer.pid)
+        c0, r0, m0 = cpu_seconds(peer.pid), cpu_seconds(rpid), machine_cpu()
+        out = run(peer, args, secs + 60, cpu)
+        c1, r1, m1 = cpu_seconds(peer.pid), cpu_seconds(rpid), machine_cpu()
     finally:
-        try:
-            srv.wait(5)
-        except subprocess.TimeoutExpired:
-            stop(srv)
+        cpu['server'] = wait_rusage(srv, 5)
+    cpu.update(daemon=c1 - c0, relay=r1 - r0, softirq=m1[0] - m0[0],
+               busy=m1[1] - m0[1])
+    if not peer.pid:
+        cpu['daemon'] = None
+    if not rpid:
+        cpu['relay'] = None
     j = json.loads(out)
     if 'error' in j:
         raise RuntimeError('%s: iperf3 %s: %s' % (peer.name, ' '.join(
@@ -310,9 +372,9 @@ def iperf(peer, secs, reverse=False, udp=False):
         s = end['sum']
         secs_run = s['seconds']
         got = (s['packets'] - s['lost_packets']) * 32000
-        return got, secs_run, s['lost_percent'], c1 - c0
+        return got, secs_run, s['lost_percent'], cpu
     s = end['sum_received']
-    return s['bytes'], s['seconds'], 0.0, c1 - c0
+    return s['bytes'], s['seconds'], 0.0, cpu
 
 
 UDP_RATE = '10G'
@@ -333,7 +395,7 @@ def perf_start(peer, key):
 
 
 def bulk_once(peer, key, secs, reverse, udp, first):
-    """One iperf3 run as a sample: (Gbit/s, loss %, bytes, daemon CPU s)."""
+    """One iperf3 run as a sample: (Gbit/s, loss %, bytes, {part: CPU s})."""
     perf = perf_start(peer, key) if first else None
     try:
         b, t, loss, cpu = iperf(peer, secs, reverse, udp)
@@ -349,8 +411,26 @@ def bulk_summary(peer, res, key, samples, udp):
     if udp:
         res[key + '_loss'] = statistics.median(x[1] for x in samples)
     moved = sum(x[2] for x in samples)
-    if peer.pid and moved:
-        res[key + '_cpu_per_gb'] = sum(x[3] for x in samples) / (moved / GB)
+    if not moved:
+        return
+    if peer.pid:
+        res[key + '_cpu_per_gb'] = sum(x[3]['daemon'] for x in samples) / \
+            (moved / GB)
+    # CPU s/GB of each part of the path, summed over the runs
+    per = {}
+    for part in PATH_CPU + ('busy',):
+        v = [x[3].get(part) for x in samples]
+        per[part] = None if None in v else sum(v) / (moved / GB)
+    path = sum(per[k] or 0 for k in PATH_CPU)
+    per['total'] = path
+    per['other'] = per['busy'] - path if per['busy'] is not None else None
+    # A daemon costing nothing, the rest of the path as it is: the machine
+    # gives the path the same CPU per second, so throughput grows by
+    # total / (total - daemon)
+    if per['daemon'] is not None and path > per['daemon']:
+        per['ceiling_gbps'] = res[key + '_gbps'] * path / \
+            (path - per['daemon'])
+    res[key + '_path_cpu'] = per
 
 
 def rr_once(peer, mode, secs):
@@ -372,7 +452,7 @@ def interleaved(peers, results, work, args):
     """Each test, each repetition, each peer in turn: a change of load on
     the shared machine hits every peer alike instead of one."""
     for key, (w, reverse, udp) in BULK.items():
-        if w not in work:
+        if w not in work and key not in work:
             continue
         samples = {p.name: [] for p in peers}
         for i in range(args.reps):
@@ -424,8 +504,9 @@ def idle_work(peer, res, n, settle, hold):
             p.wait(30)
             raise RuntimeError('%s: idle connections: %s %s' %
                                (peer.name, line, p.stderr.read()))
-        ok, failed, setup = int(line[1]), int(line[2]), float(line[3])
+        ok, setup = int(line[1]), float(line[3])
         res['idle_ok'] = ok
+        res['idle_failed'] = int(line[2])
         res['idle_setup_s'] = setup
         if not ok:
             raise RuntimeError('%s: no idle connection set up' % peer.name)
@@ -485,6 +566,36 @@ TARGETS = [
 ]
 
 
+CPU_COLS = PATH_CPU + ('total', 'other')
+
+
+def path_report(results, names, out):
+    """CPU s/GB of each process on the path of each bulk run, and the
+    ceiling: what a daemon costing no CPU would reach, against passt."""
+    rows = [(key, n) for key in BULK for n in names
+            if key + '_path_cpu' in results.get(n, {})]
+    if not rows:
+        return
+    print('\n%-22s' % 'CPU s/GB' + ''.join('%9s' % c for c in CPU_COLS) +
+          '%13s' % 'zero-d Gbit/s', file=out)
+    for key, n in rows:
+        per = results[n][key + '_path_cpu']
+        print('%-22s' % ('%s %s' % (key, n)) + ''.join(
+            '%9s' % fmt('%.3f', per.get(c)) for c in CPU_COLS) +
+            '%13s' % fmt('%.2f', per.get('ceiling_gbps')), file=out)
+    p = results.get('passt', {})
+    for key in BULK:
+        for n in ('gangway', 'passt'):
+            per = results.get(n, {}).get(key + '_path_cpu', {})
+            if not per.get('ceiling_gbps') or not p.get(key + '_gbps'):
+                continue
+            print('CEILING: %s with a zero-CPU daemon on %s\'s path: %.2fx '
+                  'passt (now %.2fx; daemon %.0f%% of the path\'s CPU)' % (
+                      key, n, per['ceiling_gbps'] / p[key + '_gbps'],
+                      results[n][key + '_gbps'] / p[key + '_gbps'],
+                      100 * per['daemon'] / per['total']), file=out)
+
+
 def fmt(fmt_, v):
     return '-' if v is None else fmt_ % v
 
@@ -508,6 +619,7 @@ def report(results, names, out=sys.stdout):
     for n in names:
         if results.get(n, {}).get('error'):
             print('ERROR: %s: %s' % (n, results[n]['error']), file=out)
+    path_report(results, names, out)
     g, p = results.get('gangway'), results.get('passt')
     if not g or not p:
         return
@@ -749,7 +861,9 @@ def main():
     global UDP_RATE, PERF_DIR
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--peers', default=','.join(ALL_PEERS))
-    ap.add_argument('--work', default=','.join(ALL_WORK))
+    ap.add_argument('--work', default=','.join(ALL_WORK),
+                    help='any of tcp, udp, rr, idle, or single bulk '
+                    'tests tcp_up, tcp_down, udp_up, udp_down')
     ap.add_argument('--time', type=int, default=10,
                     help='seconds per iperf3 run (default 10)')
     ap.add_argument('--rr-time', type=int, default=5)
