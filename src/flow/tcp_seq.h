@@ -220,4 +220,20 @@ static inline bool tcp_rst_in_window(uint32_t rcv_nxt, uint32_t seq,
 	return seq_ge(seq, rcv_nxt) && seq_le(seq, rcv_nxt + (wnd ? wnd : 1));
 }
 
+/**
+ * tcp_idle_expired() - has a connection been idle for longer than allowed?
+ * @active_s:	last activity, whole seconds of the loop's clock
+ * @now_s:	now, the same clock
+ * @timeout_s:	longest idle time allowed
+ *
+ * Whole seconds, rounded down both: strictly more than @timeout_s apart
+ * means more than @timeout_s really passed. Compared as sequence numbers
+ * are: right across a wrap, and a stamp ahead of @now_s is not idle.
+ */
+static inline bool tcp_idle_expired(uint32_t active_s, uint32_t now_s,
+				    uint32_t timeout_s)
+{
+	return seq_gt(now_s, active_s + timeout_s);
+}
+
 #endif /* GANGWAY_FLOW_TCP_SEQ_H */

@@ -148,6 +148,19 @@ static void rst_accepted_only_in_window(void **state)
 	assert_true(tcp_rst_in_window(0xfffffff0u, 0x5u, 0x100u));
 }
 
+/* Idle longer than the timeout, in whole seconds rounded down: strictly */
+static void idle_expiry_strict_and_wraps(void **state)
+{
+	(void)state;
+	assert_false(tcp_idle_expired(100, 100, 5));
+	assert_false(tcp_idle_expired(100, 105, 5));
+	assert_true(tcp_idle_expired(100, 106, 5));
+	assert_true(tcp_idle_expired(0xfffffffeu, 4, 5));
+	assert_false(tcp_idle_expired(0xfffffffeu, 3, 5));
+	/* activity stamped after the sweep read the clock: not idle */
+	assert_false(tcp_idle_expired(101, 100, 5));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +174,7 @@ int main(void)
 		cmocka_unit_test(mss_from_mtu),
 		cmocka_unit_test(rto_backoff_capped),
 		cmocka_unit_test(rst_accepted_only_in_window),
+		cmocka_unit_test(idle_expiry_strict_and_wraps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
