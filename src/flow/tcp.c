@@ -303,7 +303,9 @@ static struct tcp {
 	unsigned int max_flows;
 	int *ack_list;			/* ids waiting for an ACK */
 	unsigned int ack_count;
-	struct tcp_held *held_list;	/* ACKs held back, oldest first */
+	struct tcp_held *held_list;	/* ACKs held back, a ring of
+					 * max_flows in deadline order */
+	unsigned int held_head;		/* oldest entry */
 	unsigned int held_count;
 	struct timer delack;		/* sends the held ACKs */
 	struct timer sweep;		/* idle expiry, every TCP_SWEEP_NS */
@@ -404,14 +406,22 @@ static void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 	c->state = s;
 }
 
-/* A random initial sequence number; #syscalls: getrandom */
+/*
+ * A random initial sequence number, from a pool refilled 64 at a time (one
+ * getrandom() per 64 connections, not per connection); #syscalls: getrandom
+ */
 static uint32_t tcp_isn(void)
 {
-	uint32_t v = 0;
+	static uint32_t pool[64];
+	static unsigned int left;
 
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-		v = (uint32_t)clock_now_ns() * 2654435761u;
-	return v;
+	if (!left) {
+		if (getrandom(pool, sizeof(pool), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(pool))
+			return (uint32_t)clock_now_ns() * 2654435761u;
+		left = ARRAY_SIZE(pool);
+	}
+	return pool[--left];
 }
 
 socklen_t tcp_sockaddr(const union inany *a, uint16_t port,
@@ -484,10 +494,23 @@ static void tcp_epoll_update(struct tcp_conn *c)
 	case TCP_S_CONNECTING:
 		ev = EPOLLOUT;
 		break;
+	case TCP_S_SYN_RCVD:
+		/*
+		 * Already what ESTABLISHED wants (one epoll_ctl() fewer per
+		 * connection): an edge taken before the guest's ACK is kept
+		 * in @rd_pending. Level-triggered, it would spin.
+		 */
+		if (tcp.peek_off)
+			ev = EPOLLIN | EPOLLRDHUP | EPOLLET;
+		break;
 	case TCP_S_ESTABLISHED:
 		if (!c->host_eof && !tcp_link_waiting(c) &&
 		    tcp_send_room(c->snd_una, c->snd_nxt, c->wnd_guest))
 			ev |= EPOLLIN | EPOLLRDHUP;
+		else if (c->host_eof && tcp.peek_off)
+			/* nothing left to read: no edge to re-arm, and
+			 * EPOLLHUP stays an edge (no EPOLL_CTL_DEL needed) */
+			ev |= c->ev & (EPOLLIN | EPOLLRDHUP);
 		if (c->out_full || (!c->guest_fin && !c->wnd_sent))
 			ev |= EPOLLOUT;
 		/*
@@ -703,6 +726,7 @@ static int tcp_send_syn(struct tcp_conn *c, bool ack)
 	uint8_t opts[TCP_OPTS_SYN_LEN];
 	uint8_t optlen = 4;
 	uint16_t mss = tcp_mss_ours(tcp_link_mtu(tcp.fc->mtu), c->v4);
+	int rc;
 
 	opts[0] = 2;		/* MSS (RFC 9293 section 3.2) */
 	opts[1] = 4;
@@ -719,10 +743,21 @@ static int tcp_send_syn(struct tcp_conn *c, bool ack)
 		opts[optlen++] = 4;	/* SACK-permitted (RFC 2018) */
 		opts[optlen++] = 2;
 	}
-	c->wnd_lg = 0;		/* 0xffff unscaled: no edge to keep */
-	return tcp_emit(c, c->snd_una - 1,
-			TCP_F_SYN | (ack ? TCP_F_ACK : 0), opts, optlen,
-			NULL, 0, 0xffff);
+	c->wnd_lg = 0;
+	rc = tcp_emit(c, c->snd_una - 1, TCP_F_SYN | (ack ? TCP_F_ACK : 0),
+		      opts, optlen, NULL, 0, 0xffff);
+	if (ack && !rc) {
+		/*
+		 * The SYN-ACK promised 65535 bytes (unscaled): that is the
+		 * edge the next segments keep until half of it is used, as
+		 * any other queried window; the socket is asked then. So the
+		 * first request is not answered with a pure ACK (window
+		 * "low" before any query) ahead of its reply.
+		 */
+		c->wnd_sent = (uint16_t)(0xffff >> c->ws_ours);
+		c->wnd_lg = 16 - TCP_WND_LG_BASE;
+	}
+	return rc;
 }
 
 /* RST for a guest segment that belongs to no connection (RFC 9293 3.10.7.1) */
@@ -1335,8 +1370,7 @@ static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l,
 				   sizeof(l));
 		}
-		if (c->in_epoll)
-			loop_del(c->fd);
+		/* close() takes it out of epoll: it is never dup()ed */
 		close(c->fd);
 		c->fd = -1;
 		c->in_epoll = false;
@@ -1448,8 +1482,15 @@ static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
 	}
 	if (c->state != TCP_S_ESTABLISHED) {
 		/* SYN_SENT: the host peer left before the guest answered */
-		if (events & EPOLLHUP)
+		if (events & EPOLLHUP) {
 			tcp_close(c, false, true);
+			return;
+		}
+		/* SYN_RCVD: read once established (tcp_syn_rcvd_input()) */
+		if (events & (EPOLLIN | EPOLLRDHUP))
+			c->rd_pending = true;
+		if (events & EPOLLRDHUP)
+			c->host_rdhup = true;
 		return;
 	}
 	if (events & EPOLLOUT) {
@@ -1468,11 +1509,13 @@ static void tcp_sock_ready(void *arg, uint32_t id, uint32_t events,
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
 		tcp_send_data(c, now);
 	if (c->state == TCP_S_ESTABLISHED && (events & EPOLLHUP) &&
-	    c->in_epoll) {
+	    c->in_epoll && !(c->ev & EPOLLET)) {
 		/*
 		 * Both directions are shut on the host side. EPOLLHUP cannot
-		 * be masked, so stop watching: guest ACKs, room on the link
-		 * and timers drive what is left (queued data, FIN).
+		 * be masked, and level-triggered it would spin, so stop
+		 * watching: guest ACKs, room on the link and timers drive
+		 * what is left (queued data, FIN). Edge-triggered, it is
+		 * not said again: the registration stays until close().
 		 */
 		loop_del(c->fd);
 		c->in_epoll = false;
@@ -1962,7 +2005,10 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 		c->rcv_nxt++;
 		shutdown(c->fd, SHUT_WR);
 		c->active_s = tcp_secs(now);
-		tcp_send_flags(c, 0);
+		if (c->fin_sent)
+			tcp_send_flags(c, 0);	/* last word: close follows */
+		else
+			tcp_ack_later(c);	/* our FIN may carry it */
 		tcp_timer_update(c, now, false);
 	}
 	tcp_epoll_update(c);
@@ -2025,10 +2071,12 @@ static void tcp_syn_rcvd_input(struct tcp_conn *c, const struct tcp_view *th,
 	tcp_set_state(c, TCP_S_ESTABLISHED);
 	tcp.ctr[TCP_C_ESTABLISHED]++;
 	tcp_established_input(c, th, payload, now);
-	if (c->state == TCP_S_ESTABLISHED) {
+	if (c->state != TCP_S_ESTABLISHED)
+		return;
+	/* epoll already watches for data (SYN_RCVD): peek only if it came */
+	if (c->rd_pending || !(c->ev & EPOLLIN))
 		tcp_send_data(c, now);
-		tcp_epoll_update(c);
-	}
+	tcp_epoll_update(c);
 }
 
 void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
@@ -2092,8 +2140,45 @@ void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
 
 /* ---- the post hook: ACKs sent or held, deferred frees ------------------ */
 
+/* The @i-th oldest held ACK */
+static struct tcp_held *tcp_held_at(unsigned int i)
+{
+	i += tcp.held_head;
+	return &tcp.held_list[i < tcp.max_flows ? i : i - tcp.max_flows];
+}
+
+/* Is the held ACK still owed (no segment carried it since)? */
+static bool tcp_held_owed(const struct tcp_held *h)
+{
+	const struct tcp_conn *c = &tcp.conns[h->id];
+
+	return c->state == TCP_S_ESTABLISHED && seq_lt(c->ack_sent, h->seq);
+}
+
+/* Take the @n oldest entries off the ring */
+static void tcp_held_drop(unsigned int n)
+{
+	tcp.held_head += n;
+	if (tcp.held_head >= tcp.max_flows)
+		tcp.held_head -= tcp.max_flows;
+	tcp.held_count -= n;
+	if (!tcp.held_count)
+		tcp.held_head = 0;
+}
+
+/* The timer follows the oldest entry; none left, no timer (no wakeup) */
+static void tcp_held_timer(void)
+{
+	if (!tcp.held_count)
+		timer_cancel(&tcp.delack);
+	else if ((!timer_armed(&tcp.delack) ||
+		  tcp.delack.deadline_ns != tcp_held_at(0)->deadline) &&
+		 timer_arm(&tcp.delack, tcp_held_at(0)->deadline))
+		tcp.ctr[TCP_C_TIMER_FULL]++;
+}
+
 /*
- * Held ACKs whose time is up (the list is in deadline order): send those
+ * Held ACKs whose time is up (the ring is in deadline order): send those
  * no reply data carried, then wait for the next deadline. A connection
  * may be listed more than once (held again after a reply carried the
  * ACK), or closed and its slot used again: @seq tells whether the entry
@@ -2101,26 +2186,39 @@ void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
  */
 static void tcp_delack_fire(struct timer *t, uint64_t now)
 {
-	unsigned int i, n = tcp.held_count;
+	unsigned int i;
 
 	(void)t;
-	for (i = 0; i < n && tcp.held_list[i].deadline <= now; i++) {
-		const struct tcp_held *h = &tcp.held_list[i];
+	for (i = 0; i < tcp.held_count && tcp_held_at(i)->deadline <= now;
+	     i++) {
+		const struct tcp_held *h = tcp_held_at(i);
 		struct tcp_conn *c = &tcp.conns[h->id];
 
-		if (c->state != TCP_S_ESTABLISHED ||
-		    !seq_lt(c->ack_sent, h->seq))
+		if (!tcp_held_owed(h))
 			continue;
 		tcp.ctr[TCP_C_ACK_TIMER]++;
 		tcp_send_flags(c, 0);
 		tcp_epoll_update(c);
 	}
-	tcp.held_count = n - i;
-	memmove(tcp.held_list, tcp.held_list + i,
-		tcp.held_count * sizeof(*tcp.held_list));
-	if (tcp.held_count &&
-	    timer_arm(&tcp.delack, tcp.held_list[0].deadline))
-		tcp.ctr[TCP_C_TIMER_FULL]++;
+	tcp_held_drop(i);
+	tcp_held_timer();
+}
+
+/*
+ * Forget the oldest held ACKs that a segment carried since (the reply, in
+ * request/response): the timer then waits for the first one still owed,
+ * or is off, instead of waking the loop each millisecond for nothing.
+ */
+static void tcp_held_trim(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < tcp.held_count && !tcp_held_owed(tcp_held_at(i)); i++)
+		;
+	if (!i)
+		return;
+	tcp_held_drop(i);
+	tcp_held_timer();
 }
 
 /**
@@ -2138,8 +2236,11 @@ static void tcp_delack_fire(struct timer *t, uint64_t now)
  * window update after the socket had no room, a
  * window running low (half of the last queried one left: the guest may
  * be about to stall on it).
- * Out-of-order data, duplicates, probes and FIN are answered at once
- * where they arrive, not here.
+ * The guest's FIN is held the same way while ours is not sent: the host
+ * usually closes at once too, and our FIN then carries the ACK (what a
+ * Linux peer does in the same place), one frame instead of two.
+ * Out-of-order data, duplicates and probes are answered at once where
+ * they arrive, not here.
  */
 static void tcp_ack_decide(struct tcp_conn *c, uint64_t now)
 {
@@ -2150,8 +2251,9 @@ static void tcp_ack_decide(struct tcp_conn *c, uint64_t now)
 		if (c->wnd_lg || c->wnd_sent == tcp_wnd_now(c))
 			return;
 	} else if (c->seg_owed < TCP_ACK_EVERY_SEGS && owed < c->mss &&
-		   !tcp_wnd_low(c) && tcp.held_count < tcp.max_flows) {
-		struct tcp_held *h = &tcp.held_list[tcp.held_count++];
+		   (c->guest_fin ? !c->fin_sent : !tcp_wnd_low(c)) &&
+		   tcp.held_count < tcp.max_flows) {
+		struct tcp_held *h = tcp_held_at(tcp.held_count++);
 
 		tcp.ctr[TCP_C_ACK_HELD]++;
 		h->deadline = now + TCP_DELACK_NS;
@@ -2219,6 +2321,7 @@ static void tcp_post(void *arg, uint64_t now)
 			tcp_ack_decide(c, now);
 	}
 	tcp.ack_count = 0;
+	tcp_held_trim();
 	for (i = 0; i < tcp.free_count; i++) {
 		struct tcp_conn *c = &tcp.conns[tcp.free_list[i]];
 
