@@ -577,12 +577,12 @@ def path_report(results, names, out):
     if not rows:
         return
     print('\n%-22s' % 'CPU s/GB' + ''.join('%9s' % c for c in CPU_COLS) +
-          '%13s' % 'zero-d Gbit/s', file=out)
+          '%15s' % 'zero-d Gbit/s', file=out)
     for key, n in rows:
         per = results[n][key + '_path_cpu']
         print('%-22s' % ('%s %s' % (key, n)) + ''.join(
             '%9s' % fmt('%.3f', per.get(c)) for c in CPU_COLS) +
-            '%13s' % fmt('%.2f', per.get('ceiling_gbps')), file=out)
+            '%15s' % fmt('%.2f', per.get('ceiling_gbps')), file=out)
     p = results.get('passt', {})
     for key in BULK:
         for n in ('gangway', 'passt'):

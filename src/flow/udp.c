@@ -92,8 +92,9 @@
  * socket), so that "all" cannot take every descriptor for listeners */
 #define UDP_FD_SPARE	256
 /* Receive buffer asked for each socket (capped by net.core.rmem_max):
- * room for host bursts while the link is busy; costs nothing when empty */
-#define UDP_RCVBUF	(1 << 20)
+ * room for host bursts while we wait for the CPU or the link (a fast host
+ * sender on a busy machine loses most here); costs nothing when empty */
+#define UDP_RCVBUF	(4 << 20)
 
 enum udp_ctr {
 	UDP_C_FLOWS_OPENED,
