@@ -9,81 +9,14 @@ on the host's 127.0.0.1, reached through the gateway address.
 """
 import hashlib
 import os
-import socket
-import struct
-import threading
 
 import pytest
 
 from harness import QemuGuest
 from test_dns_forward import FAKE_A, FakeDns
+from tftp import TftpServer
 
 GW4 = '192.0.2.1'
-TFTP_BLOCK = 512
-
-
-class TftpServer:
-    """Read-only TFTP (RFC 1350, blksize option of RFC 2348) for one file,
-    answering from its own port (the client follows whatever port answers
-    its request)."""
-
-    def __init__(self, data):
-        self.data = data
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(('127.0.0.1', 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.settimeout(0.5)
-        self.sent_blocks = 0
-        self.blksize = TFTP_BLOCK
-        self._stop = False
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _exchange(self, pkt, peer, n):
-        """Send pkt until the client acknowledges block n."""
-        for _ in range(10):
-            self.sock.sendto(pkt, peer)
-            self.sent_blocks += 1
-            try:
-                ack, p = self.sock.recvfrom(100)
-            except socket.timeout:
-                continue
-            if p == peer and ack[:4] == struct.pack('!HH', 4, n & 0xffff):
-                return True
-        return False
-
-    def _send_file(self, peer, req):
-        fields = req[2:].split(b'\0')
-        opts = dict(zip(fields[2::2], fields[3::2]))
-        block = TFTP_BLOCK
-        if b'blksize' in opts:
-            block = int(opts[b'blksize'])
-            self.blksize = block
-            oack = struct.pack('!H', 6) + b'blksize\0%d\0' % block
-            if not self._exchange(oack, peer, 0):
-                return
-        nblocks = len(self.data) // block + 1
-        for n in range(1, nblocks + 1):
-            chunk = self.data[(n - 1) * block:n * block]
-            if not self._exchange(struct.pack('!HH', 3, n & 0xffff) + chunk,
-                                  peer, n):
-                return
-
-    def _run(self):
-        while not self._stop:
-            try:
-                req, peer = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if req[:2] == b'\x00\x01':
-                self._send_file(peer, req)
-
-    def close(self):
-        self._stop = True
-        self.t.join(3)
-        self.sock.close()
 
 
 SCRIPT = r'''

@@ -8,90 +8,22 @@ SHA-256 on each side, UDP by TFTP get and put with 65464-byte blocks."""
 import hashlib
 import os
 import re
-import socket
-import struct
-import threading
 
 import pytest
 
 from harness import QemuGuest
-from test_udp_qemu import TftpServer
 from test_vhost_user_qemu import MAC, HostPeer, pcap_frames
+from tftp import TftpServer, TftpSink
 
 GW4 = '192.0.2.1'
 BLK = 65464
-
-
-class TftpSink:
-    """TFTP write requests (RFC 1350 WRQ, RFC 2348 blksize) for one file,
-    answered from the port they came to (gangway's UDP flow is that pair
-    of ports); keeps what arrived."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(('127.0.0.1', 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.settimeout(0.5)
-        self.data = None
-        self._stop = False
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _receive(self, peer, req):
-        fields = req[2:].split(b'\0')
-        opts = dict(zip(fields[2::2], fields[3::2]))
-        block = int(opts.get(b'blksize', b'512'))
-        s = self.sock
-        if b'blksize' in opts:
-            s.sendto(struct.pack('!H', 6) + b'blksize\0%d\0' % block, peer)
-        else:
-            s.sendto(struct.pack('!HH', 4, 0), peer)
-        got, n, idle = [], 1, 0
-        while idle < 20:
-            try:
-                pkt, p = s.recvfrom(65535)
-            except socket.timeout:
-                idle += 1
-                continue
-            if p != peer or pkt[:2] != b'\x00\x03':
-                continue
-            idle = 0
-            num = struct.unpack('!H', pkt[2:4])[0]
-            if num == n & 0xffff:
-                got.append(pkt[4:])
-                n += 1
-            s.sendto(struct.pack('!HH', 4, num), peer)
-            if num == (n - 1) & 0xffff and len(pkt) - 4 < block:
-                self.data = b''.join(got)
-                return
-
-    def _run(self):
-        while not self._stop:
-            try:
-                req, peer = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if req[:2] == b'\x00\x02':
-                self._receive(peer, req)
-
-    def close(self):
-        self._stop = True
-        self.t.join(3)
-        self.sock.close()
 
 
 SCRIPT = r'''
 dhcp4 && result dhcp ok
 result features "$(cat /sys/class/net/eth0/device/features)"
 result ping "$(ping -c 3 -W 5 %(gw)s | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')"
-dd if=/dev/urandom of=/tmp/up bs=1024 count=%(kib)d 2>/dev/null
-result up_sha "$(sha256sum /tmp/up | cut -d' ' -f1)"
-nc %(gw)s %(up)d < /tmp/up > /dev/null
-result up_rc $?
-nc %(gw)s %(down)d < /dev/null > /tmp/down
-result down_sha "$(sha256sum /tmp/down | cut -d' ' -f1)"
+%(transfer)s
 tftp -b %(blk)d -g -r file -l /tmp/get %(gw)s %(get)d && result get ok
 result get_sha "$(sha256sum /tmp/get | cut -d' ' -f1)"
 dd if=/dev/urandom of=/tmp/put bs=1000 count=700 2>/dev/null
@@ -132,9 +64,8 @@ def test_vhost_user_csum_offload_tcp_udp(gangway_bin, tmp_path):
     put = TftpSink()
     log = str(tmp_path / 'gangway.log')
     pcap = str(tmp_path / 'vu.pcap')
-    script = SCRIPT % {'gw': GW4, 'kib': kib, 'blk': BLK,
-                       'up': peer.up.getsockname()[1],
-                       'down': peer.down.getsockname()[1],
+    script = SCRIPT % {'gw': GW4, 'blk': BLK,
+                       'transfer': peer.guest_script(GW4),
                        'get': get.port, 'put': put.port}
     try:
         with QemuGuest(['-d', '-l', log, '--pcap', pcap], vhost_user=True,
@@ -142,9 +73,7 @@ def test_vhost_user_csum_offload_tcp_udp(gangway_bin, tmp_path):
             q.run()
             r = q.results()
             assert q.gangway.alive()
-            for t in peer.threads:
-                t.join(30)
-            put.t.join(5)
+            peer.join(30)
     finally:
         peer.close()
         get.close()
@@ -160,10 +89,7 @@ def test_vhost_user_csum_offload_tcp_udp(gangway_bin, tmp_path):
     assert m and int(m[-1], 16) & 3 == 3, m
 
     assert r.get('ping') == '3', r
-    assert not peer.errors, peer.errors
-    assert r.get('up_rc') == '0', r
-    assert peer.got_sha == r['up_sha'], 'guest to host data differs'
-    assert r['down_sha'] == peer.sent_sha, 'host to guest data differs'
+    peer.check(r, q.output[-3000:])
     assert r.get('get') == 'ok', r
     assert r.get('get_sha') == hashlib.sha256(data).hexdigest(), r
     assert r.get('put') == 'ok', r
@@ -192,12 +118,7 @@ TSO_SCRIPT = r'''
 dhcp4 && result dhcp ok
 result mtu "$(cat /sys/class/net/eth0/mtu)"
 result features "$(cat /sys/class/net/eth0/device/features)"
-dd if=/dev/urandom of=/tmp/up bs=1024 count=%(kib)d 2>/dev/null
-result up_sha "$(sha256sum /tmp/up | cut -d' ' -f1)"
-nc %(gw)s %(up)d < /tmp/up > /dev/null
-result up_rc $?
-nc %(gw)s %(down)d < /dev/null > /tmp/down
-result down_sha "$(sha256sum /tmp/down | cut -d' ' -f1)"
+%(transfer)s
 '''
 
 
@@ -210,9 +131,7 @@ def test_vhost_user_tso_segments_beyond_mtu(gangway_bin, tmp_path):
     peer = HostPeer(kib * 1024)
     log = str(tmp_path / 'gangway.log')
     pcap = str(tmp_path / 'vu.pcap')
-    script = TSO_SCRIPT % {'gw': GW4, 'kib': kib,
-                           'up': peer.up.getsockname()[1],
-                           'down': peer.down.getsockname()[1]}
+    script = TSO_SCRIPT % {'transfer': peer.guest_script(GW4)}
     try:
         with QemuGuest(['--mtu', '1500', '-d', '-l', log, '--pcap', pcap],
                        vhost_user=True, mac=MAC, script=script,
@@ -220,8 +139,7 @@ def test_vhost_user_tso_segments_beyond_mtu(gangway_bin, tmp_path):
             q.run()
             r = q.results()
             assert q.gangway.alive()
-            for t in peer.threads:
-                t.join(30)
+            peer.join(30)
     finally:
         peer.close()
     with open(log) as f:
@@ -230,10 +148,7 @@ def test_vhost_user_tso_segments_beyond_mtu(gangway_bin, tmp_path):
     assert r.get('mtu') == '1500', r
     feat = r.get('features', '')
     assert feat[11:13] == '11', feat        # HOST_TSO4, HOST_TSO6
-    assert not peer.errors, peer.errors
-    assert r.get('up_rc') == '0', r
-    assert peer.got_sha == r['up_sha'], 'guest to host data differs'
-    assert r['down_sha'] == peer.sent_sha, 'host to guest data differs'
+    peer.check(r, q.output[-3000:])
     link = stats(logs, 'link')
     assert link.get('vu_from_guest_gso', 0) > 10, link
     assert link.get('vu_from_guest_drop_gso', 0) == 0, link
