@@ -19,8 +19,10 @@ only to loopback servers. Nothing in this file sends traffic elsewhere.
 """
 
 import ctypes
+import fcntl
 import hashlib
 import os
+import random
 import re
 import secrets
 import select
@@ -83,6 +85,74 @@ def gangway_path():
 def relay_path():
     """Path of the tap <-> stream relay (tests/harness/relay.c)."""
     return os.path.join(build_dir(), 'tests', 'harness', 'relay')
+
+
+# Host ports reserved by free_ports(): lock files held open (and locked)
+# until this process exits, one per port, shared by every checkout and run
+PORT_LOCK_DIR = '/tmp/gangway-test-ports'
+_port_locks = []
+
+
+def _ephemeral_first():
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _port_unused(port):
+    """Nothing on this host is bound to port, TCP or UDP, IPv4 or IPv6."""
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET6, kind)
+        try:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.bind(('::', port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+def free_ports(n=1, low=20000, high=None):
+    """The first of n consecutive host ports for gangway to listen on (-t,
+    -u), or for a test to expect nothing on: none is bound by anything on
+    this host (TCP or UDP, any address), all lie in [low, high) (high: the
+    start of the kernel's ephemeral range, so no connect() or bind to port
+    0 takes one meanwhile), and no other test process on this machine, of
+    any checkout, gets them from here until this process exits (a lock
+    file each in PORT_LOCK_DIR). Chosen at random: concurrent runs rarely
+    even try the same ports."""
+    if high is None:
+        high = _ephemeral_first()
+    if high - low < n:
+        raise HarnessError('no room for %d ports in %d-%d' % (n, low, high))
+    os.makedirs(PORT_LOCK_DIR, exist_ok=True)
+    try:
+        os.chmod(PORT_LOCK_DIR, 0o1777)
+    except OSError:
+        pass
+    for _ in range(500):
+        base = random.randrange(low, high - n + 1)
+        locks = []
+        for port in range(base, base + n):
+            f = open(os.path.join(PORT_LOCK_DIR, str(port)), 'a')
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                break
+            locks.append(f)
+            if not _port_unused(port):
+                break
+        else:
+            _port_locks.extend(locks)
+            return base
+        for f in locks:
+            f.close()
+    raise HarnessError('no %d free consecutive ports in %d-%d' %
+                       (n, low, high))
 
 
 def _become_subreaper():
@@ -955,5 +1025,5 @@ class HostTransfer:
 
 
 __all__ = ['Gangway', 'NsGuest', 'QemuGuest', 'HostTransfer', 'gangway_path',
-           'relay_path', 'build_dir', 'guest_images', 'parse_results',
-           'HarnessError', 'GangwayCrashed', 'ShResult']
+           'free_ports', 'relay_path', 'build_dir', 'guest_images',
+           'parse_results', 'HarnessError', 'GangwayCrashed', 'ShResult']

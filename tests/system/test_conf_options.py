@@ -237,7 +237,8 @@ def test_print_capabilities_is_json_and_ignores_the_rest():
 def test_good_options_start_the_daemon():
     """The same launcher with good options starts and stops cleanly, so the
     failures above are the options', not the launcher's."""
-    with harness.Gangway(['--mtu', '1500', '-t', '127.0.0.1/40123',
+    port = harness.free_ports()
+    with harness.Gangway(['--mtu', '1500', '-t', '127.0.0.1/%d' % port,
                           '--dns-forward', '192.0.2.53',
                           '--dns-host', '127.0.0.1']) as g:
         assert g.alive()

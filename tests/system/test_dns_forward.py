@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from harness import NsGuest
+from harness import NsGuest, free_ports
 
 GW4 = '192.0.2.1'
 GW6 = 'fd00::1'
@@ -238,10 +238,11 @@ def test_dns_forward_ipv6():
 
 
 def test_dns_other_port_not_redirected(fake_dns):
-    """Only port 53 is redirected: port 5353 on the forward address is
-    plain gateway mapping (127.0.0.1:5353, where nothing answers)."""
+    """Only port 53 is redirected: another port on the forward address is
+    plain gateway mapping (127.0.0.1:PORT, where nothing answers)."""
+    port = free_ports()
     with redirected_guest(fake_dns) as ns:
-        q = QUERY.replace('(server, 53)', '(server, 5353)')
+        q = QUERY.replace('(server, 53)', '(server, %d)' % port)
         out = ns.python(q, GW4, 'example.test', check=False)
         assert 'timeout' in out, out
         assert fake_dns.queries == 0

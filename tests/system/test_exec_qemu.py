@@ -21,7 +21,7 @@ import time
 import pytest
 
 from harness import (QEMU, SAN_ENV, _cpio_newc, _merge_san_options,
-                     gangway_path, guest_images)
+                     free_ports, gangway_path, guest_images)
 
 PAGE = 'hello from the host via gangway exec'
 
@@ -259,13 +259,14 @@ def test_exec_daemon_options(tmp_path):
     log = tmp_path / 'cmdline'
     fake = ('tr "\\\\0" "\\\\n" < /proc/$(cat %s/gangway-exec.*/gangway.pid)/cmdline > %s' %
             (tmp_path, log))
-    r = _exec(['-4qm1500', '-t', '2222:22', '--mac-addr=9a:55:9a:55:9a:56',
+    fwd = '%d:22' % free_ports()
+    r = _exec(['-4qm1500', '-t', fwd, '--mac-addr=9a:55:9a:55:9a:56',
                '--netdev-id', 'x', '--', 'sh', '-c', fake, 'qemu',
                '-device', 'e1000,netdev=x'],
               env=san_env(TMPDIR=str(tmp_path)))
     assert r.returncode == 0, r.stderr
     args = log.read_text().split('\n')
-    assert args[1:8] == ['--quiet', '-4qm1500', '-t', '2222:22',
+    assert args[1:8] == ['--quiet', '-4qm1500', '-t', fwd,
                          '--mac-addr=9a:55:9a:55:9a:56', '--pid',
                          args[7]], args
     assert args[8:10] == ['--fd', '3'], args

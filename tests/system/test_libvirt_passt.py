@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from harness import gangway_path
+from harness import free_ports, gangway_path
 from test_exec_qemu import PAGE, Web, _initrd, _qemu_cmd, san_env
 
 GUEST_MAC = '52:54:00:4a:1b:2c'
@@ -31,14 +31,6 @@ def web():
     w = Web()
     yield w
     w.close()
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _alive(pid):
@@ -57,7 +49,7 @@ def test_libvirt_command_line(web):
     os.symlink(gangway_path(), passt)
     sock = os.path.join(work, 'net0.socket')
     pidfile = os.path.join(work, 'net0-passt.pid')
-    fwd = _free_port()
+    fwd = free_ports()
 
     argv = [passt, '--one-off', '--socket', sock,
             '--mac-addr', GUEST_MAC, '--pid', pidfile,

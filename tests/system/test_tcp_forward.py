@@ -12,10 +12,14 @@ import time
 
 import pytest
 
-from harness import NsGuest
+from harness import NsGuest, free_ports
 from tcp_util import ARGS, GW4, GW6, guest_server, host_tool, static_guest
 
 SIZE = 4 << 20
+# Host ports: P + 0 to P + 119, free and reserved for this module; LOW, one
+# that '-t all' covers (it listens on the first 4096 ports only)
+P = free_ports(120)
+LOW = free_ports(1, 1024, 4000)
 
 
 def _send(addr, port, seed):
@@ -48,72 +52,72 @@ def _sinks(ns, ports):
 
 @pytest.fixture(scope='module')
 def fwd():
-    args = ['-t', '31001',
-            '-t', '31010-31012',
-            '-t', '31020:32020',
-            '-t', '31030-31035,~31032',
-            '-t', '127.0.0.1/31040',
-            '-t', '::1/31045',
-            '-t', '%lo/31050',
-            '-t', '31060-31061:32060']
+    args = ['-t', '%d' % (P + 1),
+            '-t', '%d-%d' % (P + 10, P + 12),
+            '-t', '%d:%d' % (P + 20, P + 70),
+            '-t', '%d-%d,~%d' % (P + 30, P + 35, P + 32),
+            '-t', '127.0.0.1/%d' % (P + 40),
+            '-t', '::1/%d' % (P + 45),
+            '-t', '%%lo/%d' % (P + 50),
+            '-t', '%d-%d:%d' % (P + 60, P + 61, P + 80)]
     with static_guest(*args) as g:
-        _sinks(g, [31001, 31010, 31011, 31012, 32020, 31030, 31031, 31033,
-                   31034, 31035, 31040, 31045, 31050, 32060, 32061])
-        guest_server(g, 'source', '::', 31032)	# excluded: never reached
+        _sinks(g, [P + n for n in (1, 10, 11, 12, 70, 30, 31, 33, 34, 35,
+                                   40, 45, 50, 80, 81)])
+        guest_server(g, 'source', '::', P + 32)	# excluded: never reached
         yield g
 
 
 @pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
 def test_single_port(fwd, addr):
-    _send(addr, 31001, 1)
+    _send(addr, P + 1, 1)
 
 
 @pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
 def test_range(fwd, addr):
-    for i, p in enumerate((31010, 31011, 31012)):
+    for i, p in enumerate((P + 10, P + 11, P + 12)):
         _send(addr, p, 10 + i)
 
 
 @pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
 def test_mapping(fwd, addr):
-    _send(addr, 31020, 20)
-    _send(addr, 31060, 21)
-    _send(addr, 31061, 22)
+    _send(addr, P + 20, 20)
+    _send(addr, P + 60, 21)
+    _send(addr, P + 61, 22)
 
 
 @pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
 def test_exclusion(fwd, addr):
-    for p in (31030, 31031, 31033, 31034, 31035):
+    for p in (P + 30, P + 31, P + 33, P + 34, P + 35):
         _send(addr, p, p)
-    assert _refused(addr, 31032)
+    assert _refused(addr, P + 32)
 
 
 def test_bound_address_v4(fwd):
-    _send('127.0.0.1', 31040, 40)
-    assert _refused('::1', 31040)
+    _send('127.0.0.1', P + 40, 40)
+    assert _refused('::1', P + 40)
 
 
 def test_bound_address_v6(fwd):
-    _send('::1', 31045, 45)
-    assert _refused('127.0.0.1', 31045)
+    _send('::1', P + 45, 45)
+    assert _refused('127.0.0.1', P + 45)
 
 
 @pytest.mark.parametrize('addr', ['127.0.0.1', '::1'], ids=['v4', 'v6'])
 def test_bound_interface(fwd, addr):
-    _send(addr, 31050, 50)
+    _send(addr, P + 50, 50)
 
 
 def test_port_outside_rules_not_listened(fwd):
-    for p in (31002, 31009, 31013, 31021, 32020):
+    for p in (P + 2, P + 9, P + 13, P + 21, P + 70):
         assert _refused('127.0.0.1', p), p
 
 
 def test_host_to_guest_data_inbound(fwd):
     """Data from the guest's server to the host client on a -t flow."""
-    with static_guest('-t', '31080') as g:
-        guest_server(g, 'source', '::', 31080)
-        _fetch('127.0.0.1', 31080, 80)
-        _fetch('::1', 31080, 81)
+    with static_guest('-t', '%d' % (P + 90)) as g:
+        guest_server(g, 'source', '::', P + 90)
+        _fetch('127.0.0.1', P + 90, 80)
+        _fetch('::1', P + 90, 81)
 
 
 # Guest program: accept two connections on [::]:PORT, print each peer
@@ -132,15 +136,15 @@ for i in range(2):
 
 
 def test_inbound_source_address_seen_by_guest():
-    with static_guest('-t', '31090') as g:
-        p = g.python_start(ACCEPT_TWO_PRINT_PEERS, 31090,
+    with static_guest('-t', '%d' % (P + 100)) as g:
+        p = g.python_start(ACCEPT_TWO_PRINT_PEERS, P + 100,
                            stdout=subprocess.PIPE)
         assert p.stdout.readline().strip() == b'ready'
         for addr in ('127.0.0.1', '::1'):
             fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
             c = socket.socket(fam)
             c.settimeout(10)
-            c.connect((addr, 31090))
+            c.connect((addr, P + 100))
             c.recv(1)
             c.close()
         seen = [p.stdout.readline().decode().strip() for _ in range(2)]
@@ -149,14 +153,14 @@ def test_inbound_source_address_seen_by_guest():
 
 def test_guest_refuses_inbound_resets_host_client():
     """Nothing listens in the guest: the host client sees a reset."""
-    with static_guest('-t', '31095') as g:
+    with static_guest('-t', '%d' % (P + 105)) as g:
         c = socket.socket()
         c.settimeout(10)
         t = time.monotonic()
         # the host kernel completes the handshake before gangway accepts:
         # under load the reset can already be there when connect() returns
         with pytest.raises((ConnectionResetError, BrokenPipeError)):
-            c.connect(('127.0.0.1', 31095))
+            c.connect(('127.0.0.1', P + 105))
             while c.recv(10):
                 pass
         assert time.monotonic() - t < 5
@@ -166,8 +170,8 @@ def test_guest_refuses_inbound_resets_host_client():
 def test_all_is_bounded_and_forwards_low_ports(tmp_path):
     log = str(tmp_path / 'gw.log')
     with static_guest('-t', 'all', '-l', log) as g:
-        guest_server(g, 'sink', '::', 3999)
-        _send('127.0.0.1', 3999, 3999)
+        guest_server(g, 'sink', '::', LOW)
+        _send('127.0.0.1', LOW, 3999)
         with open(log) as f:
             text = f.read()
         assert 'listening on the first' in text, text
@@ -178,9 +182,11 @@ def test_unbindable_address_refused_at_start_unless_freebind():
     gangway refuses to start and names the port; with it, it listens."""
     from harness import HarnessError
     with pytest.raises(HarnessError) as e:
-        with NsGuest(gangway_args=ARGS + ['-t', '192.0.2.77/31110']):
+        with NsGuest(gangway_args=ARGS + ['-t',
+                                          '192.0.2.77/%d' % (P + 110)]):
             pass
-    assert 'cannot listen on TCP port 31110' in str(e.value), str(e.value)
+    assert 'cannot listen on TCP port %d' % (P + 110) in str(e.value), \
+        str(e.value)
     with NsGuest(gangway_args=ARGS + ['--freebind', '-t',
-                                      '192.0.2.77/31110']) as g:
+                                      '192.0.2.77/%d' % (P + 110)]) as g:
         assert g.gangway.alive()

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from harness import HostTransfer, QemuGuest
+from harness import HostTransfer, QemuGuest, free_ports
 
 GW4 = '192.0.2.1'
-FWD_HOST = 31500
+FWD_HOST = free_ports()         # -t: free, and reserved for this module
 FWD_GUEST = 8080
 KIB = 8192
 

@@ -19,7 +19,7 @@ import os
 import socket
 import tempfile
 
-from harness import Gangway
+from harness import Gangway, free_ports
 from lifecycle import framed, read_file
 from test_hardening_malformed import Reader, stats
 
@@ -183,9 +183,7 @@ def test_inbound_replies_to_several_peers_in_one_burst():
     """-u: three host peers write to one forwarded port; the guest answers
     all of them in one interleaved burst; each peer gets its own answers,
     in order, from the forwarded port."""
-    probe = host_sock(socket.AF_INET)
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_ports()
     with Gangway(['-M', OUR_MAC, '-u', '127.0.0.1/%d:5555' % port]) as g:
         r = Reader(g.sock)
         peers = [host_sock(socket.AF_INET) for _ in range(3)]

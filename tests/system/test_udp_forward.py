@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from harness import NsGuest
+from harness import NsGuest, free_ports
 
 GW4 = '192.0.2.1'
 
@@ -64,27 +64,6 @@ def host_ask(addr, port, payload=b'hello', family=socket.AF_INET,
         s.close()
 
 
-def free_udp_ports(n, family=socket.AF_INET):
-    """n consecutive host UDP ports that are free now (best effort)."""
-    import random
-    for _ in range(100):
-        base = random.randint(20000, 60000)
-        ok = True
-        for p in range(base, base + n):
-            for fam, addr in ((socket.AF_INET, '127.0.0.1'),
-                              (socket.AF_INET6, '::1')):
-                s = socket.socket(fam, socket.SOCK_DGRAM)
-                try:
-                    s.bind((addr, p))
-                except OSError:
-                    ok = False
-                finally:
-                    s.close()
-        if ok:
-            return base
-    raise AssertionError('no free port range')
-
-
 def check_reply(res, guest_port, seen_from, sent_port, payload=b'hello'):
     assert res is not None, 'no reply from the guest'
     data, src = res
@@ -98,7 +77,7 @@ def check_reply(res, guest_port, seen_from, sent_port, payload=b'hello'):
 
 
 def test_udp_forward_single_port_ipv4():
-    port = free_udp_ports(1)
+    port = free_ports(1)
     with NsGuest(gangway_args=['-u', str(port)]) as ns:
         ns.dhcp4()
         start_guest_server(ns, [port])
@@ -107,7 +86,7 @@ def test_udp_forward_single_port_ipv4():
 
 
 def test_udp_forward_range_ipv4():
-    base = free_udp_ports(3)
+    base = free_ports(3)
     spec = '%d-%d' % (base, base + 2)
     with NsGuest(gangway_args=['-u', spec]) as ns:
         ns.dhcp4()
@@ -126,7 +105,7 @@ def guest6_configured(ns):
 
 
 def test_udp_forward_mapped_port_ipv4_and_ipv6():
-    host_port = free_udp_ports(1)
+    host_port = free_ports(1)
     guest_port = host_port + 1000 if host_port < 60000 else host_port - 1000
     spec = '%d:%d' % (host_port, guest_port)
     with NsGuest(gangway_args=['-u', spec]) as ns:
@@ -146,7 +125,7 @@ def test_udp_forward_mapped_port_ipv4_and_ipv6():
 def test_udp_forward_many_peers_keep_apart():
     """Two host peers to the same forwarded port are two flows: each gets
     its own replies, and the guest sees their distinct source ports."""
-    port = free_udp_ports(1)
+    port = free_ports(1)
     with NsGuest(gangway_args=['-u', str(port)]) as ns:
         ns.dhcp4()
         start_guest_server(ns, [port])
@@ -170,7 +149,7 @@ def test_udp_forward_many_peers_keep_apart():
 
 def test_udp_forward_bound_address_only():
     '''-u 127.0.0.1/PORT listens on that address only: ::1 gets nothing.'''
-    port = free_udp_ports(1)
+    port = free_ports(1)
     with NsGuest(gangway_args=['-u', '127.0.0.1/%d' % port]) as ns:
         ns.dhcp4()
         start_guest_server(ns, [port])
@@ -214,7 +193,7 @@ def test_udp_forward_all_leaves_descriptors_for_flows(tmp_path):
 
 
 def test_udp_forward_unforwarded_port_silent():
-    port = free_udp_ports(2)
+    port = free_ports(2)
     with NsGuest(gangway_args=['-u', str(port)]) as ns:
         ns.dhcp4()
         start_guest_server(ns, [port, port + 1])
