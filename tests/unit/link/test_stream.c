@@ -331,9 +331,21 @@ static void waiter_fn(struct guest_waiter *gw, uint64_t now)
 	woken++;
 }
 
-/* Timer: read what the guest end has, check sequence numbers */
+/* open_pair() for the tests that count frames both ways */
+static void open_counted(int mtu)
+{
+	open_pair(mtu);
+	woken = 0;
+	tx_seq = rx_seq = 0;
+	rx_bad = false;
+	rlen = 0;
+}
+
+/* Timer: read what the guest end has, check each frame's sequence number
+ * and frame_ok(), stop the loop once drain_target frames arrived */
 static struct timer drain_timer;
 static uint32_t drain_target;
+static bool (*frame_ok)(const uint8_t *frame, uint32_t len, uint32_t seq);
 
 static void drain_cb(struct timer *t, uint64_t now)
 {
@@ -350,7 +362,8 @@ static void drain_cb(struct timer *t, uint64_t now)
 		len = get_be32(rbuf);
 		if (rlen < 4 + len)
 			break;
-		if (len != 1514 || get_be32(rbuf + 4) != rx_seq)
+		if (len < 4 || get_be32(rbuf + 4) != rx_seq ||
+		    !frame_ok(rbuf + 4, len, rx_seq))
 			rx_bad = true;
 		rx_seq++;
 		memmove(rbuf, rbuf + 4 + len, rlen - 4 - len);
@@ -362,6 +375,26 @@ static void drain_cb(struct timer *t, uint64_t now)
 		timer_arm(t, now + 100000);
 }
 
+/* Run the loop until the guest end has all tx_seq frames, each good */
+static void drain_all(bool (*ok)(const uint8_t *, uint32_t, uint32_t))
+{
+	frame_ok = ok;
+	drain_target = tx_seq;
+	timer_init(&drain_timer, drain_cb);
+	timer_arm(&drain_timer, clock_now_ns());
+	assert_int_equal(loop_run(), 0);
+	assert_false(rx_bad);
+	assert_int_equal(rx_seq, tx_seq);
+}
+
+/* drain_all() check: the frames of the back-pressure tests */
+static bool full_size(const uint8_t *frame, uint32_t len, uint32_t seq)
+{
+	(void)frame;
+	(void)seq;
+	return len == 1514;
+}
+
 static void queue_full_then_waiters_woken(void **state)
 {
 	struct guest_waiter gw = { .fn = waiter_fn };
@@ -370,11 +403,7 @@ static void queue_full_then_waiters_woken(void **state)
 	int ret;
 
 	(void)state;
-	open_pair(1500);
-	woken = 0;
-	tx_seq = rx_seq = 0;
-	rx_bad = false;
-	rlen = 0;
+	open_counted(1500);
 	for (;;) {
 		put_be32(frame, tx_seq);
 		ret = guest_send_buf(&tx, frame, sizeof(frame));
@@ -390,12 +419,7 @@ static void queue_full_then_waiters_woken(void **state)
 	assert_true((uint64_t)tx_seq * 1518 > STREAM_OUT_QUEUE / 2);
 	guest_tx_wait(&tx, &gw);
 
-	drain_target = tx_seq;
-	timer_init(&drain_timer, drain_cb);
-	timer_arm(&drain_timer, clock_now_ns());
-	assert_int_equal(loop_run(), 0);
-	assert_false(rx_bad);
-	assert_int_equal(rx_seq, tx_seq);
+	drain_all(full_size);
 	assert_int_equal(woken, 1);
 	assert_true(guest_room(&tx) > STREAM_OUT_QUEUE - 4096);
 }
@@ -475,11 +499,7 @@ static void reserve_wraps_ring_and_back_pressure(void **state)
 	int k = 0, i;
 
 	(void)state;
-	open_pair(1500);
-	woken = 0;
-	tx_seq = rx_seq = 0;
-	rx_bad = false;
-	rlen = 0;
+	open_counted(1500);
 	for (;;) {
 		k = guest_reserve(&tx, sizeof(frame), f, 7);
 		if (k < 0)
@@ -506,12 +526,7 @@ static void reserve_wraps_ring_and_back_pressure(void **state)
 	assert_int_equal(stat("tx_queue_full") - full, 1);
 	guest_tx_wait(&tx, &gw);
 
-	drain_target = tx_seq;
-	timer_init(&drain_timer, drain_cb);
-	timer_arm(&drain_timer, clock_now_ns());
-	assert_int_equal(loop_run(), 0);
-	assert_false(rx_bad);
-	assert_int_equal(rx_seq, tx_seq);
+	drain_all(full_size);
 	assert_int_equal(woken, 1);
 	assert_int_equal(guest_reserve(&tx, sizeof(frame), f, 1), 1);
 	guest_commit(&tx, 0, 0);
@@ -527,33 +542,11 @@ static void reserve_wraps_ring_and_back_pressure(void **state)
 static uint8_t many_hdr[64][20];
 static uint8_t many_body[64][MANY_LEN - 20];
 
-static void many_drain_cb(struct timer *t, uint64_t now)
+/* drain_all() check: the frame many_fill() made for @seq */
+static bool many_ok(const uint8_t *frame, uint32_t len, uint32_t seq)
 {
-	ssize_t n;
-
-	n = recv(peer, rbuf + rlen, sizeof(rbuf) - rlen, MSG_DONTWAIT);
-	if (n > 0)
-		rlen += (size_t)n;
-	for (;;) {
-		uint32_t len;
-
-		if (rlen < 4)
-			break;
-		len = get_be32(rbuf);
-		if (rlen < 4 + len)
-			break;
-		if (len != MANY_LEN || get_be32(rbuf + 4) != rx_seq ||
-		    rbuf[4 + 20] != (uint8_t)rx_seq ||
-		    rbuf[4 + len - 1] != (uint8_t)~rx_seq)
-			rx_bad = true;
-		rx_seq++;
-		memmove(rbuf, rbuf + 4 + len, rlen - 4 - len);
-		rlen -= 4 + len;
-	}
-	if (rx_seq == drain_target)
-		loop_stop(0);
-	else
-		timer_arm(t, now + 100000);
+	return len == MANY_LEN && frame[20] == (uint8_t)seq &&
+	       frame[len - 1] == (uint8_t)~seq;
 }
 
 static void many_fill(unsigned int k, uint32_t seq)
@@ -573,10 +566,7 @@ static void send_many_direct_then_queued_in_order(void **state)
 	unsigned int k;
 
 	(void)state;
-	open_pair(65520);
-	tx_seq = rx_seq = 0;
-	rx_bad = false;
-	rlen = 0;
+	open_counted(65520);
 	for (k = 0; k < 64; k++) {
 		iov[k][0].iov_base = many_hdr[k];
 		iov[k][0].iov_len = sizeof(many_hdr[k]);
@@ -605,12 +595,7 @@ static void send_many_direct_then_queued_in_order(void **state)
 	iov[0][1].iov_len = 65536;
 	assert_int_equal(guest_send_many(&tx, &iov[0][0], 2, 1), -EMSGSIZE);
 
-	drain_target = tx_seq;
-	timer_init(&drain_timer, many_drain_cb);
-	timer_arm(&drain_timer, clock_now_ns());
-	assert_int_equal(loop_run(), 0);
-	assert_false(rx_bad);
-	assert_int_equal(rx_seq, tx_seq);
+	drain_all(many_ok);
 	assert_int_equal(stat("tx_frames") - frames0, tx_seq);
 }
 
