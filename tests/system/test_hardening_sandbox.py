@@ -7,6 +7,7 @@ empty root, with no_new_privs and a seccomp filter that kills it on a
 forbidden system call (core/sandbox.c, core/seccomp.c).
 """
 import os
+import platform
 import signal
 import socket
 import tempfile
@@ -39,7 +40,7 @@ def ns(pid, kind):
 
 def assert_arp_answered(g):
     g.sock.sendall(framed(arp_request()))
-    frames = read_frames(g.sock, timeout=3, want=1)
+    frames = read_frames(g.sock, timeout=30, want=1)   # returns on the reply
     assert frames, 'no ARP reply from the sandboxed daemon'
 
 
@@ -141,7 +142,7 @@ def test_forbidden_execve_kills_the_daemon_with_sigsys():
     try:
         assert_arp_answered(g)
         os.kill(g.pid, signal.SIGUSR2)
-        assert wait_for(lambda: not g.alive(), timeout=5), \
+        assert wait_for(lambda: not g.alive(), timeout=30), \
             'execve() did not end the daemon: ' + g.logs()
         assert os.WIFSIGNALED(g.status)
         assert os.WTERMSIG(g.status) == signal.SIGSYS
@@ -181,3 +182,75 @@ def test_unprivileged_start_is_sandboxed_too(tmp_path):
         g.terminate()
         assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0
         assert not os.path.exists(g.pidfile)
+
+
+# A launcher that runs gangway with pivot_root() failing as it does where
+# the root is an initramfs (EINVAL): a seccomp filter, inherited by the
+# daemon, answers pivot_root with EINVAL and lets everything else through.
+# Root may install it without no_new_privs (CAP_SYS_ADMIN).
+NO_PIVOT_ROOT = r'''
+import ctypes, os, struct, sys
+AUDIT_ARCH_X86_64, NR_PIVOT_ROOT, EINVAL = 0xc000003e, 155, 22
+RET_ALLOW, RET_ERRNO = 0x7fff0000, 0x00050000
+LD_W_ABS, JEQ_K, RET_K = 0x20, 0x15, 0x06
+prog = [(LD_W_ABS, 0, 0, 4),                # seccomp_data.arch
+        (JEQ_K, 0, 3, AUDIT_ARCH_X86_64),
+        (LD_W_ABS, 0, 0, 0),                # seccomp_data.nr
+        (JEQ_K, 0, 1, NR_PIVOT_ROOT),
+        (RET_K, 0, 0, RET_ERRNO | EINVAL),
+        (RET_K, 0, 0, RET_ALLOW)]
+code = ctypes.create_string_buffer(b''.join(struct.pack('HBBI', *i)
+                                            for i in prog))
+fprog = struct.pack('HxxxxxxP', len(prog), ctypes.addressof(code))
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0):
+    sys.exit('seccomp: %s' % os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+'''
+
+
+def no_pivot_root_launcher(tmp_path):
+    if platform.machine() != 'x86_64':
+        pytest.skip('the pivot_root filter is written for x86_64')
+    wrapper = tmp_path / 'no-pivot-root.sh'
+    wrapper.write_text('#!/bin/sh\nexec /usr/bin/python3 -c "$GWT_PROG" '
+                       '%s "$@"\n' % gangway_path())
+    wrapper.chmod(0o755)
+    return str(wrapper), {'GWT_PROG': NO_PIVOT_ROOT}
+
+
+def test_pivot_root_failure_is_fatal_without_chroot_fallback(tmp_path):
+    """Where pivot_root() fails (initramfs root), the daemon refuses to run
+    half-sandboxed, and says which option would help."""
+    from harness import HarnessError
+    wrapper, env = no_pivot_root_launcher(tmp_path)
+    with pytest.raises(HarnessError) as e:
+        Gangway(binary=wrapper, env=env)
+    msg = str(e.value)
+    assert 'cannot switch to an empty root: Invalid argument' in msg, msg
+    assert '--chroot-fallback may help' in msg, msg
+
+
+def test_chroot_fallback_gives_an_empty_root(tmp_path):
+    """--chroot-fallback: pivot_root() fails, chroot() into the same empty
+    tmpfs instead; the rest of the sandbox is unchanged and it works."""
+    wrapper, env = no_pivot_root_launcher(tmp_path)
+    log = str(tmp_path / 'log')
+    os.chmod(tmp_path, 0o1777)
+    me = os.getpid()
+    with Gangway(['--chroot-fallback', '--debug', '-l', log],
+                 binary=wrapper, env=env) as g:
+        assert 'chroot() instead' in read_file(log), read_file(log)
+        assert os.listdir('/proc/%d/root/' % g.pid) == []
+        assert os.path.realpath('/proc/%d/cwd' % g.pid) == \
+            os.path.realpath('/proc/%d/root' % g.pid)
+        st = status(g.pid)
+        assert st['Uid'].split() == ['65534'] * 4
+        assert int(st['CapEff'], 16) == 0 and int(st['CapBnd'], 16) == 0
+        assert st['NoNewPrivs'] == '1'
+        for kind in ('user', 'mnt'):
+            assert ns(g.pid, kind) != ns(me, kind), kind
+        assert_arp_answered(g)
+        g.terminate()
+        assert os.WIFEXITED(g.status) and os.WEXITSTATUS(g.status) == 0
