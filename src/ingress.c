@@ -597,6 +597,52 @@ void ingress_frame(const uint8_t *frame, size_t len, uint64_t now_ns)
 }
 
 /**
+ * ingress_splice_check() - link_conf rx_splice_check: may this frame's
+ * payload go from the link straight into its TCP socket?
+ * @frame:	the frame; only its first @have bytes are the guest's
+ * @len:	its length
+ * @have:	bytes of it read so far (the headers, we hope)
+ * @now_ns:	time of this wakeup
+ *
+ * Only the headers are parsed, exactly as ingress_frame() will parse them
+ * (it still does, with no side effects here): the TCP checksum cannot be
+ * verified without the payload, and is not (see docs/design/tcp.md); the
+ * IPv4 header checksum is. Yes only for TCP data that the connection
+ * takes in order (flow_tcp_splice_ok()).
+ * Return: offset of the TCP payload in @frame, or 0 for no
+ */
+size_t ingress_splice_check(const uint8_t *frame, size_t len, size_t have,
+			    uint64_t now_ns)
+{
+	struct pkt_cursor cur = cur_make(frame, len);
+	struct eth_view eth;
+	struct tcp_view tcp;
+	struct ip_view ip;
+	enum pkt_err e;
+	size_t off;
+
+	(void)now_ns;
+	if (!in.tcp || eth_parse(&cur, &eth))
+		return 0;
+	if (eth.type == ETH_P_IP_ && in.ip4)
+		e = ipv4_parse(&cur, &ip);
+	else if (eth.type == ETH_P_IPV6_ && in.ip6)
+		e = ipv6_parse(&cur, &ip);
+	else
+		return 0;
+	/* every header byte parsed lies before the payload, checked below */
+	if (e || ip.proto != IPPROTO_TCP)
+		return 0;
+	ip.l4_csum_trusted = true;
+	if (tcp_parse(&cur, &ip, &tcp) || !tcp.paylen)
+		return 0;
+	off = (size_t)(cur.p - frame);
+	if (off > have)
+		return 0;
+	return flow_tcp_splice_ok(&ip, &tcp) ? off : 0;
+}
+
+/**
  * ingress_batch_end() - the link is about to reuse the frames it gave us
  * @now_ns:	time of this wakeup
  */

@@ -31,4 +31,7 @@ void ingress_frame(const uint8_t *frame, size_t len, uint64_t now_ns);
  * was gathered from them goes out now (the link's rx_end) */
 void ingress_batch_end(uint64_t now_ns);
 
+size_t ingress_splice_check(const uint8_t *frame, size_t len, size_t have,
+			    uint64_t now_ns);
+
 #endif /* GANGWAY_INGRESS_H */

@@ -155,6 +155,7 @@ static void link_init(const struct conf *c)
 		.one_off = c->one_off,
 		.mtu = c->mtu ? c->mtu : MTU_MAX,
 		.rx_end = ingress_batch_end,
+		.rx_splice_check = ingress_splice_check,
 	};
 	int ret;
 

@@ -95,7 +95,18 @@ struct guest_frame {
  *		the guest asked us not to verify the L4 checksum of the
  *		frame at hand (virtio-net NEEDS_CSUM or DATA_VALID, with
  *		csum_start and csum_offset already checked against the
- *		frame); always 0 on the stream link
+ *		frame); on the stream link, set with @rx_in_link only
+ * @rx_in_link:	set by the link only while its rx callback runs: the L4
+ *		payload of the frame at hand is still in the link (the bytes
+ *		of the frame past its headers are not the guest's): the
+ *		receiver that accepted it (link_conf rx_splice_check) moves
+ *		it with rx_splice() and must not read it from the frame
+ * @rx_splice:	with @rx_in_link: move up to @len payload bytes of the
+ *		frame at hand from the link straight into socket @fd,
+ *		without copying them to user space. Returns the bytes @fd
+ *		took (what it refused is dropped: the guest sends it again),
+ *		or -errno if @fd failed before taking any. NULL if the link
+ *		cannot splice
  */
 struct guest_tx {
 	int (*send)(struct guest_tx *tx, const struct iovec *iov, size_t cnt);
@@ -112,6 +123,8 @@ struct guest_tx {
 	int guest_seen;
 	int csum_optional;
 	int rx_csum_trusted;
+	int rx_in_link;
+	ssize_t (*rx_splice)(struct guest_tx *tx, int fd, size_t len);
 };
 
 static inline int guest_send(struct guest_tx *tx, const struct iovec *iov,

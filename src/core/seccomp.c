@@ -67,6 +67,7 @@
 enum seccomp_mode {
 	SC_ALL,		/* both link modes */
 	SC_VU,		/* vhost-user only */
+	SC_STREAM,	/* stream link only */
 };
 
 struct seccomp_entry {
@@ -76,6 +77,11 @@ struct seccomp_entry {
 };
 
 #define SC(name, mode)	{ #name, __NR_##name, mode }
+
+static bool seccomp_in_mode(enum seccomp_mode m, bool vhost_user)
+{
+	return m == SC_ALL || (m == SC_VU) == vhost_user;
+}
 
 /* The list: keep sorted by purpose, one reason per line */
 static const struct seccomp_entry seccomp_list[] = {
@@ -146,6 +152,10 @@ static const struct seccomp_entry seccomp_list[] = {
 	/* vhost-user only */
 	SC(mmap, SC_VU),		/* SET_MEM_TABLE regions */
 	SC(eventfd2, SC_VU),		/* the flush eventfd */
+
+	/* stream link only */
+	SC(splice, SC_STREAM),		/* large TCP payloads from the guest:
+					 * socket -> pipe -> host socket */
 };
 
 #undef SC
@@ -159,7 +169,7 @@ bool seccomp_allows(const char *name, bool vhost_user)
 
 		if (strcmp(e->name, name))
 			continue;
-		if (e->mode == SC_ALL || vhost_user)
+		if (seccomp_in_mode(e->mode, vhost_user))
 			return true;
 	}
 	return false;
@@ -180,7 +190,7 @@ static int seccomp_build(bool vhost_user, struct sock_filter *f)
 	size_t i, n = 0;
 
 	for (i = 0; i < ARRAY_SIZE(seccomp_list); i++) {
-		if (seccomp_list[i].mode == SC_ALL || vhost_user)
+		if (seccomp_in_mode(seccomp_list[i].mode, vhost_user))
 			n++;
 	}
 
@@ -211,7 +221,7 @@ static int seccomp_build(bool vhost_user, struct sock_filter *f)
 	for (i = 0; i < ARRAY_SIZE(seccomp_list); i++) {
 		const struct seccomp_entry *e = &seccomp_list[i];
 
-		if (e->mode != SC_ALL && !vhost_user)
+		if (!seccomp_in_mode(e->mode, vhost_user))
 			continue;
 		if (e->nr == __NR_ioctl) {
 			/* handled above: a no-op compare keeps the count */

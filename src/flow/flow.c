@@ -89,6 +89,11 @@ void flow_tcp_input(const struct ip_view *ip, const struct tcp_view *tcp,
 	tcp_input(ip, tcp, payload, now_ns);
 }
 
+bool flow_tcp_splice_ok(const struct ip_view *ip, const struct tcp_view *tcp)
+{
+	return tcp_splice_ok(ip, tcp);
+}
+
 void flow_udp_input(const struct ip_view *ip, const struct udp_view *udp,
 		    struct pkt_cursor payload, uint64_t now_ns)
 {

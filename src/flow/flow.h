@@ -82,6 +82,14 @@ void flow_tcp_input(const struct ip_view *ip, const struct tcp_view *tcp,
 		    struct pkt_cursor payload, uint64_t now_ns);
 void flow_udp_input(const struct ip_view *ip, const struct udp_view *udp,
 		    struct pkt_cursor payload, uint64_t now_ns);
+
+/*
+ * Would flow_tcp_input() take the payload of this segment, whose headers
+ * alone were parsed, in order and at once? Then the link may keep it and
+ * move it into the socket itself (struct guest_tx rx_in_link). No side
+ * effects.
+ */
+bool flow_tcp_splice_ok(const struct ip_view *ip, const struct tcp_view *tcp);
 void flow_icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
 		     struct pkt_cursor payload, uint64_t now_ns);
 

@@ -1933,6 +1933,62 @@ static bool tcp_gather_add(struct tcp_conn *c, uint32_t seq,
 	return true;
 }
 
+/**
+ * tcp_splice_ok() - may the link move this segment's payload into the
+ * host socket itself (flow_tcp_splice_ok())?
+ * @ip:		IP view of the segment
+ * @th:		its TCP header; the payload was not read
+ *
+ * Yes for plain in-order data of an established connection with nothing
+ * gathered before it; what the ACK on it does first (tcp_ack_input())
+ * may still close the connection, and the payload is then dropped.
+ */
+bool tcp_splice_ok(const struct ip_view *ip, const struct tcp_view *th)
+{
+	const struct tcp_conn *c;
+	struct flow_key key;
+	int id;
+
+	if (!tcp.conns || tcp.fc->no_tcp ||
+	    (th->flags & ~TCP_F_PSH) != TCP_F_ACK)
+		return false;
+	memset(&key, 0, sizeof(key));
+	key.gaddr = ip->src;
+	key.raddr = ip->dst;
+	key.gport = th->sport;
+	key.rport = th->dport;
+	key.proto = IPPROTO_TCP;
+	id = flow_index_find(&key);
+	if (id < 0 || (unsigned int)id >= tcp.max_flows)
+		return false;
+	c = &tcp.conns[id];
+	return c->state == TCP_S_ESTABLISHED && !c->guest_fin &&
+	       th->seq == c->rcv_nxt && tcp_gather_slot(c) < 0;
+}
+
+/*
+ * In-order data whose payload is still in the link (tcp_splice_ok() said
+ * yes): the link moves what the socket takes; the rest is lost, not
+ * acknowledged, and sent again by the guest
+ */
+static void tcp_splice_in(struct tcp_conn *c, uint32_t len, uint64_t now)
+{
+	ssize_t n;
+
+	if (c->ack_sent == c->rcv_nxt)
+		c->seg_owed = 1;
+	else if (c->seg_owed < 3)
+		c->seg_owed++;
+	tcp_gather_flush(c, now);
+	n = tcp.tx->rx_splice(tcp.tx, c->fd, len);
+	if (n >= 0 && (uint32_t)n < len) {
+		c->out_full = true;
+		c->wnd_lg = 0;
+	}
+	if (tcp_written(c, n, len, now))
+		tcp_epoll_update(c);
+}
+
 /* Payload and FIN from an established guest; #syscalls: shutdown */
 static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 			   struct pkt_cursor payload, uint64_t now)
@@ -1950,6 +2006,15 @@ static void tcp_data_input(struct tcp_conn *c, const struct tcp_view *th,
 				tcp_send_flags(c, 0);
 		}
 		return;
+	}
+	if (tcp.tx->rx_in_link) {
+		/* the payload is still in the link, never in @payload */
+		if (!(th->flags & TCP_F_FIN) && !c->guest_fin &&
+		    th->seq == tcp_rcv_next(c)) {
+			tcp_splice_in(c, len, now);
+			return;
+		}
+		return;		/* lost on its way: the guest sends it again */
 	}
 	if (!(th->flags & TCP_F_FIN) && !c->guest_fin &&
 	    th->seq == tcp_rcv_next(c)) {

@@ -32,6 +32,9 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx);
 void tcp_input(const struct ip_view *ip, const struct tcp_view *tcp,
 	       struct pkt_cursor payload, uint64_t now_ns);
 
+/* See flow_tcp_splice_ok() */
+bool tcp_splice_ok(const struct ip_view *ip, const struct tcp_view *tcp);
+
 /*
  * End of a batch of guest frames (flow_batch_end()): the payloads of
  * in-order segments tcp_input() kept are written, one sendmsg() per

@@ -30,6 +30,13 @@
  * @mtu:	largest L3 packet the guest may send or receive (for buffers)
  * @rx_end:	called after each batch of frames from the guest, before the
  *		buffer they sit in is reused; NULL if nobody batches
+ * @rx_splice_check: stream link only, optional: may the L4 payload of
+ *		this large frame go straight from the link into a host
+ *		socket (struct guest_tx rx_in_link, rx_splice)? @frame has
+ *		@len bytes of which only the first @have are the guest's
+ *		(the rest must not be read). Returns the offset of the
+ *		payload in @frame (all headers within @have), or 0 for no:
+ *		the frame then takes the usual way
  */
 struct link_conf {
 	bool vhost_user;
@@ -39,6 +46,8 @@ struct link_conf {
 	bool one_off;
 	int mtu;
 	void (*rx_end)(uint64_t now_ns);
+	size_t (*rx_splice_check)(const uint8_t *frame, size_t len,
+				  size_t have, uint64_t now_ns);
 };
 
 /*

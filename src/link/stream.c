@@ -28,6 +28,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +44,11 @@
 #define STREAM_READS_MAX	8	/* reads per wakeup, for fairness */
 #define STREAM_SOCKBUF		(4 << 20)	/* SO_SNDBUF/SO_RCVBUF wish */
 #define STREAM_MANY_IOV		1024	/* iovecs of one direct sendmsg() */
+#define STREAM_READ_BUDGET	(1U << 20)	/* bytes per wakeup, roughly */
+#define STREAM_SPLICE_MIN	(8U << 10)	/* frames worth a splice */
+#define STREAM_SPLICE_PEEK	256	/* bytes looked at for the headers */
+#define STREAM_SPLICE_PIPE	(1 << 20)	/* pipe size we ask for */
+#define STREAM_SPLICE_BACKOFF	64	/* most reads to wait after a "no" */
 
 enum stream_stat {
 	STREAM_RX_FRAMES,
@@ -58,6 +65,11 @@ enum stream_stat {
 	STREAM_CONNECTS,
 	STREAM_DISCONNECTS,
 	STREAM_REFUSED,		/* second guest while one is connected */
+	STREAM_RX_SPLICED,	/* frames whose payload was spliced */
+	STREAM_RX_SPLICED_BYTES, /* payload bytes spliced to host sockets */
+	STREAM_RX_SPLICE_DROP,	/* payload bytes the host socket refused */
+	STREAM_RX_SPLICE_PARTIAL, /* large frame not all there yet: read */
+	STREAM_RX_SPLICE_NO,	/* large frame the receiver did not take */
 	STREAM_STAT__COUNT
 };
 
@@ -76,6 +88,11 @@ static const char *const stream_stat_names[] = {
 	[STREAM_CONNECTS]	= "connects",
 	[STREAM_DISCONNECTS]	= "disconnects",
 	[STREAM_REFUSED]	= "refused",
+	[STREAM_RX_SPLICED]	= "rx_spliced_frames",
+	[STREAM_RX_SPLICED_BYTES] = "rx_spliced_bytes",
+	[STREAM_RX_SPLICE_DROP]	= "rx_splice_dropped_bytes",
+	[STREAM_RX_SPLICE_PARTIAL] = "rx_splice_partial",
+	[STREAM_RX_SPLICE_NO]	= "rx_splice_declined",
 };
 static_assert(ARRAY_SIZE(stream_stat_names) == STREAM_STAT__COUNT,
 	      "a name for every stream counter");
@@ -108,6 +125,16 @@ static_assert(STREAM_OUT_QUEUE > 2 * (STREAM_FRAME_LIMIT + STREAM_LEN_SIZE),
  * @post_ns:	loop_now() when our post hook last ran
  * @hooked:	the post hook is registered (at the first frame queued)
  * @rl_oversized, @rl_refused: rate limits for guest-triggered warnings
+ * @sp_check:	link_conf rx_splice_check, NULL: never splice
+ * @sp_pipe:	pipe the spliced payloads go through, -1 if none (owned);
+ *		empty between frames
+ * @sp_peek:	the last frame was large: look at the next one's headers
+ *		before reading it
+ * @sp_wait:	reads to go before looking again, after a "no"
+ * @sp_backoff:	what @sp_wait starts from after the next "no"
+ * @sp_left:	payload bytes of the frame at hand still in the socket
+ * @sp_off:	where its payload starts in the frame
+ * @sp_avail:	bytes known to be in the socket (SIOCINQ), counted down
  */
 struct stream {
 	struct watch conn_w;
@@ -143,9 +170,20 @@ struct stream {
 	bool hooked;
 	struct ratelimit rl_oversized;
 	struct ratelimit rl_refused;
+
+	size_t (*sp_check)(const uint8_t *frame, size_t len, size_t have,
+			   uint64_t now_ns);
+	int sp_pipe[2];
+	bool sp_peek;
+	unsigned int sp_wait;
+	unsigned int sp_backoff;
+	size_t sp_left;
+	size_t sp_off;
+	size_t sp_avail;
 };
 
-static struct stream stream = { .fd = -1, .listen_fd = -1 };
+static struct stream stream = { .fd = -1, .listen_fd = -1,
+				.sp_pipe = { -1, -1 } };
 static uint64_t stream_stats[STREAM_STAT__COUNT];
 
 bool stream_connected(void)
@@ -557,7 +595,7 @@ static void stream_wake(struct stream *s, uint64_t now)
 static void stream_parse(struct stream *s, uint64_t now)
 {
 	bool delivered = false;
-	size_t pos = 0;
+	size_t pos = 0, last = 0;
 
 	for (;;) {
 		size_t avail = s->in_len - pos;
@@ -606,25 +644,252 @@ static void stream_parse(struct stream *s, uint64_t now)
 		pcap_buf(s->in + pos, len, now);
 		s->rx(s->in + pos, len, now);
 		delivered = true;
+		last = len;
 		pos += len;
 	}
 	if (delivered && s->rx_end)
 		s->rx_end(now);
+	if (delivered && s->sp_check) {
+		if (s->sp_wait)
+			s->sp_wait--;
+		else
+			s->sp_peek = last >= STREAM_SPLICE_MIN;
+	}
 	s->in_len -= pos;
 	if (s->in_len)
 		memmove(s->in, s->in + pos, s->in_len);
 }
 
-/* Read what the socket has, a bounded number of times; #syscalls: recvfrom */
+/* Splicing guest payloads into host sockets */
+
+/* Empty the pipe after a host socket refused part of a payload */
+static void stream_pipe_drain(struct stream *s)
+{
+	uint8_t *junk = s->in + STREAM_LEN_SIZE + s->sp_off;
+	size_t cap = s->in_cap - STREAM_LEN_SIZE - s->sp_off;
+	ssize_t n;
+
+	do {
+		n = read(s->sp_pipe[0], junk, cap);
+		if (n > 0)
+			stream_stats[STREAM_RX_SPLICE_DROP] += (uint64_t)n;
+	} while (n > 0 || (n < 0 && errno == EINTR));
+}
+
+/*
+ * @len bytes in the pipe to @fd: bytes taken, or -errno if it failed
+ * before taking any; #syscalls: splice
+ */
+static ssize_t stream_pipe_out(struct stream *s, int fd, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = splice(s->sp_pipe[0], NULL, fd, NULL, len - done,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && !done)
+			return -errno;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/**
+ * stream_rx_splice() - guest_tx rx_splice: payload of the frame at hand
+ * from the socket through the pipe into @fd
+ * @tx:		our guest_tx
+ * @fd:		host socket
+ * @len:	bytes wanted, at most what is left of the payload
+ *
+ * What @fd refuses is read out of the pipe and dropped, so that the pipe
+ * is empty again; what is left in the socket is skipped afterwards
+ * (stream_splice_frame()).
+ * Return: bytes @fd took, or -errno if it failed before taking any
+ * #syscalls: splice read
+ */
+static ssize_t stream_rx_splice(struct guest_tx *tx, int fd, size_t len)
+{
+	struct stream *s = tx->link;
+	size_t done = 0;
+
+	if (!tx->rx_in_link)
+		return -EINVAL;
+	len = MIN(len, s->sp_left);
+	while (done < len) {
+		ssize_t in, out;
+
+		in = splice(s->fd, NULL, s->sp_pipe[1], NULL, len - done,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (in < 0 && errno == EINTR)
+			continue;
+		if (in < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNRESET) {
+			warn("link: cannot splice from the guest's socket (%s): copying from now on",
+			     strerror(errno));
+			s->sp_check = NULL;
+			s->sp_peek = false;
+		}
+		if (in <= 0)
+			break;	/* gone or not there after all: skipped */
+		s->sp_left -= (size_t)in;
+		out = stream_pipe_out(s, fd, (size_t)in);
+		if (out > 0) {
+			done += (size_t)out;
+			stream_stats[STREAM_RX_SPLICED_BYTES] += (uint64_t)out;
+		}
+		if (out < in) {
+			stream_pipe_drain(s);
+			if (out < 0 && !done)
+				return out;
+			break;
+		}
+	}
+	return (ssize_t)done;
+}
+
+/* A large frame the receiver did not take: look less often for a while */
+static void stream_splice_no(struct stream *s)
+{
+	stream_stats[STREAM_RX_SPLICE_NO]++;
+	s->sp_peek = false;
+	s->sp_backoff = MIN(s->sp_backoff * 2 + 1, STREAM_SPLICE_BACKOFF);
+	s->sp_wait = s->sp_backoff;
+}
+
+/**
+ * stream_splice_frame() - at a frame boundary, after a large frame: hand
+ * the next one on with its payload still in the socket, if it is large,
+ * all there, and its receiver agrees
+ * @s:		connected stream, nothing buffered
+ * @now:	time of this wakeup
+ *
+ * The headers are peeked, checked (link_conf rx_splice_check), read,
+ * and delivered as a frame of the full length whose bytes past the
+ * headers are not the guest's (guest_tx rx_in_link): the receiver moves
+ * the payload with rx_splice(). Whatever it leaves is skipped.
+ * Return: bytes of the frame, 0 to read the usual way, -1 if there is
+ * nothing to read
+ * #syscalls: recvfrom ioctl
+ */
+static ssize_t stream_splice_frame(struct stream *s, uint64_t now)
+{
+	uint8_t *f = s->in + STREAM_LEN_SIZE;
+	size_t off, want;
+	uint32_t len;
+	ssize_t n;
+	int q;
+
+	if (pcap_active()) {
+		s->sp_peek = false;	/* the capture needs every byte */
+		return 0;
+	}
+	n = recv(s->fd, s->in, STREAM_SPLICE_PEEK, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -1;
+	if (n < STREAM_LEN_SIZE)
+		return 0;	/* EOF, errors, a few bytes: the usual way */
+	len = get_be32(s->in);
+	if (len < STREAM_SPLICE_MIN || len > s->max_frame) {
+		s->sp_peek = false;
+		return 0;
+	}
+	want = STREAM_LEN_SIZE + (size_t)len;
+	if (s->sp_avail < want) {
+		if (ioctl(s->fd, SIOCINQ, &q) < 0)
+			return 0;
+		s->sp_avail = (size_t)MAX(q, 0);
+		if (s->sp_avail < want) {
+			stream_stats[STREAM_RX_SPLICE_PARTIAL]++;
+			return 0;
+		}
+	}
+	off = s->sp_check(f, len, (size_t)n - STREAM_LEN_SIZE, now);
+	if (!off || off >= len) {
+		stream_splice_no(s);
+		return 0;
+	}
+	s->sp_backoff = 0;
+
+	/* the bytes peeked, again: they cannot be short of that */
+	n = recv(s->fd, s->in, STREAM_LEN_SIZE + off, MSG_DONTWAIT);
+	if (n != (ssize_t)(STREAM_LEN_SIZE + off)) {
+		s->in_len = n > 0 ? (size_t)n : 0;
+		return 0;
+	}
+	s->sp_avail -= want;
+	s->sp_off = off;
+	s->sp_left = len - off;
+	stream_stats[STREAM_RX_FRAMES]++;
+	stream_stats[STREAM_RX_BYTES] += len;
+	stream_stats[STREAM_RX_SPLICED]++;
+
+	s->tx->rx_in_link = 1;
+	s->tx->rx_csum_trusted = 1;
+	s->rx(f, len, now);
+	s->tx->rx_in_link = 0;
+	s->tx->rx_csum_trusted = 0;
+	if (s->rx_end)
+		s->rx_end(now);
+
+	if (s->sp_left) {
+		stream_stats[STREAM_RX_SPLICE_DROP] += s->sp_left;
+		s->in_skip = s->sp_left;
+		s->sp_left = 0;
+	}
+	return (ssize_t)want;
+}
+
+/*
+ * While looking at frames before reading them, reads stop at the end of
+ * the frame at hand (or of the bytes to skip): the next one starts a read
+ */
+static size_t stream_read_want(const struct stream *s, size_t want)
+{
+	uint32_t len;
+
+	if (s->in_skip)
+		return (size_t)MIN((uint64_t)want, s->in_skip);
+	if (s->in_len < STREAM_LEN_SIZE)
+		return want;	/* not all there: at most this frame */
+	len = get_be32(s->in);
+	if (len < ETH_HLEN || len > s->max_frame ||
+	    s->in_len >= STREAM_LEN_SIZE + (size_t)len)
+		return want;
+	return MIN(want, STREAM_LEN_SIZE + (size_t)len - s->in_len);
+}
+
+/* Read what the socket has, a bounded amount; #syscalls: recvfrom */
 static void stream_read(struct stream *s, uint64_t now)
 {
+	size_t got = 0;
 	int i;
 
-	for (i = 0; i < STREAM_READS_MAX && !s->dead; i++) {
+	for (i = 0; got < STREAM_READ_BUDGET && !s->dead; i++) {
 		size_t want = s->in_cap - s->in_len;
-		ssize_t n = recv(s->fd, s->in + s->in_len, want,
-				 MSG_DONTWAIT);
+		ssize_t n;
 
+		if (s->sp_peek && s->fd >= 0) {
+			if (!s->in_len && !s->in_skip) {
+				n = stream_splice_frame(s, now);
+				if (n < 0)
+					return;
+				if (n > 0) {
+					got += (size_t)n;
+					continue;
+				}
+			}
+			if (s->sp_peek)
+				want = stream_read_want(s, s->in_cap -
+							   s->in_len);
+		}
+		if (i >= 2 * STREAM_READS_MAX)
+			return;
+		n = recv(s->fd, s->in + s->in_len, want, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -640,6 +905,8 @@ static void stream_read(struct stream *s, uint64_t now)
 			return;
 		}
 		s->in_len += (size_t)n;
+		s->sp_avail -= MIN(s->sp_avail, (size_t)n);
+		got += (size_t)n;
 		stream_parse(s, now);
 		if ((size_t)n < want)
 			return;		/* drained, most likely */
@@ -657,6 +924,9 @@ static void stream_reset_buffers(struct stream *s)
 	s->res_n = 0;
 	s->dead = false;
 	s->dead_err = 0;
+	s->sp_peek = false;
+	s->sp_wait = s->sp_backoff = 0;
+	s->sp_left = s->sp_off = s->sp_avail = 0;
 }
 
 /*
@@ -774,6 +1044,32 @@ static void stream_post(void *arg, uint64_t now)
 		stream_disconnect(s);
 }
 
+/*
+ * The pipe for splicing, if the receiver wants to and we get one (else
+ * everything is copied, as before). At start-up, before the sandbox.
+ */
+static void stream_splice_open(struct stream *s, const struct link_conf *lc)
+{
+	int sz;
+
+	s->sp_check = NULL;
+	if (!lc->rx_splice_check || pipe2(s->sp_pipe, O_NONBLOCK | O_CLOEXEC)) {
+		s->sp_pipe[0] = s->sp_pipe[1] = -1;
+		return;
+	}
+	/* at least a largest frame; more if fs.pipe-max-size allows */
+	for (sz = STREAM_SPLICE_PIPE; sz >= (int)STREAM_FRAME_LIMIT; sz /= 2)
+		if (fcntl(s->sp_pipe[1], F_SETPIPE_SZ, sz) >= 0)
+			break;
+	if (fcntl(s->sp_pipe[1], F_GETPIPE_SZ) < (int)s->max_frame) {
+		close(s->sp_pipe[0]);
+		close(s->sp_pipe[1]);
+		s->sp_pipe[0] = s->sp_pipe[1] = -1;
+		return;
+	}
+	s->sp_check = lc->rx_splice_check;
+}
+
 /* Is @fd an open, connected stream socket? */
 static int stream_check_fd(int fd)
 {
@@ -816,6 +1112,7 @@ int stream_open(const struct link_conf *lc, link_rx_fn rx,
 	}
 	s->rx = rx;
 	s->rx_end = lc->rx_end;
+	stream_splice_open(s, lc);
 	s->tx = tx;
 	s->exit_on_close = lc->fd >= 0 || lc->one_off;
 	s->path = lc->socket_path;
@@ -829,6 +1126,8 @@ int stream_open(const struct link_conf *lc, link_rx_fn rx,
 	tx->reserve = stream_reserve;
 	tx->commit = stream_commit;
 	tx->send_many = stream_send_many;
+	tx->rx_splice = stream_rx_splice;
+	tx->rx_in_link = 0;
 	tx->link = s;
 	memset(tx->guest_mac, 0xff, sizeof(tx->guest_mac));
 	tx->guest_seen = 0;
@@ -850,6 +1149,7 @@ int stream_open(const struct link_conf *lc, link_rx_fn rx,
 	return 0;
 
 out_free:
+	stream_close();
 	free(s->in);
 	free(s->out);
 	s->in = s->out = NULL;
@@ -870,6 +1170,12 @@ void stream_close(void)
 		close(s->listen_fd);
 		s->listen_fd = -1;
 	}
+	if (s->sp_pipe[0] >= 0) {
+		close(s->sp_pipe[0]);
+		close(s->sp_pipe[1]);
+		s->sp_pipe[0] = s->sp_pipe[1] = -1;
+	}
+	s->sp_check = NULL;
 	free(s->in);
 	free(s->out);
 	s->in = s->out = NULL;

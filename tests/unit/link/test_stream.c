@@ -2,7 +2,8 @@
 /*
  * Unit tests for link/stream.c: framing of the QEMU stream protocol over
  * a real socketpair (partial, merged, zero, short and oversized frames),
- * the output queue with back-pressure, and the end of the connection.
+ * the output queue with back-pressure, the end of the connection, and
+ * large payloads spliced into a socket (taken whole or in part).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -676,6 +677,188 @@ static void listen_accepts_one_guest_at_a_time(void **state)
 	unlink(path);
 }
 
+/* Splicing: frames tagged 'S' are "TCP" with SP_HDR bytes of headers */
+#define SP_HDR		100
+#define SP_TAG		0x53
+
+static int sp_sink = -1;	/* where payloads go, as a host socket */
+static size_t sp_asked, sp_taken;	/* payload bytes, either way */
+static size_t sp_link_asked, sp_link_taken;	/* by splice */
+static int sp_in_link;
+
+static size_t sp_check(const uint8_t *frame, size_t len, size_t have,
+		       uint64_t now)
+{
+	(void)now;
+	(void)len;
+	return have >= SP_HDR && frame[0] == SP_TAG ? SP_HDR : 0;
+}
+
+/* As TCP would: the payload by splice if it is in the link, else copied */
+static void sp_rx(const uint8_t *frame, size_t len, uint64_t now)
+{
+	rx(frame, len, now);
+	if (frame[0] != SP_TAG)
+		return;
+	sp_asked += len - SP_HDR;
+	if (tx.rx_in_link) {
+		ssize_t n = tx.rx_splice(&tx, sp_sink, len - SP_HDR);
+
+		assert_true(n >= 0);
+		sp_taken += (size_t)n;
+		sp_link_asked += len - SP_HDR;
+		sp_link_taken += (size_t)n;
+		sp_in_link++;
+	} else {
+		ssize_t n = send(sp_sink, frame + SP_HDR, len - SP_HDR,
+				 MSG_DONTWAIT);
+
+		sp_taken += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* A stream link whose receiver splices, payloads into a socketpair */
+static int open_splice_pair(int *sink_peer, int sndbuf)
+{
+	struct link_conf lc = { .fd = -1, .listen_fd = -1, .mtu = 65520,
+				.rx_splice_check = sp_check };
+	int sv[2], sk[2];
+
+	assert_int_equal(loop_init(16), 0);
+	timer_init(&stop_timer, stop_cb);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sk), 0);
+	if (sndbuf)
+		setsockopt(sk[0], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			   sizeof(sndbuf));
+	fcntl(sk[0], F_SETFL, O_NONBLOCK);
+	fcntl(sk[1], F_SETFL, O_NONBLOCK);
+	sp_sink = sk[0];
+	*sink_peer = sk[1];
+	lc.fd = sv[0];
+	peer = sv[1];
+	assert_int_equal(stream_open(&lc, sp_rx, &tx), 0);
+	nseen = 0;
+	sp_asked = sp_taken = sp_link_asked = sp_link_taken = 0;
+	sp_in_link = 0;
+	return sk[1];
+}
+
+static int splice_teardown(void **state)
+{
+	if (sp_sink >= 0)
+		close(sp_sink);
+	sp_sink = -1;
+	return teardown(state);
+}
+
+/* A frame of @len: tag, then bytes counting up from @seed */
+static size_t put_sp_frame(uint8_t *buf, uint32_t len, uint8_t tag,
+			   uint8_t seed)
+{
+	uint32_t i;
+
+	put_frame(buf, len, tag);
+	for (i = 1; i < len - 1; i++)
+		buf[4 + i] = (uint8_t)(seed + i);
+	return 4 + len;
+}
+
+/* Read what is in @fd (non-blocking) into @buf, at most @cap */
+static size_t drain(int fd, uint8_t *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < cap && (n = read(fd, buf + got, cap - got)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+/*
+ * After a large frame, large frames the receiver takes go by splice: the
+ * sink gets each payload exactly, in order, and small frames around them
+ * are delivered as before
+ */
+static void large_payloads_spliced_in_order(void **state)
+{
+	static uint8_t buf[8 * 70000], out[8 * 70000], want[8 * 70000];
+	static const uint32_t lens[] = { 600, 20000, 65534, 9000, 1000,
+					 30000, 30000, 8192, 65534 };
+	uint64_t spliced = stat("rx_spliced_frames");
+	size_t off = 0, woff = 0, got = 0, i;
+	int sink;
+
+	(void)state;
+	open_splice_pair(&sink, 0);
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		uint8_t tag = i == 4 ? 7 : SP_TAG;	/* one not "TCP" */
+		size_t at = off;
+
+		off += put_sp_frame(buf + off, lens[i], tag, (uint8_t)i);
+		if (tag == SP_TAG) {
+			memcpy(want + woff, buf + at + 4 + SP_HDR,
+			       lens[i] - SP_HDR);
+			woff += lens[i] - SP_HDR;
+		}
+		/* in writes of frames 0-1, 2-4, 5, 6-8 */
+		if (i == 1 || i == 4 || i == 5 || i == 8) {
+			write_all(buf, off);
+			run_for(5);
+			got += drain(sink, out + got, sizeof(out) - got);
+			off = 0;
+		}
+	}
+	for (i = 0; i < 20 && got < woff; i++) {
+		run_for(5);
+		got += drain(sink, out + got, sizeof(out) - got);
+	}
+	assert_int_equal(nseen, ARRAY_SIZE(lens));
+	for (i = 0; i < ARRAY_SIZE(lens); i++)
+		assert_int_equal(seen_len[i], lens[i]);
+	assert_int_equal(got, woff);
+	assert_int_equal(sp_taken, woff);
+	assert_memory_equal(out, want, woff);
+	/* the small frame turns looking off, the large one after it on */
+	assert_int_equal(sp_in_link, 5);
+	assert_int_equal(stat("rx_spliced_frames") - spliced,
+			 (uint64_t)sp_in_link);
+}
+
+/*
+ * The host socket takes only part of a spliced payload: the rest is
+ * dropped (the pipe emptied, the frame's tail skipped) and the frames
+ * after it arrive intact
+ */
+static void refused_payload_dropped_framing_kept(void **state)
+{
+	static uint8_t buf[4 * 70000], out[1 << 20];
+	uint64_t dropped = stat("rx_splice_dropped_bytes");
+	size_t off = 0;
+	int sink;
+
+	(void)state;
+	open_splice_pair(&sink, 4096);
+	off += put_sp_frame(buf + off, 60000, SP_TAG, 1);
+	write_all(buf, off);
+	run_for(5);
+	drain(sink, out, sizeof(out));		/* copied: the first one */
+
+	/* the sink is not read now: its socket fills up mid-splice */
+	off = put_sp_frame(buf, 65534, SP_TAG, 2);
+	off += put_sp_frame(buf + off, 65534, SP_TAG, 3);
+	off += put_frame(buf + off, 60, 9);
+	write_all(buf, off);
+	run_for(10);
+	assert_int_equal(nseen, 4);
+	check_frame(3, 60, 9);
+	assert_true(sp_in_link >= 1);
+	assert_true(sp_link_taken < sp_link_asked);
+	assert_int_equal(stat("rx_splice_dropped_bytes") - dropped,
+			 sp_link_asked - sp_link_taken);
+	assert_int_equal(drain(sink, out, sizeof(out)), sp_link_taken);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +882,10 @@ int main(void)
 		cmocka_unit_test_teardown(peer_close_ends_fd_mode, teardown),
 		cmocka_unit_test_teardown(listen_accepts_one_guest_at_a_time,
 					  teardown),
+		cmocka_unit_test_teardown(large_payloads_spliced_in_order,
+					  splice_teardown),
+		cmocka_unit_test_teardown(refused_payload_dropped_framing_kept,
+					  splice_teardown),
 	};
 
 	log_set_level(LOG_LVL_ERR);
