@@ -46,7 +46,8 @@
 #define STREAM_MANY_IOV		1024	/* iovecs of one direct sendmsg() */
 #define STREAM_READ_BUDGET	(1U << 20)	/* bytes per wakeup, roughly */
 #define STREAM_SPLICE_MIN	(8U << 10)	/* frames worth a splice */
-#define STREAM_SPLICE_PEEK	256	/* bytes looked at for the headers */
+#define STREAM_SPLICE_HDR_MAX	192	/* most header bytes read at once */
+#define STREAM_SPLICE_HDR	66	/* first guess: IPv4, TCP timestamps */
 #define STREAM_SPLICE_PIPE	(1 << 20)	/* pipe size we ask for */
 #define STREAM_SPLICE_BACKOFF	64	/* most reads to wait after a "no" */
 
@@ -132,7 +133,10 @@ static_assert(STREAM_OUT_QUEUE > 2 * (STREAM_FRAME_LIMIT + STREAM_LEN_SIZE),
  *		before reading it
  * @sp_wait:	reads to go before looking again, after a "no"
  * @sp_backoff:	what @sp_wait starts from after the next "no"
+ * @sp_hlen:	header bytes to read with a frame's length: as many as
+ *		the last frame taken had
  * @sp_left:	payload bytes of the frame at hand still in the socket
+ * @sp_pre:	payload bytes of it read with the headers, not yet sent
  * @sp_off:	where its payload starts in the frame
  * @sp_avail:	bytes known to be in the socket (SIOCINQ), counted down
  */
@@ -177,7 +181,9 @@ struct stream {
 	bool sp_peek;
 	unsigned int sp_wait;
 	unsigned int sp_backoff;
+	size_t sp_hlen;
 	size_t sp_left;
+	size_t sp_pre;
 	size_t sp_off;
 	size_t sp_avail;
 };
@@ -699,6 +705,23 @@ static ssize_t stream_pipe_out(struct stream *s, int fd, size_t len)
 	return (ssize_t)done;
 }
 
+/*
+ * Payload bytes read with the headers go by send() first; #syscalls: sendto
+ * Return: bytes @fd took, or -errno if it failed before taking any
+ */
+static ssize_t stream_pre_out(struct stream *s, int fd, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = send(fd, s->in + STREAM_LEN_SIZE + s->sp_off, len,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return n < 0 ? -errno : n;
+}
+
 /**
  * stream_rx_splice() - guest_tx rx_splice: payload of the frame at hand
  * from the socket through the pipe into @fd
@@ -719,7 +742,19 @@ static ssize_t stream_rx_splice(struct guest_tx *tx, int fd, size_t len)
 
 	if (!tx->rx_in_link)
 		return -EINVAL;
-	len = MIN(len, s->sp_left);
+	len = MIN(len, s->sp_pre + s->sp_left);
+	if (s->sp_pre && len) {
+		size_t k = MIN(len, s->sp_pre);
+		ssize_t out = stream_pre_out(s, fd, k);
+
+		if (out < 0)
+			return out;
+		done = (size_t)out;
+		stream_stats[STREAM_RX_SPLICED_BYTES] += done;
+		if (done < k)
+			return (ssize_t)done;	/* the rest is dropped */
+		s->sp_pre = 0;
+	}
 	while (done < len) {
 		ssize_t in, out;
 
@@ -757,6 +792,7 @@ static void stream_splice_no(struct stream *s)
 {
 	stream_stats[STREAM_RX_SPLICE_NO]++;
 	s->sp_peek = false;
+	s->sp_hlen = STREAM_SPLICE_HDR_MAX;	/* if it was too short */
 	s->sp_backoff = MIN(s->sp_backoff * 2 + 1, STREAM_SPLICE_BACKOFF);
 	s->sp_wait = s->sp_backoff;
 }
@@ -768,18 +804,21 @@ static void stream_splice_no(struct stream *s)
  * @s:		connected stream, nothing buffered
  * @now:	time of this wakeup
  *
- * The headers are peeked, checked (link_conf rx_splice_check), read,
- * and delivered as a frame of the full length whose bytes past the
- * headers are not the guest's (guest_tx rx_in_link): the receiver moves
- * the payload with rx_splice(). Whatever it leaves is skipped.
- * Return: bytes of the frame, 0 to read the usual way, -1 if there is
+ * The length prefix and as many bytes as the last such frame had headers
+ * are read (@sp_hlen; a few payload bytes more do no harm: @sp_pre),
+ * checked (link_conf rx_splice_check), and the frame is delivered at its
+ * full length, its bytes past those read not the guest's (guest_tx
+ * rx_in_link): the receiver moves the payload with rx_splice(). Whatever
+ * it leaves is skipped. If the receiver says no, what was read stays in
+ * the buffer, and the frame is read and delivered the usual way.
+ * Return: bytes of the frame, 0 to go on the usual way, -1 if there is
  * nothing to read
  * #syscalls: recvfrom ioctl
  */
 static ssize_t stream_splice_frame(struct stream *s, uint64_t now)
 {
 	uint8_t *f = s->in + STREAM_LEN_SIZE;
-	size_t off, want;
+	size_t off, want, have;
 	uint32_t len;
 	ssize_t n;
 	int q;
@@ -788,42 +827,43 @@ static ssize_t stream_splice_frame(struct stream *s, uint64_t now)
 		s->sp_peek = false;	/* the capture needs every byte */
 		return 0;
 	}
-	n = recv(s->fd, s->in, STREAM_SPLICE_PEEK, MSG_PEEK | MSG_DONTWAIT);
+	n = recv(s->fd, s->in, STREAM_LEN_SIZE + s->sp_hlen, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return -1;
-	if (n < STREAM_LEN_SIZE)
-		return 0;	/* EOF, errors, a few bytes: the usual way */
+	if (n <= 0)
+		return 0;	/* EOF, errors: the usual way sees them */
+	s->in_len = (size_t)n;
+	if ((size_t)n < STREAM_LEN_SIZE + s->sp_hlen)
+		return 0;
 	len = get_be32(s->in);
+	have = s->sp_hlen;
 	if (len < STREAM_SPLICE_MIN || len > s->max_frame) {
 		s->sp_peek = false;
 		return 0;
 	}
 	want = STREAM_LEN_SIZE + (size_t)len;
-	if (s->sp_avail < want) {
+	if (s->sp_avail < want - (size_t)n) {
 		if (ioctl(s->fd, SIOCINQ, &q) < 0)
 			return 0;
 		s->sp_avail = (size_t)MAX(q, 0);
-		if (s->sp_avail < want) {
+		if (s->sp_avail < want - (size_t)n) {
 			stream_stats[STREAM_RX_SPLICE_PARTIAL]++;
 			return 0;
 		}
 	}
-	off = s->sp_check(f, len, (size_t)n - STREAM_LEN_SIZE, now);
-	if (!off || off >= len) {
+	off = s->sp_check(f, len, have, now);
+	if (!off || off > have || off >= len) {
 		stream_splice_no(s);
 		return 0;
 	}
 	s->sp_backoff = 0;
+	s->sp_hlen = off;	/* the next one is much like it */
 
-	/* the bytes peeked, again: they cannot be short of that */
-	n = recv(s->fd, s->in, STREAM_LEN_SIZE + off, MSG_DONTWAIT);
-	if (n != (ssize_t)(STREAM_LEN_SIZE + off)) {
-		s->in_len = n > 0 ? (size_t)n : 0;
-		return 0;
-	}
-	s->sp_avail -= want;
+	s->in_len = 0;
+	s->sp_avail -= want - (size_t)n;
 	s->sp_off = off;
-	s->sp_left = len - off;
+	s->sp_pre = have - off;
+	s->sp_left = len - have;
 	stream_stats[STREAM_RX_FRAMES]++;
 	stream_stats[STREAM_RX_BYTES] += len;
 	stream_stats[STREAM_RX_SPLICED]++;
@@ -836,11 +876,9 @@ static ssize_t stream_splice_frame(struct stream *s, uint64_t now)
 	if (s->rx_end)
 		s->rx_end(now);
 
-	if (s->sp_left) {
-		stream_stats[STREAM_RX_SPLICE_DROP] += s->sp_left;
-		s->in_skip = s->sp_left;
-		s->sp_left = 0;
-	}
+	stream_stats[STREAM_RX_SPLICE_DROP] += s->sp_pre + s->sp_left;
+	s->in_skip = s->sp_left;
+	s->sp_left = s->sp_pre = 0;
 	return (ssize_t)want;
 }
 
@@ -882,6 +920,8 @@ static void stream_read(struct stream *s, uint64_t now)
 					got += (size_t)n;
 					continue;
 				}
+				if (s->in_len)	/* what it read: maybe all */
+					stream_parse(s, now);
 			}
 			if (s->sp_peek)
 				want = stream_read_want(s, s->in_cap -
@@ -926,7 +966,8 @@ static void stream_reset_buffers(struct stream *s)
 	s->dead_err = 0;
 	s->sp_peek = false;
 	s->sp_wait = s->sp_backoff = 0;
-	s->sp_left = s->sp_off = s->sp_avail = 0;
+	s->sp_left = s->sp_pre = s->sp_off = s->sp_avail = 0;
+	s->sp_hlen = STREAM_SPLICE_HDR;
 }
 
 /*

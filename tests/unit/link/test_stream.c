@@ -678,7 +678,9 @@ static void listen_accepts_one_guest_at_a_time(void **state)
 }
 
 /* Splicing: frames tagged 'S' are "TCP" with SP_HDR bytes of headers */
-#define SP_HDR		100
+#define SP_HDR_FIRST	66	/* link/stream.c's first guess */
+static size_t sp_hdr = SP_HDR_FIRST;	/* header bytes of 'S' frames */
+#define SP_HDR		sp_hdr
 #define SP_TAG		0x53
 
 static int sp_sink = -1;	/* where payloads go, as a host socket */
@@ -741,6 +743,7 @@ static int open_splice_pair(int *sink_peer, int sndbuf)
 	nseen = 0;
 	sp_asked = sp_taken = sp_link_asked = sp_link_taken = 0;
 	sp_in_link = 0;
+	sp_hdr = SP_HDR_FIRST;
 	return sk[1];
 }
 
@@ -859,6 +862,45 @@ static void refused_payload_dropped_framing_kept(void **state)
 	assert_int_equal(drain(sink, out, sizeof(out)), sp_link_taken);
 }
 
+/*
+ * Headers shorter than the link guessed (payload bytes read with them go
+ * first, by send()) or longer (the frame is copied, the next one read
+ * with more header bytes): the payloads arrive exact either way
+ */
+static void header_length_changes(void **state)
+{
+	static uint8_t buf[4 * 70000], out[16 * 70000], want[16 * 70000];
+	static const size_t hdrs[] = { 40, 40, 40, 120, 120, 120, 66, 66 };
+	size_t woff = 0, got = 0, i;
+	int sink;
+
+	(void)state;
+	open_splice_pair(&sink, 0);
+	for (i = 0; i < ARRAY_SIZE(hdrs); i++) {
+		size_t off;
+
+		sp_hdr = hdrs[i];
+		off = put_sp_frame(buf, 30000, SP_TAG, (uint8_t)(i * 7));
+		memcpy(want + woff, buf + 4 + sp_hdr, 30000 - sp_hdr);
+		woff += 30000 - sp_hdr;
+		/* one more after each, so that each change is seen twice */
+		off += put_sp_frame(buf + off, 20000, SP_TAG, (uint8_t)i);
+		memcpy(want + woff, buf + 30004 + 4 + sp_hdr, 20000 - sp_hdr);
+		woff += 20000 - sp_hdr;
+		write_all(buf, off);
+		run_for(5);
+		got += drain(sink, out + got, sizeof(out) - got);
+	}
+	for (i = 0; i < 20 && got < woff; i++) {
+		run_for(5);
+		got += drain(sink, out + got, sizeof(out) - got);
+	}
+	assert_int_equal(nseen, 2 * ARRAY_SIZE(hdrs));
+	assert_int_equal(got, woff);
+	assert_memory_equal(out, want, woff);
+	assert_true(sp_in_link >= 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -885,6 +927,8 @@ int main(void)
 		cmocka_unit_test_teardown(large_payloads_spliced_in_order,
 					  splice_teardown),
 		cmocka_unit_test_teardown(refused_payload_dropped_framing_kept,
+					  splice_teardown),
+		cmocka_unit_test_teardown(header_length_changes,
 					  splice_teardown),
 	};
 
