@@ -155,7 +155,9 @@ static void link_init(const struct conf *c)
 		.one_off = c->one_off,
 		.mtu = c->mtu ? c->mtu : MTU_MAX,
 		.rx_end = ingress_batch_end,
+#ifdef GANGWAY_STREAM_SPLICE	/* meson -Dstream_splice=true */
 		.rx_splice_check = ingress_splice_check,
+#endif
 	};
 	int ret;
 

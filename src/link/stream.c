@@ -833,6 +833,7 @@ static ssize_t stream_splice_frame(struct stream *s, uint64_t now)
 	if (n <= 0)
 		return 0;	/* EOF, errors: the usual way sees them */
 	s->in_len = (size_t)n;
+	s->sp_avail -= MIN(s->sp_avail, (size_t)n);
 	if ((size_t)n < STREAM_LEN_SIZE + s->sp_hlen)
 		return 0;
 	len = get_be32(s->in);
@@ -843,6 +844,7 @@ static ssize_t stream_splice_frame(struct stream *s, uint64_t now)
 	}
 	want = STREAM_LEN_SIZE + (size_t)len;
 	if (s->sp_avail < want - (size_t)n) {
+		/* the bytes in the socket behind what we read */
 		if (ioctl(s->fd, SIOCINQ, &q) < 0)
 			return 0;
 		s->sp_avail = (size_t)MAX(q, 0);

@@ -9,15 +9,36 @@ to end by SHA-256 (tcp_tool.py), and through gangway's "link" counters
 needs every byte); and a host receiver too slow to take a whole segment
 still gets exact data (a socket refusing part of a splice is
 covered by tests/unit/link/test_stream.c).
+
+Splicing is built in with meson -Dstream_splice=true (off by default:
+see docs/PERFORMANCE.md); without it these tests are skipped.
 """
+import json
 import os
 import re
 import signal
 import time
 
-from harness import NsGuest
+import pytest
+
+from harness import NsGuest, build_dir
 from tcp_util import (ARGS, GW4, GW6, HostServer, guest_setup, guest_tool,
                       log_dir)
+
+
+def _splice_built():
+    try:
+        with open(os.path.join(build_dir(), 'meson-info',
+                               'intro-buildoptions.json')) as f:
+            opts = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return any(o['name'] == 'stream_splice' and o['value'] is True
+               for o in opts)
+
+
+pytestmark = pytest.mark.skipif(not _splice_built(),
+                                reason='built without -Dstream_splice=true')
 
 
 def counters(gangway, log, module, timeout=5):
