@@ -223,6 +223,7 @@ enum tcp_ctr {
 	TCP_C_DUP_ACK,
 	TCP_C_FAST_RTX,
 	TCP_C_RTO,
+	TCP_C_RTX_BYTES,	/* data bytes to the guest sent again */
 	TCP_C_PROBE,		/* zero window probes */
 	TCP_C_EXPIRED,		/* half-closed flows timed out */
 	TCP_C_EXPIRED_IDLE,	/* established flows idle too long */
@@ -240,9 +241,10 @@ enum tcp_ctr {
 static const char *const tcp_ctr_names[] = {
 	"syn_out", "accepted", "established", "refused", "nat_denied",
 	"flows_full", "no_flow", "rst_from_guest", "rst_to_guest",
-	"ooo_drop", "ooo_held", "dup_data", "out_full", "dup_ack", "fast_rtx", "rto",
-	"probe", "expired", "expired_idle", "give_up", "disabled", "bad", "link_full",
-	"timer_full", "ack_held", "ack_timer", "gathered",
+	"ooo_drop", "ooo_held", "dup_data", "out_full", "dup_ack", "fast_rtx",
+	"rto", "rtx_bytes", "probe", "expired", "expired_idle", "give_up",
+	"disabled", "bad", "link_full", "timer_full", "ack_held", "ack_timer",
+	"gathered",
 };
 static_assert(ARRAY_SIZE(tcp_ctr_names) == TCP_C__COUNT, "counter names");
 
@@ -1178,6 +1180,10 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 		if (n == -EOPNOTSUPP)
 			n = tcp_send_copied(c, room, &bu);
 		if (n > 0) {
+			if (seq_lt(c->snd_nxt, c->snd_max))
+				tcp.ctr[TCP_C_RTX_BYTES] +=
+					MIN((uint32_t)n,
+					    c->snd_max - c->snd_nxt);
 			c->snd_nxt += (uint32_t)n;
 			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
 			c->ack_sent = c->rcv_nxt;
