@@ -16,8 +16,10 @@
  * first byte never sent. When the guest acknowledges bytes, we discard
  * them with recv(MSG_TRUNC), which moves the peek offset back by as much;
  * once per iteration, from the post hook, for all the ACKs it brought.
- * So: peek offset == snd_nxt - snd_una. A retransmission rewinds the peek
- * offset to 0 and snd_nxt to snd_una (go-back-N). We read only as much as
+ * So: peek offset == snd_nxt - snd_una. A retransmission peeks again
+ * what the guest's SACK blocks say it lacks (tcp_send_holes(), the peek
+ * offset moved there and back), or without SACK rewinds the peek offset
+ * to 0 and snd_nxt to snd_una (go-back-N). We read only as much as
  * the guest's window and the link's room allow; the kernel's receive
  * buffer filling up is the back-pressure on the host peer. The peek lands
  * in the link itself (guest_reserve()), behind room for the headers,
@@ -69,6 +71,7 @@
 #include "flow/tcp.h"
 #include "flow/tcp_fwd.h"
 #include "flow/tcp_ooo.h"
+#include "flow/tcp_sack.h"
 #include "flow/tcp_seq.h"
 #include "packet/build.h"
 #include "packet/csum.h"
@@ -145,7 +148,8 @@ enum tcp_timer_kind {
  *		(SO_MEMINFO), less TCP_WND_LG_BASE; 0: ask it next time
  * @seg_owed:	in-order guest segments since our last ACK (saturates)
  * @ack_sent:	acknowledgement number in the last segment we sent
- * @recover:	snd_max when fast retransmit began (RFC 6582)
+ * @recover:	snd_max when fast retransmit or, with SACK, a timeout began
+ *		(RFC 6582, RFC 6675 section 5.1)
  * @rto_ms:	current retransmission timeout
  * @persist_ms:	current zero window probe interval
  * @active_s:	last time anything happened (tcp_secs()): a guest segment,
@@ -189,7 +193,8 @@ struct tcp_conn {
 	uint16_t mss;
 	uint16_t rto_ms;
 	uint16_t persist_ms;
-	uint8_t dup_acks;
+	unsigned int dup_acks : 7;	/* wraps: only 3 matters */
+	bool sb_used : 1;	/* tcp.sb[id] holds this connection's */
 	unsigned int wnd_lg : 4;
 	unsigned int seg_owed : 2;
 	bool rd_pending : 1;	/* EPOLLIN taken while a discard waited */
@@ -298,6 +303,9 @@ static struct tcp {
 	struct tcp_ooo_q *ooo;		/* [max_flows], by flow id: guest
 					 * segments held after a hole, set up
 					 * on first use (ooo_used) */
+	struct tcp_sb *sb;		/* [max_flows], by flow id: what the
+					 * guest SACKed of our data, set up
+					 * at its first SACK block (sb_used) */
 	unsigned int kind;		/* loop kind: fd events and timers */
 	struct idq waitq;		/* ids waiting for room on the link */
 	struct guest_waiter gw;		/* on the link's list while waitq is
@@ -385,6 +393,28 @@ static struct tcp_ooo_q *tcp_ooo(struct tcp_conn *c)
 static bool tcp_ooo_held(const struct tcp_conn *c)
 {
 	return c->ooo_used && tcp.ooo[tcp_id(c)].head >= 0;
+}
+
+/* The connection's SACK scoreboard, set up (empty) on first use */
+static struct tcp_sb *tcp_sb(struct tcp_conn *c)
+{
+	struct tcp_sb *sb = &tcp.sb[tcp_id(c)];
+
+	if (!c->sb_used) {
+		tcp_sb_init(sb, c->snd_una);
+		c->sb_used = true;
+	}
+	return sb;
+}
+
+/* Are there holes the guest's SACK blocks left to send again now? */
+static bool tcp_sack_due(const struct tcp_conn *c)
+{
+	uint32_t start, len;
+
+	return c->in_recovery && c->sb_used &&
+	       tcp_sb_next_hole(&tcp.sb[tcp_id(c)], c->snd_una, c->snd_max,
+				c->mss, &start, &len);
 }
 
 /* Wait for room on the link: tcp_room_wake() calls back */
@@ -1143,6 +1173,51 @@ static ssize_t tcp_send_copied(struct tcp_conn *c, size_t want,
 }
 
 /**
+ * tcp_send_holes() - send again what the guest's SACK blocks say is missing
+ * @c:		connection in loss recovery with a scoreboard
+ * @bu:		burst state
+ *
+ * Each hole (tcp_sb_next_hole()) is peeked from the host socket where it
+ * lies: the peek offset goes to its start and back to snd_nxt afterwards
+ * (two setsockopt() per hole; recovery is rare). New data then goes on
+ * from snd_max, as the window allows: nothing the guest holds is sent
+ * twice, unlike the go-back-N without SACK.
+ * Return: bytes sent, or -errno from the socket (the caller closes)
+ */
+static ssize_t tcp_send_holes(struct tcp_conn *c, struct tcp_burst *bu)
+{
+	struct tcp_sb *sb = &tcp.sb[tcp_id(c)];
+	uint32_t nxt = c->snd_nxt, start, len;
+	ssize_t sent = 0, n = 0;
+
+	while (!bu->stop &&
+	       tcp_sb_next_hole(sb, c->snd_una, c->snd_max, c->mss, &start,
+				&len)) {
+		c->snd_nxt = start;
+		tcp_peek_rewind(c);
+		n = tcp_send_reserved(c, len, bu);
+		if (n == -EOPNOTSUPP)
+			n = tcp_send_copied(c, len, bu);
+		if (n <= 0)
+			break;
+		sb->rtx_next = start + (uint32_t)n;
+		sent += n;
+	}
+	c->snd_nxt = nxt;
+	tcp_peek_rewind(c);
+	if (sent) {
+		tcp.ctr[TCP_C_RTX_BYTES] += (uint64_t)sent;
+		c->ack_sent = c->rcv_nxt;
+		c->wnd_sent = bu->wnd;
+	}
+	/* no room (-ENOBUFS) waits for the link; nothing to read (-EAGAIN,
+	 * or 0) where we sent data should not be: the timeout sends again */
+	if (n < 0 && n != -ENOBUFS && n != -EAGAIN)
+		return n;
+	return sent;
+}
+
+/**
  * tcp_send_data() - send host data to the guest, as far as allowed
  * @c:		connection in ESTABLISHED
  * @now:	loop time
@@ -1164,6 +1239,17 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 		return;
 	}
 	c->rd_pending = false;
+	if (tcp_sack_due(c)) {
+		ssize_t n = tcp_send_holes(c, &bu);
+
+		if (n < 0) {
+			debug("flow %u tcp: host socket: %s", tcp_id(c),
+			      strerror((int)-n));
+			tcp_close(c, false, true);
+			return;
+		}
+		sent_any = n > 0;
+	}
 	for (;;) {
 		uint32_t room = tcp_send_room(c->snd_una, c->snd_nxt,
 					      c->wnd_guest);
@@ -1172,7 +1258,7 @@ static void tcp_send_data(struct tcp_conn *c, uint64_t now)
 		if (!tcp.peek_off)	/* bounded by the discard buffer */
 			room = MIN(room, tcp_send_room(c->snd_una, c->snd_nxt,
 						       TCP_DISCARD_BUF));
-		if (!room)
+		if (!room || bu.stop)
 			break;
 		if (c->host_eof && c->snd_nxt == c->snd_max)
 			break;		/* nothing left to read */
@@ -1321,6 +1407,23 @@ static void tcp_timer_fire(void *arg, uint32_t id, uint64_t now)
 		    c->snd_una == c->snd_max) {
 			c->fin_sent = false;	/* send it again */
 			tcp_maybe_fin(c, now);
+		} else if (c->sb_used) {
+			/*
+			 * RFC 6675 section 5.1: every byte sent and not
+			 * SACKed is lost now, but what the guest SACKed it
+			 * keeps (Linux does not renege unless short of
+			 * memory, and then a later timeout sends all)
+			 */
+			struct tcp_sb *sb = &tcp.sb[id];
+
+			c->in_recovery = true;
+			c->recover = c->snd_max;
+			sb->rto = true;
+			sb->rto_high = c->snd_max;
+			sb->rtx_next = c->snd_una;
+			if (c->retries > 1)
+				sb->n = 0;	/* reneged? forget it */
+			tcp_send_data(c, now);
 		} else {
 			tcp_rewind(c);
 			tcp_send_data(c, now);
@@ -1709,6 +1812,7 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 	uint32_t top = c->snd_max + (c->fin_sent ? 1 : 0);
 	uint32_t ack = th->ack;
 	bool wnd_same = th->window == c->wnd_raw;
+	bool sacked = false;
 
 	c->wnd_raw = th->window;
 	switch (tcp_ack_classify(c->snd_una, top, ack)) {
@@ -1737,6 +1841,8 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 		c->active_s = tcp_secs(now);
 		if (c->in_recovery && seq_ge(ack, c->recover))
 			c->in_recovery = false;
+		if (c->sb_used)
+			tcp_sb_trim(&tcp.sb[tcp_id(c)], ack);
 		break;
 	case TCP_ACK_SAME:
 		break;
@@ -1744,22 +1850,44 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 	c->wnd_guest = tcp_wnd_scaled(th->window, c->ws_guest);
 	if (c->wnd_guest)
 		c->persist_ms = TCP_RTO_MIN_MS;
+	if (c->sack_ok && th->sack_n && c->snd_una != c->snd_max)
+		sacked = tcp_sb_add(tcp_sb(c), c->snd_una, c->snd_max,
+				    (const uint32_t (*)[2])th->sack,
+				    th->sack_n);
 
+	/* with SACK, an ACK that SACKs more is a duplicate whatever its
+	 * window (RFC 6675 section 2) */
 	if (tcp_is_dup_ack(una_before, c->snd_max, th->ack, th->paylen,
-			   th->flags & (TCP_F_SYN | TCP_F_FIN), wnd_same)) {
+			   th->flags & (TCP_F_SYN | TCP_F_FIN), wnd_same) ||
+	    (sacked && th->ack == una_before && !th->paylen &&
+	     !(th->flags & (TCP_F_SYN | TCP_F_FIN)))) {
 		tcp.ctr[TCP_C_DUP_ACK]++;
 		if (++c->dup_acks == TCP_DUP_ACK_THRESH && !c->in_recovery) {
-			/* RFC 5681 3.2 fast retransmit, go-back-N here */
+			/*
+			 * RFC 5681 3.2 fast retransmit: of the holes the
+			 * guest's SACK blocks leave (tcp_send_holes()), or
+			 * go-back-N from snd_una without SACK
+			 */
 			tcp.ctr[TCP_C_FAST_RTX]++;
 			c->in_recovery = true;
 			c->recover = c->snd_max;
-			tcp_rewind(c);
+			if (c->sack_ok) {
+				struct tcp_sb *sb = tcp_sb(c);
+
+				sb->rtx_next = c->snd_una;
+				sb->rto = false;
+			} else {
+				tcp_rewind(c);
+			}
 		}
 	}
+	if (c->snd_una == c->snd_max)
+		c->sb_used = false;	/* all acknowledged: nothing to keep */
 	tcp_timer_update(c, now, c->snd_una != una_before);
 	/* with EPOLLIN armed and nothing to resend, epoll says when;
 	 * after a discard was queued, the post hook sends */
-	if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max)
+	if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max ||
+	    tcp_sack_due(c))
 		tcp_send_data(c, now);
 }
 
@@ -2486,6 +2614,7 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	tcp.max_flows = n;
 	tcp.conns = calloc(n, sizeof(*tcp.conns));
 	tcp.ooo = calloc(n, sizeof(*tcp.ooo));
+	tcp.sb = calloc(n, sizeof(*tcp.sb));
 	tcp.ack_list = calloc(n, sizeof(*tcp.ack_list));
 	tcp.held_list = calloc(n, sizeof(*tcp.held_list));
 	tcp.free_list = calloc(n, sizeof(*tcp.free_list));
@@ -2493,7 +2622,7 @@ int tcp_init(const struct flow_conf *fc, struct guest_tx *tx)
 	if (!tx->reserve)	/* the link copies frames: peek into ours */
 		tcp.peek_buf = malloc(TCP_PEEK_BUF);
 	tcp.frame_buf = malloc(TCP_FRAME_BUF);
-	if (!tcp.conns || !tcp.ooo || !tcp.ack_list || !tcp.held_list ||
+	if (!tcp.conns || !tcp.ooo || !tcp.sb || !tcp.ack_list || !tcp.held_list ||
 	    !tcp.free_list || !tcp.disc_list ||
 	    (!tx->reserve && !tcp.peek_buf) || !tcp.frame_buf ||
 	    idq_init(&tcp.waitq, n))

@@ -53,11 +53,13 @@ enum tcp_opt {
 	TCP_OPT_MSS		= 2,
 	TCP_OPT_WS		= 3,
 	TCP_OPT_SACK_PERM	= 4,
+	TCP_OPT_SACK		= 5,
 };
 
 #define TCP_OPTLEN_MSS		4
 #define TCP_OPTLEN_WS		3
 #define TCP_OPTLEN_SACK_PERM	2
+#define TCP_SACK_BLOCKS_MAX	4	/* 2 + 4 * 8 bytes fill 34 of 40 */
 #define TCP_OPTLEN_MAX		40	/* data offset 15 words */
 #define TCP_WSCALE_MAX		14	/* RFC 7323 section 2.3 */
 
@@ -129,6 +131,8 @@ struct tcp_view {
 	int8_t wscale;		/* option value, -1 if absent */
 	bool sack_ok;
 	uint16_t paylen;	/* bytes of payload after the header */
+	uint8_t sack_n;		/* SACK blocks (RFC 2018) in @sack, 0: none */
+	uint32_t sack[TCP_SACK_BLOCKS_MAX][2];	/* left, right edge */
 };
 
 #define TCP_F_FIN	0x01

@@ -2,8 +2,8 @@
 /*
  * packet/tcp.c - TCP header, options and checksum
  *
- * The option walk reads MSS, window scale and SACK-permitted and skips
- * the rest. Every option but EOL and NOP must carry a length of at least
+ * The option walk reads MSS, window scale, SACK-permitted and SACK blocks
+ * and skips the rest. Every option but EOL and NOP must carry a length of at least
  * 2 that fits in the option area, so the walk always advances; it is also
  * bounded by the 40-byte option area. Known options with a wrong length
  * are ignored, as Linux does, rather than failing the segment.
@@ -14,7 +14,7 @@
 /**
  * tcp_opts_parse() - walk the options of a TCP header
  * @o:		option bytes, @len of them (at most 40)
- * @v:		mss, wscale and sack_ok filled in
+ * @v:		mss, wscale, sack_ok and the SACK blocks filled in
  *
  * Return: PKT_OK, or PKT_E_BAD_HEADER for a malformed option list
  */
@@ -50,6 +50,18 @@ static enum pkt_err tcp_opts_parse(const uint8_t *o, size_t len,
 		case TCP_OPT_SACK_PERM:
 			if (olen == TCP_OPTLEN_SACK_PERM)
 				v->sack_ok = true;
+			break;
+		case TCP_OPT_SACK:
+			/* RFC 2018 section 3: 8 bytes per block, 1 to 4 */
+			if (olen < 10 || (olen - 2) % 8)
+				break;
+			for (v->sack_n = 0; v->sack_n < (olen - 2) / 8 &&
+			     v->sack_n < TCP_SACK_BLOCKS_MAX; v->sack_n++) {
+				const uint8_t *b = o + i + 2 + 8 * v->sack_n;
+
+				v->sack[v->sack_n][0] = get_be32(b);
+				v->sack[v->sack_n][1] = get_be32(b + 4);
+			}
 			break;
 		default:
 			break;
@@ -101,6 +113,7 @@ enum pkt_err tcp_parse(struct pkt_cursor *cur, const struct ip_view *ip,
 	v->mss = 0;
 	v->wscale = -1;
 	v->sack_ok = false;
+	v->sack_n = 0;
 	v->paylen = (uint16_t)(l4len - hlen);
 	e = tcp_opts_parse(h + TCP_HLEN_MIN, hlen - TCP_HLEN_MIN, v);
 	if (e)

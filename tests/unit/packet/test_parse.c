@@ -448,6 +448,32 @@ static void tcp_options_parsed(void **state)
 	assert_false(v.sack_ok);
 }
 
+static void tcp_sack_blocks_parsed(void **state)
+{
+	/* NOP NOP SACK with 2 blocks; then one with a bad length, ignored */
+	static const uint8_t two[] = { 1, 1, 5, 18,
+				       0, 0, 0x10, 0, 0, 0, 0x20, 0,
+				       0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 0x10 };
+	static const uint8_t bad[] = { 1, 1, 5, 9, 0, 0, 0, 1, 0, 0, 0, 0 };
+	struct pkt_cursor pay;
+	struct tcp_view v;
+	size_t n = tcp4_frame(two, sizeof(two), 0);
+
+	(void)state;
+	assert_int_equal(tcp4_parse(n, &v, &pay), PKT_OK);
+	assert_int_equal(v.sack_n, 2);
+	assert_int_equal(v.sack[0][0], 0x1000);
+	assert_int_equal(v.sack[0][1], 0x2000);
+	assert_int_equal(v.sack[1][0], 0xfffffff0u);
+	assert_int_equal(v.sack[1][1], 0x10);
+	n = tcp4_frame(bad, sizeof(bad), 0);
+	assert_int_equal(tcp4_parse(n, &v, &pay), PKT_OK);
+	assert_int_equal(v.sack_n, 0);
+	n = tcp4_frame(NULL, 0, 0);
+	assert_int_equal(tcp4_parse(n, &v, &pay), PKT_OK);
+	assert_int_equal(v.sack_n, 0);
+}
+
 static void tcp_malformed(void **state)
 {
 	static const uint8_t zero_len[] = { 1, 1, 42, 0 };
@@ -687,6 +713,7 @@ int main(void)
 		cmocka_unit_test(ipv6_good_and_ext_chain),
 		cmocka_unit_test(ipv6_bad),
 		cmocka_unit_test(tcp_options_parsed),
+		cmocka_unit_test(tcp_sack_blocks_parsed),
 		cmocka_unit_test(tcp_malformed),
 		cmocka_unit_test(tcp_short),
 		cmocka_unit_test(udp_good_and_bad),
