@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """tests/system/lifecycle.py - small helpers for the test_lifecycle_* files
 
-Frames in the QEMU stream encoding, a reader with a deadline, and waiting
-for a process or a file.
+Frames in the QEMU stream encoding, a reader with a deadline, waiting for
+a process or a file, and the daemon's counters (SIGUSR1 dumps).
 """
 import os
+import re
+import signal
 import socket
 import struct
 import time
@@ -91,3 +93,56 @@ def read_file(path):
             return f.read()
     except OSError:
         return ''
+
+
+STATS_LINE = re.compile(r'stats ([a-z0-9_]+):(.*)$', re.M)
+
+
+def parse_stats(text):
+    """{'module': {'name': int}} from the 'stats MODULE: a=1 b=2' lines of
+    a log (a module may continue over several lines; later values win)."""
+    out = {}
+    for m in STATS_LINE.finditer(text):
+        grp = out.setdefault(m.group(1), {})
+        for k, v in re.findall(r'(\w+)=(\d+)', m.group(2)):
+            grp[k] = int(v)
+    return out
+
+
+def stats_dump(logs, pid, timeout=30):
+    """SIGUSR1 the daemon pid; return its counters as parse_stats() does,
+    once the whole dump is in the log. logs() returns the log's text
+    (Gangway.logs, or lambda: read_file(path) for a -l file).
+
+    A dump has no end marker, and one module may take several lines: so
+    once the dump has begun, a second SIGUSR1. The daemon handles one
+    signal at a time, so the second dump's first module, after a line of
+    another module, marks the end of the first dump."""
+    start = len(logs())
+
+    def lines():
+        return list(STATS_LINE.finditer(logs()[start:]))
+
+    def end_of_first():
+        ls = lines()
+        for prev, cur in zip(ls, ls[1:]):
+            if cur.group(1) == ls[0].group(1) != prev.group(1):
+                return cur.start()
+        return None
+
+    os.kill(pid, signal.SIGUSR1)
+    if not wait_for(lines, timeout):
+        raise AssertionError('no counters in the log %ss after SIGUSR1:\n%s'
+                             % (timeout, logs()[start:]))
+    os.kill(pid, signal.SIGUSR1)
+    end = wait_for(end_of_first, timeout)
+    if end is None:
+        raise AssertionError('counter dump did not end within %ss:\n%s' %
+                             (timeout, logs()[start:]))
+    return parse_stats(logs()[start:][:end])
+
+
+def stats_flat(stats):
+    """parse_stats() output as {'module.name': int}."""
+    return {'%s.%s' % (mod, k): v
+            for mod, grp in stats.items() for k, v in grp.items()}

@@ -18,6 +18,7 @@ import threading
 import time
 
 from harness import NsGuest
+from lifecycle import read_file, stats_dump
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, 'tcp_tool.py')
@@ -230,23 +231,6 @@ def log_dir():
     return d
 
 
-def tcp_counters(gangway, log, timeout=5):
+def tcp_counters(gangway, log, timeout=30):
     """SIGUSR1 gangway and return its 'stats tcp:' counters from @log."""
-    import re
-    import signal
-    try:
-        with open(log) as f:
-            before = len(f.read())
-    except FileNotFoundError:
-        before = 0
-    os.kill(gangway.pid, signal.SIGUSR1)
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with open(log) as f:
-            text = f.read()[before:]
-        m = re.search(r'stats tcp: (.*)$', text, re.M)
-        if m:
-            return {k: int(v) for k, v in
-                    re.findall(r'(\w+)=(\d+)', m.group(1))}
-        time.sleep(0.05)
-    raise AssertionError('no tcp counters in %s' % log)
+    return stats_dump(lambda: read_file(log), gangway.pid, timeout)['tcp']

@@ -8,12 +8,11 @@ refusal at small scale; here the flood is large (hundreds of 5-tuples, TCP
 and UDP at once) and a live TCP echo runs through it.
 """
 import os
-import signal
 import subprocess
 import time
 
 from harness import NsGuest
-from lifecycle import read_file, wait_for
+from lifecycle import read_file, stats_dump, stats_flat
 from tcp_util import ARGS, GW4, HostServer, PY, guest_setup
 
 MAX_FLOWS = 64
@@ -78,19 +77,8 @@ print('pending', len(pending))
 
 
 def counters(pid, log):
-    before = read_file(log).count('stats tcp:')
-    os.kill(pid, signal.SIGUSR1)
-    assert wait_for(lambda: read_file(log).count('stats tcp:') > before)
-    time.sleep(0.1)
-    out = {}
-    for line in read_file(log).splitlines():
-        if 'stats ' in line:
-            mod, _, rest = line.split('stats ', 1)[1].partition(':')
-            for kv in rest.split():
-                k, _, v = kv.partition('=')
-                if v.isdigit():
-                    out['%s.%s' % (mod, k)] = int(v)
-    return out
+    """Every counter of a SIGUSR1 dump: {'tcp.flows_full': 3, ...}."""
+    return stats_flat(stats_dump(lambda: read_file(log), pid))
 
 
 def test_syn_and_udp_flood_refused_past_the_limit_kept_flow_works(tmp_path):

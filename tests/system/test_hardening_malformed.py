@@ -10,7 +10,6 @@ a TCP connection of that guest to the host carries an echo exchange that
 must not miss a beat.
 """
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -18,7 +17,7 @@ import tempfile
 import time
 
 from harness import Gangway, NsGuest
-from lifecycle import framed, read_file, wait_for
+from lifecycle import framed, read_file, stats_dump, stats_flat
 from tcp_util import ARGS, GW4, GUEST4, HostServer, PY, guest_setup
 
 from scapy.all import (ARP, BOOTP, DHCP, Ether, ICMP, IP, IPv6,  # noqa
@@ -231,20 +230,7 @@ def is_arp_reply(f):
 
 def stats(g, log):
     """Counters from a SIGUSR1 dump: {'ingress.drop_short': 3, ...}."""
-    before = read_file(log).count('stats ingress:')
-    os.kill(g.pid, signal.SIGUSR1)
-    assert wait_for(lambda: read_file(log).count('stats ingress:') > before)
-    time.sleep(0.1)
-    out = {}
-    for line in read_file(log).splitlines():
-        if 'stats ' not in line:
-            continue
-        mod, _, rest = line.split('stats ', 1)[1].partition(':')
-        for kv in rest.split():
-            k, _, v = kv.partition('=')
-            if v.isdigit():
-                out['%s.%s' % (mod, k)] = int(v)
-    return out
+    return stats_flat(stats_dump(lambda: read_file(log), g.pid))
 
 
 def test_every_damaged_frame_is_dropped_and_arp_keeps_working():

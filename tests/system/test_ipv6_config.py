@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ import time
 import pytest
 
 from harness import NsGuest
+from lifecycle import stats_dump
 
 DAEMON = os.environ.get('GANGWAY_IPV6_DAEMON')
 OUR_MAC = '9a:55:9a:55:9a:55'
@@ -484,19 +484,7 @@ def test_ipv4_only():
 
 def stats(ns, module):
     """Counters of @module from gangway's SIGUSR1 dump: {name: value}."""
-    before = ns.gangway.logs().count('stats %s:' % module)
-    os.kill(ns.gangway.pid, signal.SIGUSR1)
-    end = time.monotonic() + 5
-    while ns.gangway.logs().count('stats %s:' % module) <= before:
-        assert time.monotonic() < end, ns.gangway.logs()
-        time.sleep(0.05)
-    time.sleep(0.2)             # a long group continues on further lines
-    dump = ns.gangway.logs().split('stats %s:' % module)
-    vals = {}
-    for chunk in dump[before + 1:]:
-        for k, v in re.findall(r' (\w+)=(\d+)', chunk.split('\n')[0]):
-            vals[k] = int(v)
-    return vals
+    return stats_dump(ns.gangway.logs, ns.gangway.pid)[module]
 
 
 @pytest.mark.skipif(DAEMON is not None, reason='gangway counters')

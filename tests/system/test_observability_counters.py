@@ -9,23 +9,12 @@ high-water mark, with values that match what the guest did.
 """
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
 
 from harness import NsGuest
-
-
-def _stats(text):
-    """{'module': {'name': int}} from the last 'stats MODULE: a=1 b=2'
-    lines (a module may continue over several lines)."""
-    out = {}
-    for m in re.finditer(r'stats ([a-z0-9_]+): (.*)$', text, re.M):
-        grp = out.setdefault(m.group(1), {})
-        for k, v in re.findall(r'(\w+)=(\d+)', m.group(2)):
-            grp[k] = int(v)
-    return out
+from lifecycle import parse_stats, read_file, stats_dump
 
 
 def _wait_for(path, pattern, timeout=5):
@@ -71,9 +60,7 @@ def test_sigusr1_logs_counters(tmp_path):
         assert usrv.recv(16) == b'ping\n'
         ns.sh('ping -c 1 -W 2 %s' % gw, check=False)
 
-        os.kill(ns.gangway.pid, signal.SIGUSR1)
-        text = _wait_for(log, r'^.*stats flows: .*$')
-        st = _stats(text)
+        st = stats_dump(lambda: read_file(log), ns.gangway.pid)
 
         link = st['link']
         assert link['rx_frames'] > 3 and link['tx_frames'] > 3, link
@@ -110,7 +97,7 @@ def test_debug_logs_counters_at_exit(tmp_path):
         ns.gangway.terminate()
     text = _wait_for(log, r'stats flows: ')
     exit_at = text.index('received SIGTERM')
-    st = _stats(text[exit_at:])
+    st = parse_stats(text[exit_at:])
     assert st['dhcp']['discover'] == 1 and st['dhcp']['request'] == 1, st
     assert st['link']['rx_frames'] >= 2, st
     assert st['flows']['open'] == 0, st

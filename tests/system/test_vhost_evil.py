@@ -5,12 +5,10 @@ connection with a log line, every bad ring is stopped with a log line,
 and gangway keeps serving the next front-end without crashing (with a
 sanitizer build, the harness also fails on any ASan/UBSan report)."""
 import os
-import re
-import signal
 import subprocess
-import time
 
 from harness import Gangway, build_dir
+from lifecycle import stats_dump
 
 # scenario -> what gangway must log for it
 CLOSED = {
@@ -137,21 +135,9 @@ def test_vhost_evil_fd_mode_exits_cleanly(gangway_bin):
         g.cleanup()
 
 
-def link_counters(g, timeout=5):
-    """SIGUSR1, then the counters of the last 'stats link:' lines."""
-    before = g.logs().count('stats link:')
-    os.kill(g.pid, signal.SIGUSR1)
-    end = time.monotonic() + timeout
-    while g.logs().count('stats link:') <= before:
-        assert time.monotonic() < end, g.logs()
-        time.sleep(0.05)
-    out = {}
-    for line in g.logs().splitlines():
-        m = re.search(r'stats link:(.*)$', line)
-        if m:
-            out.update((k, int(v)) for k, v in
-                       re.findall(r' (\w+)=(\d+)', m.group(1)))
-    return out
+def link_counters(g, timeout=30):
+    """SIGUSR1, then the counters of the link module."""
+    return stats_dump(g.logs, g.pid, timeout)['link']
 
 
 def test_vhost_evil_offload_headers_dropped_and_counted(gangway_bin,

@@ -13,6 +13,7 @@ import pytest
 
 from harness import QemuGuest
 from test_vhost_user_qemu import MAC, HostPeer, pcap_frames
+from lifecycle import parse_stats
 from tftp import TftpServer, TftpSink
 
 GW4 = '192.0.2.1'
@@ -34,13 +35,7 @@ tftp -b %(blk)d -p -l /tmp/put -r put %(gw)s %(put)d && result put ok
 
 def stats(logs, module):
     """Counters of the last 'stats MODULE:' lines, as a dict."""
-    out = {}
-    for line in logs.splitlines():
-        m = re.search(r'stats %s:(.*)$' % module, line)
-        if m:
-            for k, v in re.findall(r' (\w+)=(\d+)', m.group(1)):
-                out[k] = int(v)
-    return out
+    return parse_stats(logs).get(module, {})
 
 
 def l4_csum_zero(frame):

@@ -11,7 +11,6 @@ then (EVENT_IDX avail_event at its current avail index), or it never
 does and the flow stalls for good after a handful of datagrams.
 """
 import os
-import re
 import signal
 import socket
 import threading
@@ -20,6 +19,7 @@ import time
 import pytest
 
 from harness import RrGuest, rr_static_path
+from lifecycle import parse_stats
 
 GW4 = '192.0.2.1'
 DGRAM = 32000
@@ -51,15 +51,6 @@ def _source(sock, sent):
         time.sleep(GAP_S)
 
 
-def _stats(text):
-    out = {}
-    for m in re.finditer(r'stats ([a-z0-9_]+): (.*)$', text, re.M):
-        grp = out.setdefault(m.group(1), {})
-        for k, v in re.findall(r'(\w+)=(\d+)', m.group(2)):
-            grp[k] = int(v)
-    return out
-
-
 @pytest.mark.qemu
 @pytest.mark.parametrize('vhost_user', [False, True],
                          ids=['stream', 'vhost-user'])
@@ -88,7 +79,7 @@ def test_udp_bursts_to_guest(gangway_bin, vhost_user, tmp_path):
         sock.close()
     try:
         with open(log) as f:
-            st = _stats(f.read())
+            st = parse_stats(f.read())
     except OSError:
         st = {}
     got = dict(x.split('=', 1) for x in r.get('udp_got', '').split()
