@@ -38,6 +38,10 @@ import sys
 import time
 
 CHUNK = 65536
+# A client gives up when its connection makes no progress for this long:
+# four times gangway's longest retransmission timeout (30 s), so that only
+# a connection that is stuck, not one that is slow, fails
+STALL_S = 120
 
 
 def block(seed):
@@ -76,11 +80,12 @@ def listen(addr, port):
 
 
 def connect(addr, port):
-    return socket.create_connection((addr, port), timeout=120)
+    return socket.create_connection((addr, port), timeout=STALL_S)
 
 
-def sha256_to_eof(c):
-    """Read @c to EOF; return the SHA-256 (hex) and length of it all."""
+def sha256_to_eof(c, progress=None):
+    """Read @c to EOF; return the SHA-256 (hex) and length of it all.
+    progress[0], if given, follows the length as it grows."""
     h = hashlib.sha256()
     n = 0
     while True:
@@ -89,6 +94,15 @@ def sha256_to_eof(c):
             return h.hexdigest(), n
         h.update(d)
         n += len(d)
+        if progress is not None:
+            progress[0] = n
+
+
+def stalled(what, done, nbytes, t):
+    """The line a client prints when its connection stopped moving."""
+    print('stalled: %s made no progress for %d s, after %d of %d bytes '
+          'in %.1f s' % (what, STALL_S, done, nbytes, time.monotonic() - t))
+    return 1
 
 
 def serve_sink(addr, port, wait=0.0):
@@ -145,15 +159,20 @@ def serve_echo(addr, port):
 def send(addr, port, nbytes, seed):
     t = time.monotonic()
     c = connect(addr, port)
-    for chunk in stream(nbytes, seed):
-        c.sendall(chunk)
-    c.shutdown(socket.SHUT_WR)
-    reply = b''
-    while True:
-        d = c.recv(200)
-        if not d:
-            break
-        reply += d
+    done = 0
+    try:
+        for chunk in stream(nbytes, seed):
+            c.sendall(chunk)
+            done += len(chunk)
+        c.shutdown(socket.SHUT_WR)
+        reply = b''
+        while True:
+            d = c.recv(200)
+            if not d:
+                break
+            reply += d
+    except socket.timeout:
+        return stalled('send', done, nbytes, t)
     sha, n = reply.split()
     want = expected(nbytes, seed)
     if sha.decode() != want or int(n) != nbytes:
@@ -168,7 +187,11 @@ def fetch(addr, port, nbytes, seed, wait=0.0):
     c = connect(addr, port)
     c.sendall(b'%d %d\n' % (nbytes, seed))
     time.sleep(wait)	# our receive window closes meanwhile
-    sha, n = sha256_to_eof(c)
+    progress = [0]
+    try:
+        sha, n = sha256_to_eof(c, progress)
+    except socket.timeout:
+        return stalled('fetch', progress[0], nbytes, t)
     want = expected(nbytes, seed)
     if sha != want or n != nbytes:
         print('bad got %s %d, want %s %d' % (sha, n, want, nbytes))

@@ -35,7 +35,13 @@ def ns():
         yield g
 
 
-def _ok(out):
+def _ok(out, lossy=None):
+    """Assert the tool's line says ok; for the lossy guest, a failure also
+    shows gangway's TCP counters and what the impairment did."""
+    if not out.startswith('ok') and lossy is not None:
+        out += '\ngangway tcp: %s\nimpairment: dropped %s reordered %s' % (
+            tcp_counters(lossy.gangway, LOG), lossy.impairment.dropped,
+            lossy.impairment.reordered)
     assert out.startswith('ok'), out
     print(out)
     return out.split()
@@ -80,7 +86,7 @@ def _impaired(ns):
 def test_guest_to_host_1gib_impaired(lossy):
     with HostServer('sink') as s:
         _ok(guest_tool(lossy, 'send %s %d %d 21' % (GW4, s.port, MIB << 20),
-                       timeout=900))
+                       timeout=900), lossy)
     _impaired(lossy)
     st = tcp_counters(lossy.gangway, LOG)
     print(st)
@@ -92,7 +98,7 @@ def test_host_to_guest_1gib_impaired(lossy):
     with HostServer('source') as s:
         _ok(guest_tool(lossy, 'fetch %s %d %d 22' % (GW4, s.port,
                                                      MIB << 20),
-                       timeout=900))
+                       timeout=900), lossy)
     _impaired(lossy)
     st = tcp_counters(lossy.gangway, LOG)
     print(st)
