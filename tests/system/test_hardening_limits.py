@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from harness import NsGuest
-from lifecycle import read_file, stats_dump, stats_flat
+from lifecycle import read_file, stats_dump, stats_flat, wait_for
 from tcp_util import ARGS, GW4, HostServer, PY, guest_setup
 
 MAX_FLOWS = 64
@@ -165,7 +165,9 @@ def test_memory_and_fds_flat_across_rounds_of_traffic():
         warm_rss, warm_fds = rss_kib(pid), fd_count(pid)
         for _ in range(4):
             one_round()
-        time.sleep(1)           # idle: closed flows reaped
+        # idle: closed flows reaped (their sockets closed), however loaded
+        # the machine
+        wait_for(lambda: fd_count(pid) <= warm_fds + 1, timeout=30)
         end_rss, end_fds = rss_kib(pid), fd_count(pid)
         print('VmRSS KiB: start %d, warm %d, end %d; fds %d %d %d' % (
             start_rss, warm_rss, end_rss, start_fds, warm_fds, end_fds))

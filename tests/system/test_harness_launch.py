@@ -5,11 +5,11 @@ Uses tests/harness/fake_daemon.py, so it checks the harness alone.
 """
 import os
 import struct
-import time
 
 import pytest
 
 from harness import Gangway, GangwayCrashed, HarnessError, SRC
+from lifecycle import wait_for
 
 FAKE = os.path.join(SRC, 'tests', 'harness', 'fake_daemon.py')
 
@@ -47,15 +47,18 @@ def test_launch_without_pid_file_fails():
                                       ('asan', 'AddressSanitizer')])
 def test_crash_is_detected(mode, why):
     with pytest.raises(GangwayCrashed, match=why):
-        with fake(mode):
-            time.sleep(0.5)
+        with fake(mode) as g:
+            # the fake crashes or reports 0.2 s after it started
+            if mode == 'asan':
+                wait_for(lambda: why in g.logs(), timeout=30)
+            else:
+                wait_for(lambda: not g.alive(), timeout=30)
 
 
 def test_foreground_keeps_child_and_stderr():
     with fake('asan', foreground=True) as g:
         assert g.pid == g.proc.pid
-        time.sleep(0.2)
-        assert 'AddressSanitizer' in g.logs()
+        assert wait_for(lambda: 'AddressSanitizer' in g.logs(), timeout=30)
         g.terminate()
         assert g.crash_report()
         g._log.close()

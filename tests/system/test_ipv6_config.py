@@ -88,7 +88,7 @@ def default_route6(ns):
 
 
 SCAPY_PRELUDE = r'''
-import json, sys, time
+import json, sys, threading, time
 from scapy.all import (AsyncSniffer, Ether, IPv6, ICMPv6ND_RS, ICMPv6ND_RA,
     ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
     ICMPv6NDOptPrefixInfo, ICMPv6NDOptMTU, ICMPv6NDOptRDNSS,
@@ -97,10 +97,12 @@ conf.verb = 0
 IFACE = 'eth0'
 MAC = get_if_hwaddr(IFACE)
 
-def exchange(frame, lfilter, timeout=6):
-    s = AsyncSniffer(iface=IFACE, lfilter=lfilter, count=1, timeout=timeout)
+def exchange(frame, lfilter, timeout=15):
+    ready = threading.Event()
+    s = AsyncSniffer(iface=IFACE, lfilter=lfilter, count=1, timeout=timeout,
+                     started_callback=ready.set)
     s.start()
-    time.sleep(0.5)
+    ready.wait(timeout)     # listening before we ask
     sendp(frame, iface=IFACE)
     s.join()
     return s.results[0] if s.results else None

@@ -6,7 +6,6 @@ import re
 import socket
 import struct
 import subprocess
-import time
 
 from harness import Gangway
 from lifecycle import (GUEST_MAC, arp_request, connect_unix, framed,
@@ -58,13 +57,13 @@ def test_second_guest_is_refused_while_one_is_connected(tmp_path):
     with Gangway(['-s', path], fd=False) as g:
         first = connect_unix(path)
         first.sendall(framed(arp_request()))
-        time.sleep(0.2)
+        assert read_frames(first, timeout=30)    # the first is the guest
         second = connect_unix(path)
-        second.settimeout(3)
+        second.settimeout(30)
         assert second.recv(100) == b''       # closed on us at once
         second.close()
         first.sendall(framed(arp_request()))  # the first still works
-        time.sleep(0.1)
+        assert read_frames(first, timeout=30)
         assert g.alive()
         first.close()
 
@@ -143,7 +142,7 @@ def test_counters_after_bad_framing(tmp_path):
                 framed(arp_request()))
         for i in range(0, len(junk), 999):
             g.sock.sendall(junk[i:i + 999])
-        time.sleep(0.2)
+        assert read_frames(g.sock, timeout=30)   # the ARP after the junk
         os.kill(g.pid, 10)
         assert wait_for(lambda: 'rx_frames=1 ' in read_file(log)), \
             read_file(log)
@@ -162,7 +161,7 @@ def test_pid_of_a_foreground_daemon_is_its_own(tmp_path):
 def test_arp_request_gets_a_reply_over_the_stream():
     with Gangway() as g:
         g.sock.sendall(framed(arp_request()))
-        frames = read_frames(g.sock, timeout=3)
+        frames = read_frames(g.sock, timeout=30)
         assert frames, 'no reply to an ARP request for the gateway'
         f = frames[0]
         assert f[12:14] == b'\x08\x06'               # ARP
