@@ -1478,6 +1478,9 @@ static void tcp_close(struct tcp_conn *c, bool rst_host, bool rst_guest)
 
 			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l,
 				   sizeof(l));
+		} else if (c->disc_queued) {
+			/* bytes left unread make close() reset the peer */
+			tcp_discard_now(c);
 		}
 		/* close() takes it out of epoll: it is never dup()ed */
 		close(c->fd);
@@ -1889,6 +1892,8 @@ static void tcp_ack_input(struct tcp_conn *c, const struct tcp_view *th,
 	if (!(c->ev & EPOLLIN) || c->snd_nxt != c->snd_max ||
 	    tcp_sack_due(c))
 		tcp_send_data(c, now);
+	else if (!c->disc_queued)
+		tcp_maybe_fin(c, now);	/* the host's EOF came before */
 }
 
 /* Guest data to the host socket: bytes taken (0 if full), -errno;
