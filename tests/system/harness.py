@@ -753,6 +753,17 @@ def parse_results(text):
     return res
 
 
+# QemuGuest script lines: take a DHCPv4 lease and report what it set up
+# (RESULT dhcp=ok, addr, gw, mtu, ns: the first nameserver)
+LEASE_SCRIPT = r'''
+dhcp4 && result dhcp ok
+result addr "$(ip4_addr)"
+result gw "$(ip -4 route show default | awk '{print $3}')"
+result mtu "$(cat /sys/class/net/eth0/mtu)"
+result ns "$(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf)"
+'''
+
+
 class QemuGuest(_GuestBase):
     """A QEMU guest (Debian kernel, busybox initramfs) on gangway.
 
@@ -1025,5 +1036,5 @@ class HostTransfer:
 
 
 __all__ = ['Gangway', 'NsGuest', 'QemuGuest', 'HostTransfer', 'gangway_path',
-           'free_ports', 'relay_path', 'build_dir', 'guest_images',
+           'free_ports', 'LEASE_SCRIPT', 'relay_path', 'build_dir', 'guest_images',
            'parse_results', 'HarnessError', 'GangwayCrashed', 'ShResult']

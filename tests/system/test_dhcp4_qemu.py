@@ -4,14 +4,9 @@ QEMU 10.1 -netdev passt uses it, and on vhost-user): the kernel's own
 driver on the other side."""
 import pytest
 
-from harness import QemuGuest
+from harness import LEASE_SCRIPT, QemuGuest
 
-SCRIPT = r'''
-dhcp4 && result dhcp ok
-result addr "$(ip4_addr)"
-result gw "$(ip -4 route show default | awk '{print $3}')"
-result mtu "$(cat /sys/class/net/eth0/mtu)"
-result ns "$(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf)"
+SCRIPT = LEASE_SCRIPT + r'''
 result search "$(awk '/^search/ {print $2; exit}' /etc/resolv.conf)"
 result host "$(lease hostname)"
 result gwmac "$(arp_mac 192.0.2.1)"

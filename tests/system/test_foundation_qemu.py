@@ -3,13 +3,9 @@
 QEMU 10.1 launches it): DHCPv4 lease and ARP for the gateway."""
 import pytest
 
-from harness import QemuGuest
+from harness import LEASE_SCRIPT, QemuGuest
 
-SCRIPT = r'''
-dhcp4 && result dhcp ok
-result addr "$(ip4_addr)"
-result gw "$(ip -4 route show default | awk '{print $3}')"
-result ns "$(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf)"
+SCRIPT = LEASE_SCRIPT + r'''
 result gwmac "$(arp_mac 192.0.2.1)"
 result mac "$(cat /sys/class/net/eth0/address)"
 '''

@@ -3,14 +3,9 @@
 with Debian's passt on the stream (so it is proven without gangway)."""
 import pytest
 
-from harness import QemuGuest, parse_results
+from harness import LEASE_SCRIPT, QemuGuest, parse_results
 
-SCRIPT = r'''
-dhcp4 && result dhcp ok
-result addr "$(ip4_addr)"
-result gw "$(ip -4 route show default | awk '{print $3}')"
-result mtu "$(cat /sys/class/net/eth0/mtu)"
-result ns "$(awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf)"
+SCRIPT = LEASE_SCRIPT + r'''
 result gwmac "$(arp_mac "$(lease router)")"
 exit 7
 '''

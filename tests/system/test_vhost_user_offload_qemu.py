@@ -38,6 +38,23 @@ def stats(logs, module):
     return parse_stats(logs).get(module, {})
 
 
+def run_guest(tmp_path, args, script, peer):
+    """Boot a vhost-user guest on gangway (debug log and capture in
+    tmp_path) with the script, the transfer of peer included; return its
+    results, serial console, log text and capture path."""
+    log = str(tmp_path / 'gangway.log')
+    pcap = str(tmp_path / 'vu.pcap')
+    with QemuGuest(list(args) + ['-d', '-l', log, '--pcap', pcap],
+                   vhost_user=True, mac=MAC, script=script,
+                   timeout=600) as q:
+        q.run()
+        r = q.results()
+        assert q.gangway.alive()
+        peer.join(30)
+    with open(log) as f:
+        return r, q.output, f.read(), pcap
+
+
 def l4_csum_zero(frame):
     """For an IPv4 TCP or UDP frame: is its L4 checksum field zero?"""
     if frame[12:14] != b'\x08\x00':
@@ -57,26 +74,17 @@ def test_vhost_user_csum_offload_tcp_udp(gangway_bin, tmp_path):
     data = os.urandom(5 * BLK + 123)
     get = TftpServer(data)
     put = TftpSink()
-    log = str(tmp_path / 'gangway.log')
-    pcap = str(tmp_path / 'vu.pcap')
     script = SCRIPT % {'gw': GW4, 'blk': BLK,
                        'transfer': peer.guest_script(GW4),
                        'get': get.port, 'put': put.port}
     try:
-        with QemuGuest(['-d', '-l', log, '--pcap', pcap], vhost_user=True,
-                       mac=MAC, script=script, timeout=600) as q:
-            q.run()
-            r = q.results()
-            assert q.gangway.alive()
-            peer.join(30)
+        r, out, logs, pcap = run_guest(tmp_path, [], script, peer)
     finally:
         peer.close()
         get.close()
         put.close()
-    with open(log) as f:
-        logs = f.read()
 
-    assert r.get('dhcp') == 'ok', q.output[-3000:]
+    assert r.get('dhcp') == 'ok', out[-3000:]
     # The guest's view: bit 0 (CSUM) and bit 1 (GUEST_CSUM) negotiated
     feat = r.get('features', '')
     assert feat[:2] == '11', feat
@@ -84,7 +92,7 @@ def test_vhost_user_csum_offload_tcp_udp(gangway_bin, tmp_path):
     assert m and int(m[-1], 16) & 3 == 3, m
 
     assert r.get('ping') == '3', r
-    peer.check(r, q.output[-3000:])
+    peer.check(r, out[-3000:])
     assert r.get('get') == 'ok', r
     assert r.get('get_sha') == hashlib.sha256(data).hexdigest(), r
     assert r.get('put') == 'ok', r
@@ -124,26 +132,17 @@ def test_vhost_user_tso_segments_beyond_mtu(gangway_bin, tmp_path):
     the upload arrives intact; the download is unchanged."""
     kib = 4096
     peer = HostPeer(kib * 1024)
-    log = str(tmp_path / 'gangway.log')
-    pcap = str(tmp_path / 'vu.pcap')
     script = TSO_SCRIPT % {'transfer': peer.guest_script(GW4)}
     try:
-        with QemuGuest(['--mtu', '1500', '-d', '-l', log, '--pcap', pcap],
-                       vhost_user=True, mac=MAC, script=script,
-                       timeout=600) as q:
-            q.run()
-            r = q.results()
-            assert q.gangway.alive()
-            peer.join(30)
+        r, out, logs, pcap = run_guest(tmp_path, ['--mtu', '1500'], script,
+                                       peer)
     finally:
         peer.close()
-    with open(log) as f:
-        logs = f.read()
-    assert r.get('dhcp') == 'ok', q.output[-3000:]
+    assert r.get('dhcp') == 'ok', out[-3000:]
     assert r.get('mtu') == '1500', r
     feat = r.get('features', '')
     assert feat[11:13] == '11', feat        # HOST_TSO4, HOST_TSO6
-    peer.check(r, q.output[-3000:])
+    peer.check(r, out[-3000:])
     link = stats(logs, 'link')
     assert link.get('vu_from_guest_gso', 0) > 10, link
     assert link.get('vu_from_guest_drop_gso', 0) == 0, link
