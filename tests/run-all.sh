@@ -56,11 +56,28 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
+# retry N CMD...: run CMD up to N times, 30 s apart (a mirror's hiccup
+# is not a test failure)
+retry() {
+	local n=$1 i
+	shift
+	for ((i = 1; i <= n; i++)); do
+		"$@" && return 0
+		[ "$i" -lt "$n" ] && echo "=== attempt $i failed; again in 30 s" &&
+			sleep 30
+	done
+	return 1
+}
+
 if [ -z "${GANGWAY_NO_APT:-}" ]; then
 	export DEBIAN_FRONTEND=noninteractive
-	apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
-	run "apt-get update" apt-get "${apt_opts[@]}" update
-	run "apt-get install" apt-get "${apt_opts[@]}" install \
+	apt_opts=(-y -q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+	# The package lists we have do if the update fails: only a failed
+	# install (below) stops the run
+	step "apt-get update"
+	retry 3 apt-get "${apt_opts[@]}" update ||
+		echo "=== apt-get update failed; using the package lists we have"
+	run "apt-get install" retry 3 apt-get "${apt_opts[@]}" install \
 		--no-install-recommends "${packages[@]}" || exit 1
 fi
 
