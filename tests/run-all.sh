@@ -59,12 +59,12 @@ fi
 # retry N CMD...: run CMD up to N times, 30 s apart (a mirror's hiccup
 # is not a test failure)
 retry() {
-	local n=$1 i
+	local tries=$1 i
 	shift
-	for ((i = 1; i <= n; i++)); do
+	for ((i = 1; i <= tries; i++)); do
 		"$@" && return 0
-		[ "$i" -lt "$n" ] && echo "=== attempt $i failed; again in 30 s" &&
-			sleep 30
+		[ "$i" -lt "$tries" ] &&
+			echo "=== attempt $i failed; again in 30 s" && sleep 30
 	done
 	return 1
 }
