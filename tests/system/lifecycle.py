@@ -27,7 +27,7 @@ def framed(frame):
     return struct.pack('>I', len(frame)) + frame
 
 
-def read_frames(sock, timeout=2.0, want=1):
+def read_frames(sock, timeout=10.0, want=1):
     """Frames received on sock until want of them or the deadline."""
     end = time.monotonic() + timeout
     buf = b''
@@ -53,7 +53,7 @@ def read_frames(sock, timeout=2.0, want=1):
     return frames
 
 
-def wait_for(pred, timeout=5.0, step=0.02):
+def wait_for(pred, timeout=30.0, step=0.02):
     """Poll pred() until true or timeout; return its last value."""
     end = time.monotonic() + timeout
     while True:
@@ -72,7 +72,7 @@ def pid_alive(pid):
         return False
 
 
-def connect_unix(path, timeout=5.0):
+def connect_unix(path, timeout=30.0):
     """Connect to a UNIX stream socket, retrying while it appears."""
     end = time.monotonic() + timeout
     while True:

@@ -196,7 +196,7 @@ class Reader:
         self.sock = sock
         self.buf = b''
 
-    def until(self, pred, timeout=3.0):
+    def until(self, pred, timeout=30.0):
         end = time.monotonic() + timeout
         while True:
             while len(self.buf) >= 4:

@@ -23,6 +23,7 @@ def test_socket_path_accepts_qemu_and_frames_flow(tmp_path):
         s = connect_unix(path)
         s.sendall(framed(arp_request()) * 3)
         assert wait_for(lambda: 'guest connected' in read_file(log))
+        assert len(read_frames(s, timeout=30, want=3)) == 3  # all handled
         os.kill(g.pid, 10)
         assert wait_for(lambda: 'rx_frames=3' in read_file(log))
         s.close()
@@ -31,6 +32,7 @@ def test_socket_path_accepts_qemu_and_frames_flow(tmp_path):
         assert g.alive()
         s = connect_unix(path)
         s.sendall(framed(arp_request()))
+        assert read_frames(s, timeout=30)      # accepted and answered
         os.kill(g.pid, 10)
         assert wait_for(lambda: 'connects=2' in read_file(log))
         s.close()

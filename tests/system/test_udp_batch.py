@@ -160,7 +160,7 @@ def test_replies_to_guest_complete_with_valid_checksums():
             sent.append(data)
         got4, got6 = [], []
         while len(got4) < len(sent) or len(got6) < len(sent):
-            f = r.until(is_udp_to_guest, timeout=5)
+            f = r.until(is_udp_to_guest, timeout=30)
             assert f, 'got %d + %d of %d each' % (len(got4), len(got6),
                                                   len(sent))
             p, bad = checksums_ok(f)
@@ -190,7 +190,7 @@ def test_inbound_replies_to_several_peers_in_one_burst():
         ports = []
         for i, p in enumerate(peers):
             p.sendto(b'hello%d' % i, ('127.0.0.1', port))
-            f = r.until(is_udp_to_guest, timeout=5)
+            f = r.until(is_udp_to_guest, timeout=30)
             assert f, 'peer %d: nothing reached the guest' % i
             pkt, bad = checksums_ok(f)
             assert not bad, bad
