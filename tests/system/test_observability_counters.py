@@ -17,7 +17,7 @@ from harness import NsGuest
 from lifecycle import parse_stats, read_file, stats_dump
 
 
-def _wait_for(path, pattern, timeout=5):
+def _wait_for(path, pattern, timeout=30):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
