@@ -44,7 +44,6 @@
 #define STREAM_READS_MAX	8	/* reads per wakeup, for fairness */
 #define STREAM_SOCKBUF		(4 << 20)	/* SO_SNDBUF/SO_RCVBUF wish */
 #define STREAM_MANY_IOV		1024	/* iovecs of one direct sendmsg() */
-#define STREAM_READ_BUDGET	(1U << 20)	/* bytes per wakeup, roughly */
 #define STREAM_SPLICE_MIN	(8U << 10)	/* frames worth a splice */
 #define STREAM_SPLICE_HDR_MAX	192	/* most header bytes read at once */
 #define STREAM_SPLICE_HDR	66	/* first guess: IPv4, TCP timestamps */
@@ -903,34 +902,35 @@ static size_t stream_read_want(const struct stream *s, size_t want)
 	return MIN(want, STREAM_LEN_SIZE + (size_t)len - s->in_len);
 }
 
-/* Read what the socket has, a bounded amount; #syscalls: recvfrom */
+/*
+ * Read what the socket has, at most STREAM_READS_MAX reads (and twice as
+ * many spliced frames) per wakeup; #syscalls: recvfrom
+ */
 static void stream_read(struct stream *s, uint64_t now)
 {
-	size_t got = 0;
-	int i;
+	int reads = 0, spliced = 0;
 
-	for (i = 0; got < STREAM_READ_BUDGET && !s->dead; i++) {
+	while (reads < STREAM_READS_MAX && !s->dead) {
 		size_t want = s->in_cap - s->in_len;
 		ssize_t n;
 
 		if (s->sp_peek && s->fd >= 0) {
 			if (!s->in_len && !s->in_skip) {
+				if (spliced == 2 * STREAM_READS_MAX)
+					return;
 				n = stream_splice_frame(s, now);
 				if (n < 0)
 					return;
 				if (n > 0) {
-					got += (size_t)n;
+					spliced++;
 					continue;
 				}
 				if (s->in_len)	/* what it read: maybe all */
 					stream_parse(s, now);
 			}
 			if (s->sp_peek)
-				want = stream_read_want(s, s->in_cap -
-							   s->in_len);
+				want = stream_read_want(s, want);
 		}
-		if (i >= 2 * STREAM_READS_MAX)
-			return;
 		n = recv(s->fd, s->in + s->in_len, want, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -946,9 +946,9 @@ static void stream_read(struct stream *s, uint64_t now)
 			s->dead_err = 0;
 			return;
 		}
+		reads++;
 		s->in_len += (size_t)n;
 		s->sp_avail -= MIN(s->sp_avail, (size_t)n);
-		got += (size_t)n;
 		stream_parse(s, now);
 		if ((size_t)n < want)
 			return;		/* drained, most likely */
