@@ -8,6 +8,15 @@
  * length never desynchronises us: its frame's bytes are skipped (@in_skip),
  * even across reads, and counted.
  *
+ * Splicing (only if the receiver offers link_conf rx_splice_check, built
+ * with -Dstream_splice): after a large frame, the next one is looked at
+ * before it is read (stream_splice_frame()): its length prefix and
+ * headers are read alone, and if the receiver takes it and it is all in
+ * the socket, its payload is left there for the receiver to move with
+ * guest_tx rx_splice() (socket -> @sp_pipe -> host socket). Reads then
+ * stop at frame ends, so that the next frame can be looked at too; a
+ * small frame turns looking off until the next large one.
+ *
  * Output: a ring of STREAM_OUT_QUEUE bytes holding length-prefixed
  * frames. send() copies a frame in, or says -EAGAIN if it does not fit.
  * The ring is flushed with sendmsg() at the end of every loop iteration
