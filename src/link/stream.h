@@ -30,9 +30,7 @@
 
 #define STREAM_OUT_QUEUE	(4U << 20)	/* bytes queued to the guest */
 #define STREAM_FLUSH_AT		(256U << 10)	/* flush early past this */
-#ifndef STREAM_IN_CHUNK
-#define STREAM_IN_CHUNK		(128U << 10)	/* bytes asked of one read */
-#endif
+#define STREAM_IN_CHUNK		(512U << 10)	/* bytes asked of one read */
 #define STREAM_FRAME_LIMIT	(65535U + 14U)	/* whatever the MTU */
 
 /**
