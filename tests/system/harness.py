@@ -349,7 +349,7 @@ class Gangway:
         """True while the daemon runs."""
         return not self._reap()
 
-    def terminate(self, timeout=5):
+    def terminate(self, timeout=30):
         """SIGTERM the daemon (SIGKILL after timeout), collect its status.
         Return the wait status, or None if it never started."""
         if self.pid is None:
