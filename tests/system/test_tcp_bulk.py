@@ -105,8 +105,9 @@ def test_host_to_guest_1gib_impaired(lossy):
     # our segments were lost and we sent them again
     assert st['fast_rtx'] + st['rto'] > before['fast_rtx'] + before['rto']
     # only what the guest's SACK blocks said it lacked (go-back-N sent
-    # about as much again as the transfer; SACK about 3%)
-    assert st['rtx_bytes'] - before['rtx_bytes'] < (MIB << 20) // 5, st
+    # about as much again as the transfer; SACK about 3%, more when a
+    # loaded machine adds timeouts, each of which resends what is unSACKed)
+    assert st['rtx_bytes'] - before['rtx_bytes'] < (MIB << 20) // 2, st
 
 
 @pytest.mark.parametrize('mode', ['send', 'fetch'])
