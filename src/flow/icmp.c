@@ -422,11 +422,8 @@ void icmp_input(const struct ip_view *ip, const struct icmp_view *icmp,
 		return;
 	}
 
-	memset(&key, 0, sizeof(key));
-	key.gaddr = ip->src;
-	key.raddr = ip->dst;
-	key.gport = icmp->id;
-	key.proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	flow_key_guest(&key, &ip->src, &ip->dst, icmp->id, 0,
+		       v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 
 	id = flow_index_find(&key);
 	if (id < 0)

@@ -15,6 +15,7 @@
 #define GANGWAY_FLOW_TABLE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "packet/inany.h"
 
@@ -33,6 +34,25 @@ struct flow_key {
 	uint16_t rport;
 	uint8_t proto;
 };
+
+/**
+ * flow_key_guest() - the key of the flow a guest packet belongs to
+ * @k:		filled in (padding zeroed: keys are hashed and compared whole)
+ * @src, @dst:	the packet's source (the guest) and destination
+ * @sport, @dport: its ports (ICMP echo: the identifier and 0)
+ * @proto:	IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6
+ */
+static inline void flow_key_guest(struct flow_key *k, const union inany *src,
+				  const union inany *dst, uint16_t sport,
+				  uint16_t dport, uint8_t proto)
+{
+	memset(k, 0, sizeof(*k));
+	k->gaddr = *src;
+	k->raddr = *dst;
+	k->gport = sport;
+	k->rport = dport;
+	k->proto = proto;
+}
 
 /* Size the pool and the index for @max_flows flows; 0 or -ENOMEM */
 int flow_table_init(unsigned int max_flows);

@@ -2091,12 +2091,8 @@ bool tcp_splice_ok(const struct ip_view *ip, const struct tcp_view *th)
 	if (!tcp.conns || tcp.fc->no_tcp ||
 	    (th->flags & ~TCP_F_PSH) != TCP_F_ACK)
 		return false;
-	memset(&key, 0, sizeof(key));
-	key.gaddr = ip->src;
-	key.raddr = ip->dst;
-	key.gport = th->sport;
-	key.rport = th->dport;
-	key.proto = IPPROTO_TCP;
+	flow_key_guest(&key, &ip->src, &ip->dst, th->sport, th->dport,
+		       IPPROTO_TCP);
 	id = flow_index_find(&key);
 	if (id < 0 || (unsigned int)id >= tcp.max_flows)
 		return false;
@@ -2294,12 +2290,8 @@ void tcp_input(const struct ip_view *ip, const struct tcp_view *th,
 		tcp.ctr[TCP_C_DISABLED]++;
 		return;
 	}
-	memset(&key, 0, sizeof(key));
-	key.gaddr = ip->src;
-	key.raddr = ip->dst;
-	key.gport = th->sport;
-	key.rport = th->dport;
-	key.proto = IPPROTO_TCP;
+	flow_key_guest(&key, &ip->src, &ip->dst, th->sport, th->dport,
+		       IPPROTO_TCP);
 
 	id = flow_index_find(&key);
 	if (id < 0 || (unsigned int)id >= tcp.max_flows ||

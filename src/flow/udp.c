@@ -901,12 +901,8 @@ void udp_input(const struct ip_view *ip, const struct udp_view *udp,
 		return;
 	}
 	udp_guest_seen(&ip->src);
-	memset(&key, 0, sizeof(key));
-	key.gaddr = ip->src;
-	key.raddr = ip->dst;
-	key.gport = udp->sport;
-	key.rport = udp->dport;
-	key.proto = IPPROTO_UDP;
+	flow_key_guest(&key, &ip->src, &ip->dst, udp->sport, udp->dport,
+		       IPPROTO_UDP);
 
 	id = flow_index_find(&key);
 	if (id < 0)
