@@ -68,22 +68,29 @@ class EchoCloser:
         self.srv.close()
 
 
-def test_tcp_short_connections_three_frames_to_the_guest():
-    """60 connections of 1 byte each way: about three frames to the guest
-    each (SYN-ACK, reply, FIN), hardly a pure ACK; every end clean."""
-    n = 60
+def run_client(name, script, n):
+    """Run @script with @n in the static guest against an EchoCloser,
+    gangway capturing the link: (frames of the server's port from
+    pcap_tcp4(), gangway's TCP counters, the server)"""
     d = log_dir()
-    pcap = os.path.join(d, 'crr.pcap')
+    pcap = os.path.join(d, name + '.pcap')
     log = os.path.join(d, 'gangway.log')
     srv = EchoCloser()
     try:
         with static_guest('--pcap', pcap, '-l', log) as ns:
-            assert guest_python(ns, CRR_CLIENT, GW4, srv.port, n,
+            assert guest_python(ns, script, GW4, srv.port, n,
                                 timeout=60) == 'ok'
             ctr = tcp_counters(ns.gangway, log)
-        frames = pcap_tcp4(pcap, srv.port)
+        return pcap_tcp4(pcap, srv.port), ctr, srv
     finally:
         srv.close()
+
+
+def test_tcp_short_connections_three_frames_to_the_guest():
+    """60 connections of 1 byte each way: about three frames to the guest
+    each (SYN-ACK, reply, FIN), hardly a pure ACK; every end clean."""
+    n = 60
+    frames, ctr, srv = run_client('crr', CRR_CLIENT, n)
     to_guest = [f for f in frames if f[1]]
     synacks = sum(1 for f in to_guest if f[4] & F_SYN)
     fins = sum(1 for f in to_guest if f[4] & F_FIN)
@@ -109,18 +116,7 @@ def test_tcp_rr_one_frame_per_transaction_each_way():
     of the previous reply: one frame each way, within a few percent of
     held ACKs that had to go out alone on a loaded machine."""
     n = 300
-    d = log_dir()
-    pcap = os.path.join(d, 'rr.pcap')
-    log = os.path.join(d, 'gangway.log')
-    srv = EchoCloser()
-    try:
-        with static_guest('--pcap', pcap, '-l', log) as ns:
-            assert guest_python(ns, RR_CLIENT, GW4, srv.port, n,
-                                timeout=60) == 'ok'
-            ctr = tcp_counters(ns.gangway, log)
-        frames = pcap_tcp4(pcap, srv.port)
-    finally:
-        srv.close()
+    frames, ctr, _ = run_client('rr', RR_CLIENT, n)
     # the exchanges only: from the first request to the last reply
     data = [i for i, f in enumerate(frames) if f[5]]
     body = frames[data[0]:data[-1] + 1]
