@@ -31,6 +31,11 @@ total, and "other" (the rest of the machine's busy time: the load of
 whatever else shares it). "zero-d Gbit/s" and the CEILING lines: what a
 daemon costing no CPU would reach with the rest of its path unchanged,
 throughput x total / (total - daemon), as a ratio to passt's.
+"d-user" is the part of the daemon's CPU spent in its own code (utime);
+the rest is the kernel working for it (system calls, the softirq work
+they trigger). The FLOOR lines: the daemon's kernel time alone as a
+ratio to passt's whole CPU per GB, the best a daemon making the same
+system calls could reach if its own code cost nothing.
 
 --qemu runs the QEMU mode instead: a TCG guest moves the same bytes over
 gangway's stream link, over gangway's vhost-user link and over passt's
@@ -79,13 +84,18 @@ def load():
         return ' '.join(f.read().split()[:3])
 
 
-def cpu_seconds(pid):
-    """utime + stime of pid, in seconds (0 without a daemon)."""
+def cpu_split(pid):
+    """(utime, stime) of pid, in seconds ((0, 0) without a daemon)."""
     if not pid:
-        return 0.0
+        return 0.0, 0.0
     with open('/proc/%d/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid):
+    """utime + stime of pid, in seconds (0 without a daemon)."""
+    return sum(cpu_split(pid))
 
 
 def machine_cpu():
@@ -352,15 +362,16 @@ def iperf(peer, secs, reverse=False, udp=False):
     cpu = {}
     try:
         wait_for(lambda: listening(IPERF_PORT), 10, 'iperf3 server')
-        c0, r0, m0 = cpu_seconds(peer.pid), cpu_seconds(rpid), machine_cpu()
+        c0, r0, m0 = cpu_split(peer.pid), cpu_seconds(rpid), machine_cpu()
         out = run(peer, args, secs + 60, cpu)
-        c1, r1, m1 = cpu_seconds(peer.pid), cpu_seconds(rpid), machine_cpu()
+        c1, r1, m1 = cpu_split(peer.pid), cpu_seconds(rpid), machine_cpu()
     finally:
         cpu['server'] = wait_rusage(srv, 5)
-    cpu.update(daemon=c1 - c0, relay=r1 - r0, softirq=m1[0] - m0[0],
-               busy=m1[1] - m0[1])
+    cpu.update(daemon=sum(c1) - sum(c0), relay=r1 - r0,
+               softirq=m1[0] - m0[0], busy=m1[1] - m0[1],
+               d_user=c1[0] - c0[0])
     if not peer.pid:
-        cpu['daemon'] = None
+        cpu['daemon'] = cpu['d_user'] = None
     if not rpid:
         cpu['relay'] = None
     j = json.loads(out)
@@ -418,7 +429,7 @@ def bulk_summary(peer, res, key, samples, udp):
             (moved / GB)
     # CPU s/GB of each part of the path, summed over the runs
     per = {}
-    for part in PATH_CPU + ('busy',):
+    for part in PATH_CPU + ('busy', 'd_user'):
         v = [x[3].get(part) for x in samples]
         per[part] = None if None in v else sum(v) / (moved / GB)
     path = sum(per[k] or 0 for k in PATH_CPU)
@@ -566,7 +577,7 @@ TARGETS = [
 ]
 
 
-CPU_COLS = PATH_CPU + ('total', 'other')
+CPU_COLS = ('daemon', 'd_user') + PATH_CPU[1:] + ('total', 'other')
 
 
 def path_report(results, names, out):
@@ -576,7 +587,8 @@ def path_report(results, names, out):
             if key + '_path_cpu' in results.get(n, {})]
     if not rows:
         return
-    print('\n%-22s' % 'CPU s/GB' + ''.join('%9s' % c for c in CPU_COLS) +
+    print('\n%-22s' % 'CPU s/GB' + ''.join(
+        '%9s' % c.replace('_', '-') for c in CPU_COLS) +
           '%15s' % 'zero-d Gbit/s', file=out)
     for key, n in rows:
         per = results[n][key + '_path_cpu']
@@ -594,6 +606,22 @@ def path_report(results, names, out):
                       key, n, per['ceiling_gbps'] / p[key + '_gbps'],
                       results[n][key + '_gbps'] / p[key + '_gbps'],
                       100 * per['daemon'] / per['total']), file=out)
+    # The daemon's kernel time (stime) is what its system calls cost: a
+    # daemon making the same calls with no code of its own would cost that
+    for key in BULK:
+        pp = p.get(key + '_path_cpu', {})
+        for n in ('gangway', 'passt'):
+            per = results.get(n, {}).get(key + '_path_cpu', {})
+            if None in (per.get('daemon'), per.get('d_user'),
+                        pp.get('daemon')) or not pp['daemon']:
+                continue
+            k = per['daemon'] - per['d_user']
+            print('FLOOR: %s: %s\'s daemon spends %.0f%% of its CPU in the '
+                  'kernel (%.3f s/GB); with no user-space cost at all it '
+                  'would be %.2fx passt\'s CPU per GB (now %.2fx)' % (
+                      key, n, 100 * k / per['daemon'] if per['daemon']
+                      else 0, k, k / pp['daemon'],
+                      per['daemon'] / pp['daemon']), file=out)
 
 
 def fmt(fmt_, v):
