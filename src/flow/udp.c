@@ -33,6 +33,20 @@
  * one it was last seen using (a guest may pick its own IPv6 address by
  * SLAAC), else the configured one.
  *
+ * In place (links with guest_reserve(): stream, vhost-user): a connected
+ * socket whose last batch of replies were all of one length L expects
+ * more of them. It reserves frames of headers + L bytes in the link and
+ * has recvmmsg() put each payload straight behind the room for its
+ * headers, which are written after (the checksum, where one is due, is
+ * taken over the payload where it landed): each byte is copied by the
+ * kernel only, out of the socket and out of the link. A datagram of
+ * another length ends the run: a shorter one is still sent in place as
+ * the last frame; a longer one spills past L into its batch buffer, and
+ * it and every datagram after it are moved out of the link (a copy) and
+ * sent as frames of their own, as without a reservation. A batch of
+ * mixed lengths turns the expectation off until a batch of one length
+ * comes again.
+ *
  * Back-pressure: a socket is read only while the link has room; with no
  * room it is taken out of epoll and woken by guest_tx once room frees up,
  * so replies wait in the kernel's socket buffer rather than being dropped.
@@ -76,6 +90,9 @@
 #include "packet/build.h"
 
 #define UDP_BATCH	16		/* datagrams per recvmmsg() */
+/* Pieces of one payload in reserved link room (guest buffers on
+ * vhost-user; one or two in the stream ring), plus its spill buffer */
+#define UDP_ZC_IOV	64
 #define UDP_TX_BATCH	64		/* guest datagrams per send pass */
 /*
  * IPv4 datagrams to the guest carry no UDP checksum (zero, RFC 768): they
@@ -112,6 +129,8 @@ enum udp_ctr {
 	UDP_C_DROP_FAMILY,
 	UDP_C_HOST_ERRORS,
 	UDP_C_UNREACH_TO_GUEST,
+	UDP_C_TO_GUEST_IN_PLACE,	/* of to_guest: received into the link */
+	UDP_C_IN_PLACE_MISS,	/* moved out of reserved room: length changed */
 	UDP_C__COUNT
 };
 
@@ -131,6 +150,8 @@ static const char *const udp_ctr_names[] = {
 	[UDP_C_DROP_FAMILY]	= "drop_family",
 	[UDP_C_HOST_ERRORS]	= "host_errors",
 	[UDP_C_UNREACH_TO_GUEST] = "unreach_to_guest",
+	[UDP_C_TO_GUEST_IN_PLACE] = "to_guest_in_place",
+	[UDP_C_IN_PLACE_MISS]	= "in_place_miss",
 };
 static_assert(ARRAY_SIZE(udp_ctr_names) == UDP_C__COUNT,
 	      "one name per UDP counter");
@@ -176,6 +197,9 @@ struct udp_listener {
  * @local:	inbound flows: the host address the peer addressed, if the
  *		listener is bound to a wildcard (else unspec)
  * @last_ns:	last datagram either way
+ * @zc_len:	outbound flows: payload length expected of the next replies
+ *		(the last batch had only that length), received in place;
+ *		0: receive into the batch buffers
  * @prev:	idle list (oldest first), or -1
  * @next:	idle list, or closed list
  */
@@ -190,6 +214,7 @@ struct udp_flow {
 	uint16_t peer_port;
 	union inany local;
 	uint64_t last_ns;
+	size_t zc_len;
 	int prev;
 	int next;
 };
@@ -229,6 +254,12 @@ static union {
 static uint8_t udp_hdrs[UDP_BATCH][UDP_FRAME_HDR];
 static struct iovec udp_gtx_iov[UDP_BATCH][2];
 static unsigned int udp_gtx_n;
+/* Receiving in place: the reserved frames, and per datagram where its
+ * payload goes (the frame's room past the headers, then the spill into
+ * its udp_rxbuf[] past the expected length) */
+static struct guest_frame udp_zc_frames[UDP_BATCH];
+static struct iovec udp_zc_iov[UDP_BATCH][UDP_ZC_IOV + 1];
+static size_t udp_zc_cnt[UDP_BATCH];	/* pieces in the frame, no spill */
 /* One ICMP error frame to the guest */
 static uint8_t udp_frame[ETH_HLEN + IPV6_HLEN + ICMP_HLEN + IPV6_HLEN +
 			 UDP_HLEN];
@@ -579,6 +610,163 @@ static int udp_recv_batch(int fd, unsigned int n, bool names)
 	return recvmmsg(fd, udp_rxmsg, n, MSG_DONTWAIT, NULL);
 }
 
+/* Header bytes of the frames of flow @uf: Ethernet, IP, UDP */
+static size_t udp_frame_hlen(const struct udp_flow *uf)
+{
+	return ETH_HLEN + UDP_HLEN +
+	       (inany_is_v4(&uf->key.gaddr) ? IPV4_HLEN_MIN : IPV6_HLEN);
+}
+
+/**
+ * udp_zc_expect() - what the next replies on @uf will likely be
+ * @uf:		outbound flow
+ * @got:	datagrams in the batch just handled (lengths in udp_rxmsg[])
+ *
+ * All of one length that fits the MTU: expect that length and receive
+ * the next batch in place; else receive into the batch buffers.
+ */
+static void udp_zc_expect(struct udp_flow *uf, unsigned int got)
+{
+	size_t len = got ? udp_rxmsg[0].msg_len : 0;
+	unsigned int i;
+
+	for (i = 1; i < got; i++) {
+		if (udp_rxmsg[i].msg_len != len) {
+			len = 0;
+			break;
+		}
+	}
+	if (len && udp_frame_hlen(uf) - ETH_HLEN + len > udp_mtu)
+		len = 0;
+	uf->zc_len = len;
+}
+
+/* Copy what recvmmsg() put in reserved frame @i to udp_rxbuf[@i], which
+ * then holds the whole datagram of @len bytes (the rest spilled there) */
+static void udp_zc_move_out(unsigned int i, size_t expect, size_t len)
+{
+	size_t want = MIN(expect, len), done = 0, k;
+
+	for (k = 0; k < udp_zc_cnt[i] && done < want; k++) {
+		size_t take = MIN(udp_zc_iov[i][k].iov_len, want - done);
+
+		memcpy(udp_rxbuf[i] + done, udp_zc_iov[i][k].iov_base, take);
+		done += take;
+	}
+}
+
+/**
+ * udp_recv_in_place() - read replies on @uf straight into link frames
+ * @uf:		outbound flow, open, @uf->zc_len set
+ * @n:		datagrams the link has room for (udp_batch_size())
+ * @now_ns:	loop time
+ *
+ * See "In place" at the top. Frames are reserved for headers plus
+ * @uf->zc_len bytes; a datagram of another length ends the frames sent
+ * in place (a shorter one is the last of them), and it and the rest are
+ * moved out of the reservation before it is committed, then sent as
+ * udp_flow_ready() sends every datagram otherwise. Updates the
+ * expectation for the next batch.
+ * #syscalls: recvmmsg
+ * Return: 0; -EAGAIN: the link is full (pause); -EOPNOTSUPP: the link
+ * cannot reserve, nothing was read
+ */
+static int udp_recv_in_place(struct udp_flow *uf, unsigned int n,
+			     uint64_t now_ns)
+{
+	size_t hlen = udp_frame_hlen(uf), expect = uf->zc_len, last_len = 0;
+	struct frame_addrs a = { 0 };
+	unsigned int i, k, in_place, sent;
+	int rc, got;
+
+	rc = guest_reserve(udp_tx, hlen + expect, udp_zc_frames, n);
+	if (rc == -EAGAIN || rc == -ENOTCONN)
+		return rc == -EAGAIN ? -EAGAIN : -EOPNOTSUPP;
+	if (rc < 0)
+		return -EOPNOTSUPP;
+	k = (unsigned int)rc;
+	for (i = 0; i < k; i++) {
+		struct iovec *v = udp_zc_iov[i];
+		size_t cnt, have = 0, j;
+
+		cnt = guest_frame_slice(&udp_zc_frames[i], hlen, expect, v,
+					UDP_ZC_IOV);
+		for (j = 0; j < cnt; j++)
+			have += v[j].iov_len;
+		if (have != expect)
+			break;		/* too many pieces: read fewer */
+		udp_zc_cnt[i] = cnt;
+		v[cnt].iov_base = udp_rxbuf[i] + expect;
+		v[cnt].iov_len = sizeof(udp_rxbuf[i]) - expect;
+		memset(&udp_rxmsg[i].msg_hdr, 0, sizeof(udp_rxmsg[i].msg_hdr));
+		udp_rxmsg[i].msg_hdr.msg_iov = v;
+		udp_rxmsg[i].msg_hdr.msg_iovlen = cnt + 1;
+	}
+	if (!i) {
+		guest_commit(udp_tx, 0, 0);
+		return -EOPNOTSUPP;
+	}
+	got = recvmmsg(uf->fd, udp_rxmsg, i, MSG_DONTWAIT, NULL);
+	if (got <= 0) {
+		guest_commit(udp_tx, 0, 0);	/* before any other send */
+		if (got < 0 && errno == ECONNREFUSED)
+			udp_unreach_to_guest(uf);
+		else if (got < 0 && errno != EAGAIN && errno != EINTR)
+			udp_ctr[UDP_C_HOST_ERRORS]++;
+		return 0;
+	}
+	udp_touch((int)(uf - udp_flows), now_ns);
+
+	/* The run of the expected length, and a shorter one to end it */
+	for (in_place = 0; in_place < (unsigned int)got; in_place++) {
+		if (udp_rxmsg[in_place].msg_len != expect)
+			break;
+	}
+	last_len = expect;
+	if (in_place < (unsigned int)got &&
+	    udp_rxmsg[in_place].msg_len < expect)
+		last_len = udp_rxmsg[in_place++].msg_len;
+	for (i = in_place; i < (unsigned int)got; i++)
+		udp_zc_move_out(i, expect, udp_rxmsg[i].msg_len);
+
+	memcpy(a.src_mac, udp_tx->our_mac, ETH_ALEN);
+	memcpy(a.dst_mac, udp_tx->guest_mac, ETH_ALEN);
+	a.src = uf->key.raddr;
+	a.dst = uf->key.gaddr;
+	sent = in_place;
+	for (i = 0; i < in_place; i++) {
+		size_t len = i + 1 == in_place ? last_len : expect;
+		struct iovec pay[UDP_ZC_IOV];
+		struct pkt_builder b;
+		size_t cnt;
+
+		/* The last frame may be shorter: sum only what it holds */
+		cnt = guest_frame_slice(&udp_zc_frames[i], hlen, len, pay,
+					UDP_ZC_IOV);
+		pb_init(&b, udp_hdrs[i], sizeof(udp_hdrs[0]));
+		b.no_l4_csum = udp_tx->csum_optional;
+		if (!frame_udp_hdr_iov(&b, &a, uf->key.rport, uf->key.gport,
+				       pay, cnt, len, UDP_CSUM4) ||
+		    b.len != hlen) {
+			/* not expected: the lengths were checked above */
+			udp_ctr[UDP_C_DROP_TOO_BIG] += in_place;
+			sent = 0;
+			break;
+		}
+		guest_frame_put(&udp_zc_frames[i], 0, udp_hdrs[i], hlen);
+	}
+	guest_commit(udp_tx, sent, hlen + last_len);
+	udp_ctr[UDP_C_TO_GUEST] += sent;
+	udp_ctr[UDP_C_TO_GUEST_IN_PLACE] += sent;
+
+	/* Whatever did not fit the expectation, as any other batch */
+	udp_ctr[UDP_C_IN_PLACE_MISS] += (unsigned int)got - in_place;
+	for (i = in_place; i < (unsigned int)got; i++)
+		udp_to_guest(uf, udp_rxbuf[i], udp_rxmsg[i].msg_len);
+	udp_zc_expect(uf, (unsigned int)got);
+	return udp_to_guest_flush();
+}
+
 /* Link full: stop reading @fd until guest_tx wakes @gw; #syscalls: epoll_ctl */
 static void udp_pause(int fd, struct watch *w, struct guest_waiter *gw)
 {
@@ -611,6 +799,15 @@ static void udp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 		udp_pause(uf->fd, &uf->w, &uf->gw);
 		return;
 	}
+	if (uf->zc_len) {
+		int rc = udp_recv_in_place(uf, n, now_ns);
+
+		if (rc == -EAGAIN)
+			udp_pause(uf->fd, &uf->w, &uf->gw);
+		if (rc != -EOPNOTSUPP)
+			return;
+		uf->zc_len = 0;		/* the link cannot: copy from now on */
+	}
 	got = udp_recv_batch(uf->fd, n, false);
 	if (got < 0) {
 		/* An ICMP error from the host side, now consumed */
@@ -623,6 +820,7 @@ static void udp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 	udp_touch(id, now_ns);
 	for (i = 0; i < got; i++)
 		udp_to_guest(uf, udp_rxbuf[i], udp_rxmsg[i].msg_len);
+	udp_zc_expect(uf, (unsigned int)got);
 	if (udp_to_guest_flush())
 		udp_pause(uf->fd, &uf->w, &uf->gw);
 }

@@ -135,6 +135,16 @@ bool frame_udp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
 		   uint16_t sport, uint16_t dport, const void *payload,
 		   size_t len, bool csum4)
 {
+	struct iovec iov = { .iov_base = (void *)payload, .iov_len = len };
+
+	return frame_udp_hdr_iov(b, a, sport, dport, &iov, 1, len, csum4);
+}
+
+bool frame_udp_hdr_iov(struct pkt_builder *b, const struct frame_addrs *a,
+		       uint16_t sport, uint16_t dport,
+		       const struct iovec *iov, size_t cnt, size_t len,
+		       bool csum4)
+{
 	size_t l4len = UDP_HLEN + len;
 	uint16_t csum = 0;
 	uint8_t *h;
@@ -157,7 +167,7 @@ bool frame_udp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
 					   (uint32_t)l4len);
 
 		sum = csum_partial(h, UDP_HLEN, sum);
-		csum = csum_fold(csum_partial(payload, len, sum));
+		csum = csum_fold(csum_iov(iov, cnt, sum));
 		if (!csum)
 			csum = 0xffff;	/* 0 means "none" */
 	}

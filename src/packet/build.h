@@ -87,6 +87,19 @@ bool frame_udp_hdr(struct pkt_builder *b, const struct frame_addrs *a,
 		   size_t len, bool csum4);
 
 /**
+ * frame_udp_hdr_iov() - frame_udp_hdr() for a payload in pieces
+ * @iov:	the payload that will follow the headers, @cnt entries
+ *		holding exactly @len bytes in all (a frame reserved in the
+ *		link: a ring that wraps, guest buffers); read for the
+ *		checksum only
+ * Return: as frame_udp_hdr()
+ */
+bool frame_udp_hdr_iov(struct pkt_builder *b, const struct frame_addrs *a,
+		       uint16_t sport, uint16_t dport,
+		       const struct iovec *iov, size_t cnt, size_t len,
+		       bool csum4);
+
+/**
  * frame_icmp() - Ethernet/IP/ICMP (or ICMPv6) frame, checksums filled in
  * @body:	ICMP message from the type byte on, checksum field zero
  */
