@@ -31,6 +31,16 @@
  * is copied into it. The length of the frame at the head
  * of the ring is tracked (@out_frame_left) so that frames lost at a
  * disconnection can be counted.
+ *
+ * Short frames: every frame goes to the guest at least ETH_ZLEN (60)
+ * bytes long, zero-filled past what the sender gave, as on a real wire
+ * and as QEMU's tap and slirp back-ends hand them to a NIC: QEMU's NIC
+ * models (e1000, rtl8139, ...) stopped padding what they receive, and a
+ * guest driver may take a shorter frame for a runt. The IP, TCP and UDP
+ * lengths and checksums inside are left alone (receivers trim by the IP
+ * length). Frames of 60 bytes and more are not touched; a short one
+ * costs a few zero bytes in the ring, or one more iovec in a direct
+ * write. Counted as "tx_padded".
  */
 #include <assert.h>
 #include <errno.h>
@@ -66,6 +76,7 @@ enum stream_stat {
 	STREAM_RX_SHORT,	/* shorter than an Ethernet header */
 	STREAM_RX_OVERSIZED,	/* longer than MTU + 14 */
 	STREAM_TX_FRAMES,	/* queued to the guest */
+	STREAM_TX_PADDED,	/* of those, padded to ETH_ZLEN */
 	STREAM_TX_BYTES,
 	STREAM_TX_FULL,		/* send() said -EAGAIN: queue full */
 	STREAM_TX_TOO_BIG,	/* send() said -EMSGSIZE */
@@ -89,6 +100,7 @@ static const char *const stream_stat_names[] = {
 	[STREAM_RX_SHORT]	= "rx_short",
 	[STREAM_RX_OVERSIZED]	= "rx_oversized",
 	[STREAM_TX_FRAMES]	= "tx_frames",
+	[STREAM_TX_PADDED]	= "tx_padded",
 	[STREAM_TX_BYTES]	= "tx_bytes",
 	[STREAM_TX_FULL]	= "tx_queue_full",
 	[STREAM_TX_TOO_BIG]	= "tx_too_big",
@@ -195,6 +207,15 @@ struct stream {
 	size_t sp_off;
 	size_t sp_avail;
 };
+
+/* Padding of short frames, read only */
+static const uint8_t stream_zeros[ETH_ZLEN];
+
+/* Bytes a frame of @len takes on the link: never less than ETH_ZLEN */
+static size_t stream_wire_len(size_t len)
+{
+	return MAX(len, (size_t)ETH_ZLEN);
+}
 
 static struct stream stream = { .fd = -1, .listen_fd = -1,
 				.sp_pipe = { -1, -1 } };
@@ -361,11 +382,13 @@ static int stream_send(struct guest_tx *tx, const struct iovec *iov,
 {
 	struct stream *s = tx->link;
 	uint8_t hdr[STREAM_LEN_SIZE];
-	size_t len = 0, i;
+	struct iovec cap[2];
+	size_t len = 0, wire, capn, i;
 
 	stream_hook(s);
 	for (i = 0; i < cnt; i++)
 		len += iov[i].iov_len;
+	wire = stream_wire_len(len);
 	if (s->fd < 0 || s->dead) {
 		stream_stats[STREAM_TX_NOCONN]++;
 		return -ENOTCONN;
@@ -374,19 +397,25 @@ static int stream_send(struct guest_tx *tx, const struct iovec *iov,
 		stream_stats[STREAM_TX_TOO_BIG]++;
 		return -EMSGSIZE;
 	}
-	if (s->out_cap - s->out_len < len + STREAM_LEN_SIZE) {
+	if (s->out_cap - s->out_len < wire + STREAM_LEN_SIZE) {
 		stream_stats[STREAM_TX_FULL]++;
 		return -EAGAIN;
 	}
 	assert(!s->res_n);	/* it would land in the reserved room */
 
-	put_be32(hdr, (uint32_t)len);
+	/* where the frame goes, for the capture: as the guest gets it */
+	capn = ring_span(s, STREAM_LEN_SIZE, wire, cap);
+	put_be32(hdr, (uint32_t)wire);
 	ring_put(s, hdr, sizeof(hdr));
 	for (i = 0; i < cnt; i++)
 		ring_put(s, iov[i].iov_base, iov[i].iov_len);
+	if (wire > len) {
+		ring_put(s, stream_zeros, wire - len);
+		stream_stats[STREAM_TX_PADDED]++;
+	}
 	stream_stats[STREAM_TX_FRAMES]++;
-	stream_stats[STREAM_TX_BYTES] += len;
-	pcap_frame(iov, cnt, 0, loop_now());
+	stream_stats[STREAM_TX_BYTES] += wire;
+	pcap_frame(cap, capn, 0, loop_now());
 
 	/* Past our post hook in this iteration, nothing else would flush */
 	if (s->out_len >= STREAM_FLUSH_AT || s->post_ns == loop_now() ||
@@ -403,13 +432,14 @@ static int stream_send(struct guest_tx *tx, const struct iovec *iov,
  * @n:		frames wanted
  *
  * Each frame's length prefix is left out of @f and written by commit().
+ * Frames shorter than ETH_ZLEN get room for their padding too.
  * Return: frames reserved, or -ENOTCONN, -EMSGSIZE, -EAGAIN
  */
 static int stream_reserve(struct guest_tx *tx, size_t len,
 			  struct guest_frame *f, unsigned int n)
 {
 	struct stream *s = tx->link;
-	size_t per = len + STREAM_LEN_SIZE, k, i, used = 0;
+	size_t per = stream_wire_len(len) + STREAM_LEN_SIZE, k, i, used = 0;
 
 	stream_hook(s);
 	if (s->fd < 0 || s->dead) {
@@ -448,30 +478,37 @@ static void stream_commit(struct guest_tx *tx, unsigned int n,
 			  size_t last_len)
 {
 	struct stream *s = tx->link;
-	size_t per = s->res_len + STREAM_LEN_SIZE, off = 0;
+	size_t per = stream_wire_len(s->res_len) + STREAM_LEN_SIZE, off = 0;
 	unsigned int i;
 
 	assert(n <= s->res_n && last_len <= s->res_len);
 	s->res_n = 0;
 	for (i = 0; i < n; i++) {
 		size_t len = i + 1 == n ? last_len : s->res_len;
+		size_t wire = stream_wire_len(len);
 		uint8_t hdr[STREAM_LEN_SIZE];
 		struct iovec iov[2];
 		size_t cnt;
 
-		put_be32(hdr, (uint32_t)len);
+		put_be32(hdr, (uint32_t)wire);
 		ring_put_at(s, off, hdr, sizeof(hdr));
+		if (wire > len) {	/* reserve() left room for it */
+			ring_put_at(s, off + STREAM_LEN_SIZE + len,
+				    stream_zeros, wire - len);
+			stream_stats[STREAM_TX_PADDED]++;
+		}
 		if (pcap_active()) {
-			cnt = ring_span(s, off + STREAM_LEN_SIZE, len, iov);
+			cnt = ring_span(s, off + STREAM_LEN_SIZE, wire, iov);
 			pcap_frame(iov, cnt, 0, loop_now());
 		}
 		stream_stats[STREAM_TX_FRAMES]++;
-		stream_stats[STREAM_TX_BYTES] += len;
+		stream_stats[STREAM_TX_BYTES] += wire;
 		off += per;
 	}
 	if (!n)
 		return;
-	s->out_len += (n - 1) * per + STREAM_LEN_SIZE + last_len;
+	s->out_len += (n - 1) * per + STREAM_LEN_SIZE +
+		      stream_wire_len(last_len);
 	if (s->out_len >= STREAM_FLUSH_AT || s->post_ns == loop_now() ||
 	    !s->hooked)
 		stream_flush(s);
@@ -557,25 +594,35 @@ static int stream_send_many(struct guest_tx *tx, const struct iovec *iov,
 
 		if (s->out_len && !s->out_polled && s->fd >= 0 && !s->dead)
 			stream_flush(s);
+		/* room for a prefix, the frame and a padding iovec */
 		for (k = done; per && !s->out_len && s->fd >= 0 && !s->dead &&
-		     k < n && cnt + 1 + per <= STREAM_MANY_IOV; k++) {
+		     k < n && cnt + 2 + per <= STREAM_MANY_IOV; k++) {
 			const struct iovec *f = iov + (size_t)k * per;
-			size_t len = 0, i;
+			size_t len = 0, wire, first, i;
 
 			for (i = 0; i < per; i++)
 				len += f[i].iov_len;
+			wire = stream_wire_len(len);
 			if (len > s->max_frame ||
-			    total + STREAM_LEN_SIZE + len > s->out_cap)
+			    total + STREAM_LEN_SIZE + wire > s->out_cap)
 				break;
-			put_be32(stream_many_len[m], (uint32_t)len);
+			put_be32(stream_many_len[m], (uint32_t)wire);
 			stream_many_iov[cnt].iov_base = stream_many_len[m];
 			stream_many_iov[cnt++].iov_len = STREAM_LEN_SIZE;
+			first = cnt;
 			memcpy(&stream_many_iov[cnt], f, per * sizeof(*f));
 			cnt += per;
-			total += STREAM_LEN_SIZE + len;
+			if (wire > len) {
+				stream_many_iov[cnt].iov_base =
+					(void *)stream_zeros;
+				stream_many_iov[cnt++].iov_len = wire - len;
+				stream_stats[STREAM_TX_PADDED]++;
+			}
+			total += STREAM_LEN_SIZE + wire;
 			stream_stats[STREAM_TX_FRAMES]++;
-			stream_stats[STREAM_TX_BYTES] += len;
-			pcap_frame(f, per, 0, loop_now());
+			stream_stats[STREAM_TX_BYTES] += wire;
+			pcap_frame(&stream_many_iov[first], cnt - first, 0,
+				   loop_now());
 			m++;
 		}
 		if (m) {

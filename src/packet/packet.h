@@ -22,6 +22,7 @@
 
 #define ETH_ALEN		6
 #define ETH_HLEN		14
+#define ETH_ZLEN		60	/* shortest frame, FCS left out */
 #define ETH_P_IP_		0x0800
 #define ETH_P_ARP_		0x0806
 #define ETH_P_IPV6_		0x86dd

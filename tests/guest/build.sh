@@ -8,10 +8,11 @@
 #
 # The kernel comes from Debian's archive, the only network source we use:
 # the package linux-image-amd64 depends on (apt-get download), unpacked
-# with dpkg-deb. The initramfs holds busybox-static, the virtio network
-# modules of that kernel with their dependencies (resolved with modinfo,
-# decompressed if the package ships them compressed: busybox insmod reads
-# plain .ko only), /init, /lib/guest.sh and the udhcpc script.
+# with dpkg-deb. The initramfs holds busybox-static, the network modules
+# of that kernel for the NIC models tests give QEMU (virtio-net-pci, e1000,
+# e1000e, rtl8139: QemuGuest nic=) with their dependencies (resolved with
+# modinfo, decompressed if the package ships them compressed: busybox
+# insmod reads plain .ko only), /init, /lib/guest.sh and the udhcpc script.
 # Results, reused while their inputs do not change:
 #	CACHE_DIR/kernel	CACHE_DIR/initramfs.gz
 # CACHE_DIR/kernel is the uncompressed ELF vmlinux when it has a PVH entry
@@ -25,7 +26,8 @@ cache=${1:-${GANGWAY_GUEST_CACHE:-$here/../cache/guest}}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 busybox=/bin/busybox
-modules_wanted="virtio_pci virtio_net"
+# 8139cp, not 8139too: QEMU's rtl8139 is a C+ chip, which 8139too refuses
+modules_wanted="virtio_pci virtio_net e1000 e1000e 8139cp"
 
 exec 9>"$cache/.lock"
 flock 9

@@ -773,7 +773,9 @@ class QemuGuest(_GuestBase):
     results() parses its RESULT lines.
 
     Stream (default): gangway is launched as QEMU 10.1 would (Gangway) and
-    QEMU 7.2 gets our socketpair end with -netdev stream,addr.type=fd.
+    QEMU 7.2 gets our socketpair end with -netdev stream,addr.type=fd;
+    nic is the QEMU NIC model on it (virtio-net-pci, e1000, e1000e,
+    rtl8139: the guest initramfs has their drivers).
     vhost_user=True: QEMU 7.2's -netdev vhost-user on a UNIX socket, with
     shared memfd guest memory; the back-end is started by
     vhost_user_launcher(sock_path, gangway_args, workdir) -> object with
@@ -784,8 +786,9 @@ class QemuGuest(_GuestBase):
     def __init__(self, gangway_args=(), script='', vhost_user=False,
                  mem='512M', timeout=180, gangway_opts=None,
                  vhost_user_launcher=None, qemu_args=(), append='',
-                 mac='52:54:00:12:34:56'):
+                 mac='52:54:00:12:34:56', nic='virtio-net-pci'):
         self.gangway_args = list(gangway_args)
+        self.nic = nic
         self.gangway_opts = dict(gangway_opts or {})
         self.script = script
         self.vhost_user = vhost_user
@@ -845,8 +848,8 @@ class QemuGuest(_GuestBase):
             netdev = [
                 '-netdev', 'stream,id=n0,server=off,addr.type=fd,'
                 'addr.str=%d' % fd,
-                '-device', 'virtio-net-pci,netdev=n0,romfile=,mac=%s' %
-                self.mac,
+                '-device', '%s,netdev=n0,romfile=,mac=%s' %
+                (self.nic, self.mac),
             ]
         append = 'console=ttyS0 quiet panic=-1 ' + self.append
         self.argv = [

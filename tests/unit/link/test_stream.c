@@ -486,6 +486,104 @@ static void reserve_commit_in_place(void **state)
 }
 
 /*
+ * Check the next @n frames at the guest end: frame k of @len[k] bytes of
+ * @tag[k], then zeros up to ETH_ZLEN (60) if it was shorter; its length
+ * prefix says the padded length
+ */
+static void expect_padded(const size_t *len, const uint8_t *tag, int n)
+{
+	static uint8_t in[4 * 16 + 16 * 1514];
+	size_t want = 0, off = 0, j;
+	int k;
+
+	for (k = 0; k < n; k++)
+		want += 4 + (len[k] < 60 ? 60 : len[k]);
+	assert_true(want <= sizeof(in));
+	for (k = 0; off < want && k < 500; k++) {	/* at most ~1 s */
+		ssize_t got;
+
+		run_for(2);
+		got = recv(peer, in + off, sizeof(in) - off, MSG_DONTWAIT);
+		if (got > 0)
+			off += (size_t)got;
+	}
+	assert_int_equal(off, want);
+	off = 0;
+	for (k = 0; k < n; k++) {
+		size_t wire = len[k] < 60 ? 60 : len[k];
+
+		assert_int_equal(get_be32(in + off), wire);
+		off += 4;
+		for (j = 0; j < len[k]; j++)
+			assert_int_equal(in[off + j], tag[k]);
+		for (; j < wire; j++)
+			assert_int_equal(in[off + j], 0);
+		off += wire;
+	}
+	run_for(2);
+	assert_int_equal(recv(peer, in, sizeof(in), MSG_DONTWAIT), -1);
+}
+
+/*
+ * Frames shorter than 60 bytes reach the guest zero-padded to 60 (what
+ * e1000e and other NIC models expect of a wire), whichever way they were
+ * queued: send(), send_many() written directly, reserve() and commit()
+ * (in ring room that held other bytes before); longer ones are unchanged
+ */
+static void short_frames_padded_to_60_with_zeros(void **state)
+{
+	static const size_t len1[] = { 1514 };
+	static const uint8_t tag1[] = { 0xee };
+	static const size_t len2[] = { 42, 100, 54, 60, 59, 14 };
+	static const uint8_t tag2[] = { 1, 2, 3, 4, 5, 6 };
+	static const size_t len3[] = { 54, 54, 43, 1000, 20 };
+	static const uint8_t tag3[] = { 7, 8, 9, 10, 11 };
+	struct guest_frame f[GUEST_RESERVE_MAX];
+	uint64_t padded = stat("tx_padded");
+	uint8_t buf[6][1514];
+	struct iovec iov[3][2];
+	int k;
+
+	(void)state;
+	open_pair(1500);
+	/* leave non-zero bytes where the ring will be reused */
+	memset(buf[0], 0xee, sizeof(buf[0]));
+	assert_int_equal(guest_send_buf(&tx, buf[0], 1514), 0);
+	expect_padded(len1, tag1, 1);
+
+	for (k = 0; k < 6; k++)
+		memset(buf[k], tag2[k], sizeof(buf[k]));
+	for (k = 0; k < 3; k++) {	/* header and body, as TCP sends */
+		iov[k][0].iov_base = buf[k];
+		iov[k][0].iov_len = 14;
+		iov[k][1].iov_base = buf[k] + 14;
+		iov[k][1].iov_len = len2[k] - 14;
+	}
+	assert_int_equal(guest_send_many(&tx, &iov[0][0], 2, 3), 3);
+	for (k = 3; k < 6; k++)
+		assert_int_equal(guest_send_buf(&tx, buf[k], len2[k]), 0);
+	expect_padded(len2, tag2, 6);
+	assert_int_equal(stat("tx_padded") - padded, 4);
+
+	/* a reservation of short frames, the last shorter still */
+	assert_int_equal(guest_reserve(&tx, 54, f, 3), 3);
+	for (k = 0; k < 3; k++) {
+		memset(buf[k], tag3[k], 54);
+		assert_int_equal(guest_frame_put(&f[k], 0, buf[k], 54), 54);
+	}
+	guest_commit(&tx, 3, 43);
+	/* a reservation of long frames whose last one is short */
+	assert_int_equal(guest_reserve(&tx, 1000, f, 2), 2);
+	memset(buf[3], tag3[3], 1000);
+	memset(buf[4], tag3[4], 1000);
+	assert_int_equal(guest_frame_put(&f[0], 0, buf[3], 1000), 1000);
+	assert_int_equal(guest_frame_put(&f[1], 0, buf[4], 1000), 1000);
+	guest_commit(&tx, 2, 20);
+	expect_padded(len3, tag3, 5);
+	assert_int_equal(stat("tx_padded") - padded, 8);
+}
+
+/*
  * Reserving until the queue is full wraps the ring (frames split across
  * its end come as two iovecs); the guest end gets every frame, in order
  * and intact; -EAGAIN at the end, and the waiter wakes once drained.
@@ -917,6 +1015,8 @@ int main(void)
 		cmocka_unit_test_teardown(queue_full_then_waiters_woken,
 					  teardown),
 		cmocka_unit_test_teardown(reserve_commit_in_place, teardown),
+		cmocka_unit_test_teardown(short_frames_padded_to_60_with_zeros,
+					  teardown),
 		cmocka_unit_test_teardown(reserve_wraps_ring_and_back_pressure,
 					  teardown),
 		cmocka_unit_test_teardown(send_many_direct_then_queued_in_order,
