@@ -166,6 +166,33 @@ static void arp_reaches_arp_and_is_answered(void **state)
 	assert_int_equal(ctr("bytes"), ETH_HLEN + ARP_LEN);
 }
 
+/*
+ * Guest NICs (e1000, rtl8139, ...) pad short frames to 60 bytes: a padded
+ * ARP request is answered, and a padded UDP datagram (here a one-byte
+ * one to the DHCP port) reaches its service by its UDP length, the
+ * padding outside the checksum
+ */
+static void padded_frames_from_guest_dispatched(void **state)
+{
+	size_t n;
+
+	(void)state;
+	n = arp_request("192.0.2.1");
+	memset(fb + n, 0, 60 - n);
+	feed(60);
+	assert_int_equal(su_frames, 1);
+	assert_int_equal(ctr("arp"), 1);
+	assert_int_equal(ctr("bytes"), 60);
+	assert_int_equal(su_frame[0][21], ARP_OP_REPLY);
+
+	n = udp4(68, 67, "x", 1);	/* 43 bytes: too short for DHCP */
+	memset(fb + n, 0xee, 60 - n);
+	feed(60);
+	assert_int_equal(ctr("drop_bad_csum"), 0);
+	assert_int_equal(ctr("dhcp"), 1);
+	assert_int_equal(ctr("frames"), 2);
+}
+
 static void guest_mac_learned_from_unicast_source(void **state)
 {
 	static const uint8_t other[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 9 };
@@ -374,6 +401,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(arp_reaches_arp_and_is_answered),
+		T(padded_frames_from_guest_dispatched),
 		T(guest_mac_learned_from_unicast_source),
 		T(dhcp_discover_gets_offer),
 		T(trusted_l4_csum_not_verified),
