@@ -16,6 +16,8 @@ Peers (namespace mode, the default):
   gangway    namespace + tap + tests/harness/relay on gangway's socket,
              gangway launched as QEMU 10.1 launches it; guest reaches the
              host's loopback at the gateway 192.0.2.1
+  gangway-nopoll  the same with --busy-poll 0 (never spins before sleeping)
+  gangway-bpN     the same with --busy-poll N (e.g. gangway-bp100)
   passt      the same relay and launch, /usr/bin/passt instead of gangway
   pasta      pasta --config-net on a fresh namespace (gateway mapped too)
   slirp4netns  --configure --mtu=65520 on a fresh namespace; 10.0.2.2 is
@@ -270,7 +272,13 @@ class Slirp(FreshNs):
 
 
 def make_peers(names):
+    """(name, factory) per peer name; gangway-nopoll and gangway-bpN are
+    gangway with --busy-poll 0 and N, to compare in one interleaved run."""
     gw_args = ['--mtu', '65520', '--max-flows', str(IDLE_CONNS + 2000)]
+
+    def gw_variant(name, usec):
+        return lambda: Relayed(name, None, gw_args + ['--busy-poll', usec])
+
     table = {
         'loopback': lambda: Loopback(),
         'gangway': lambda: Relayed('gangway', None, gw_args),
@@ -278,6 +286,11 @@ def make_peers(names):
         'pasta': lambda: Pasta(),
         'slirp4netns': lambda: Slirp(),
     }
+    table['gangway-nopoll'] = gw_variant('gangway-nopoll', '0')
+    for n in names:
+        m = re.fullmatch(r'gangway-bp(\d+)', n)
+        if m:
+            table[n] = gw_variant(n, m.group(1))
     return [(n, table[n]) for n in names]
 
 
@@ -587,12 +600,12 @@ def path_report(results, names, out):
             if key + '_path_cpu' in results.get(n, {})]
     if not rows:
         return
-    print('\n%-22s' % 'CPU s/GB' + ''.join(
+    print('\n%-26s' % 'CPU s/GB' + ''.join(
         '%9s' % c.replace('_', '-') for c in CPU_COLS) +
           '%15s' % 'zero-d Gbit/s', file=out)
     for key, n in rows:
         per = results[n][key + '_path_cpu']
-        print('%-22s' % ('%s %s' % (key, n)) + ''.join(
+        print('%-26s' % ('%s %s' % (key, n)) + ''.join(
             '%9s' % fmt('%.3f', per.get(c)) for c in CPU_COLS) +
             '%15s' % fmt('%.2f', per.get('ceiling_gbps')), file=out)
     p = results.get('passt', {})
@@ -630,14 +643,15 @@ def fmt(fmt_, v):
 
 def report(results, names, out=sys.stdout):
     w = 34
-    print('%-*s' % (w, 'metric') + ''.join('%13s' % n for n in names) +
+    cw = max([13] + [len(n) + 2 for n in names])    # column width
+    print('%-*s' % (w, 'metric') + ''.join('%*s' % (cw, n) for n in names) +
           ('%13s' % 'gw/passt' if 'gangway' in names and 'passt' in names
            else ''), file=out)
     for key, label, f, _ in ROWS:
         if not any(key in results.get(n, {}) for n in names):
             continue
         line = '%-*s' % (w, label)
-        line += ''.join('%13s' % fmt(f, results.get(n, {}).get(key))
+        line += ''.join('%*s' % (cw, fmt(f, results.get(n, {}).get(key)))
                         for n in names)
         g = results.get('gangway', {}).get(key)
         p = results.get('passt', {}).get(key)

@@ -235,6 +235,7 @@ int main(int argc, char **argv)
 		errno = -ret;
 		fatal("setting up the event loop");
 	}
+	loop_set_busy_poll(c.busy_poll_us);
 
 	/*
 	 * Everything that opens a path happens here, before the sandbox.

@@ -78,6 +78,7 @@ enum conf_opt {
 	OPT_VERSION,
 	OPT_PRINT_CAPS,
 	OPT_MAX_FLOWS,
+	OPT_BUSY_POLL,
 	OPT_REPAIR_PATH,
 	OPT_MIGRATE_EXIT,
 	OPT_MIGRATE_NO_LINGER,
@@ -140,6 +141,7 @@ static const struct option conf_options[] = {
 	{ "version",		no_argument,		NULL, OPT_VERSION },
 	{ "print-capabilities",	no_argument,		NULL, OPT_PRINT_CAPS },
 	{ "max-flows",		required_argument,	NULL, OPT_MAX_FLOWS },
+	{ "busy-poll",		required_argument,	NULL, OPT_BUSY_POLL },
 	{ "repair-path",	required_argument,	NULL, OPT_REPAIR_PATH },
 	{ "migrate-exit",	no_argument,		NULL, OPT_MIGRATE_EXIT },
 	{ "migrate-no-linger",	no_argument,		NULL, OPT_MIGRATE_NO_LINGER },
@@ -684,6 +686,7 @@ static void conf_defaults(struct conf *c)
 	c->fd = -1;
 	c->mtu = MTU_DEFAULT;
 	c->max_flows = MAX_FLOWS_DEFAULT;
+	c->busy_poll_us = BUSY_POLL_DEFAULT_US;
 	c->log_size = LOG_SIZE_DEFAULT;
 	memcpy(c->our_mac, mac, sizeof(mac));
 	c->ip4.prefix_len = -1;
@@ -1031,6 +1034,12 @@ static void conf_option(struct conf *c, int opt, const char *name,
 			conf_die("%s %s: must be a number from 1 to %d", name,
 				 val, MAX_FLOWS_MAX);
 		c->max_flows = (unsigned int)v;
+		break;
+	case OPT_BUSY_POLL:
+		if (conf_uint(val, ULONG_MAX, &v) || v > BUSY_POLL_MAX_US)
+			conf_die("%s %s: must be a number of microseconds from 0 to %d",
+				 name, val, BUSY_POLL_MAX_US);
+		c->busy_poll_us = (unsigned int)v;
 		break;
 	case OPT_REPAIR_PATH:
 		/* TCP_REPAIR migration is not supported: accepted, unused */

@@ -30,6 +30,8 @@
 #define MTU_IPV6_MIN		1280	/* RFC 8200, section 5 */
 #define MAX_FLOWS_DEFAULT	8192
 #define MAX_FLOWS_MAX		16384	/* 20,000 open files per process */
+#define BUSY_POLL_DEFAULT_US	50	/* docs/PERFORMANCE.md, busy polling */
+#define BUSY_POLL_MAX_US	1000
 #define LOG_SIZE_DEFAULT	(1024 * 1024)
 #define LOG_SIZE_MIN		4096
 #define LOG_SIZE_MAX		(1024 * 1024 * 1024)
@@ -141,6 +143,9 @@ struct conf {
 	struct port_spec tcp_ports;	/* -t */
 	struct port_spec udp_ports;	/* -u */
 	unsigned int max_flows;		/* --max-flows */
+
+	/* event loop */
+	unsigned int busy_poll_us;	/* --busy-poll: max window, 0 off */
 };
 
 /* Parse argv and discover the host; on any error print one line, exit 1 */

@@ -14,6 +14,38 @@
  * its 4-byte handle), so arming, re-arming and cancelling are O(log n)
  * and idle objects cost nothing. An fd's epoll data is a struct watch
  * pointer or, low bit set, a kind and a 32-bit id (loop_tag()).
+ *
+ * Busy polling. Request/response traffic is a chain of processes waking
+ * one another (guest, relay or QEMU, us, the host peer, and back); on a
+ * virtual machine, a wake-up onto an idle vCPU goes through the host and
+ * costs tens of microseconds, more than our own work per frame. So before
+ * blocking, the loop spins: it polls with epoll_wait(..., 0) until an
+ * event is ready, the window has passed since it ran out of work, or the
+ * earliest timer is due, whichever comes first, and only then sleeps.
+ * The window counts from running out of work, not from the last event:
+ * how long handling that event took (a send into loopback runs the
+ * peer's receive path) says nothing about when the next one comes.
+ *
+ * The window adapts between 0 and --busy-poll, so that spinning happens
+ * only where it pays. Each idle period ends in one of three ways, and
+ * loop_poll_adapt() turns that into a step:
+ *   - an fd became ready within the maximum (caught by the spin, or by a
+ *     sleep that a full-size spin would have covered): double the window,
+ *     up to the maximum; from 0 it starts at LOOP_POLL_START_NS;
+ *   - nothing for longer than the maximum (the spin, if any, ran out and
+ *     the sleep that followed was long): halve it; below the starting
+ *     size it is 0, and the loop sleeps at once as it did without polling;
+ *   - a timer or signal only, within the maximum: no step (a timer's
+ *     deadline is known; spinning for it gains nothing).
+ * Under back-to-back events the window reaches the maximum in a handful
+ * of periods and stays there; when events are rare it falls to 0 within
+ * a handful of long sleeps, so an idle daemon spins for nothing. What it
+ * costs: at most one window of CPU per gap longer than the maximum, i.e.
+ * at most --busy-poll / gap of a CPU (0.5% for 50 us against one request
+ * every 10 ms), and nothing once the gaps are all long. The doubling and
+ * halving keep it steady on mixes (one short gap, one long, per
+ * transaction). QEMU's AioContext polling is the precedent for adapting a
+ * poll window; this rule and its code are our own.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +55,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/stats.h"
 
 #define LOOP_EVENTS_MAX	128	/* events taken per epoll_wait() */
 #define LOOP_POSTS_MAX	16	/* end-of-iteration hooks */
@@ -49,6 +82,30 @@ static unsigned int loop_posts_len;
 static uint64_t loop_now_ns;
 static bool loop_running;
 static int loop_status;
+static struct loop_poll loop_poll;	/* writers: loop_set_busy_poll(),
+					 * loop_run() */
+
+enum loop_ctr {
+	LOOP_C_SPIN_CAUGHT,	/* a spin found an event before sleeping */
+	LOOP_C_SPIN_RAN_OUT,	/* a spin ended with nothing: we slept */
+	LOOP_C_SPIN_US,		/* microseconds spent spinning, in all */
+	LOOP_C_GROW,		/* the window doubled (or started) */
+	LOOP_C_SHRINK,		/* the window halved (or fell to 0) */
+	LOOP_C_COUNT
+};
+
+static const char *const loop_ctr_names[] = {
+	[LOOP_C_SPIN_CAUGHT]	= "spin_caught",
+	[LOOP_C_SPIN_RAN_OUT]	= "spin_ran_out",
+	[LOOP_C_SPIN_US]	= "spin_us",
+	[LOOP_C_GROW]		= "window_grow",
+	[LOOP_C_SHRINK]		= "window_shrink",
+};
+
+static_assert(ARRAY_SIZE(loop_ctr_names) == LOOP_C_COUNT,
+	      "a name per counter");
+
+static uint64_t loop_ctr[LOOP_C_COUNT];
 
 uint64_t clock_now_ns(void)
 {
@@ -358,6 +415,83 @@ int loop_add_post(void (*fn)(void *arg, uint64_t now_ns), void *arg)
 	return 0;
 }
 
+/**
+ * loop_poll_adapt() - one step of the window rule (header comment)
+ * @p:		window and its maximum
+ * @idle_ns:	from running out of work until the wakeup
+ * @fd_event:	the wakeup brought a ready fd (not only a timer or signal)
+ */
+void loop_poll_adapt(struct loop_poll *p, uint64_t idle_ns, bool fd_event)
+{
+	if (idle_ns > p->max_ns) {
+		if (!p->window_ns)
+			return;
+		p->window_ns /= 2;
+		if (p->window_ns < LOOP_POLL_START_NS)
+			p->window_ns = 0;
+		loop_ctr[LOOP_C_SHRINK]++;
+		return;
+	}
+	if (!fd_event || p->window_ns >= p->max_ns)
+		return;
+	if (!p->window_ns)
+		p->window_ns = LOOP_POLL_START_NS;
+	else
+		p->window_ns *= 2;
+	if (p->window_ns > p->max_ns)
+		p->window_ns = p->max_ns;
+	loop_ctr[LOOP_C_GROW]++;
+}
+
+/**
+ * loop_set_busy_poll() - the maximum window (--busy-poll)
+ * @max_us:	microseconds; 0 turns spinning off
+ *
+ * The window starts at the maximum: a daemon just started is about to
+ * see a guest boot, and the rule brings it down within a few idle periods
+ * if that does not pay.
+ */
+void loop_set_busy_poll(unsigned int max_us)
+{
+	static bool registered;
+
+	loop_poll.max_ns = (uint64_t)max_us * 1000;
+	loop_poll.window_ns = loop_poll.max_ns;
+	if (max_us && !registered) {
+		registered = true;
+		stats_register("loop", loop_ctr_names, loop_ctr, LOOP_C_COUNT);
+	}
+}
+
+uint64_t loop_poll_window_ns(void)
+{
+	return loop_poll.window_ns;
+}
+
+/*
+ * Spin before sleeping: poll without blocking until an event is ready,
+ * the window has passed since @idle0 (when we ran out of work) or the
+ * earliest timer is due. Return: what the last epoll_wait() returned (0:
+ * nothing, sleep now)
+ */
+static int loop_spin(struct epoll_event *ev, uint64_t idle0)
+{
+	uint64_t end = idle0 + loop_poll.window_ns, now;
+	int n;
+
+	if (!loop_poll.window_ns)
+		return 0;
+	if (loop_heap_len && loop_heap[0].deadline_ns < end)
+		end = loop_heap[0].deadline_ns;
+	do {
+		n = epoll_wait(loop_epfd, ev, LOOP_EVENTS_MAX, 0);
+		now = clock_now_ns();
+	} while (!n && now < end);
+	loop_ctr[LOOP_C_SPIN_US] += (now - idle0) / 1000;
+	loop_ctr[n ? LOOP_C_SPIN_CAUGHT : LOOP_C_SPIN_RAN_OUT]++;
+	return n;
+}
+
 /* Milliseconds until the earliest deadline, rounded up; -1: none */
 static int loop_timeout_ms(void)
 {
@@ -421,14 +555,21 @@ int loop_run(void)
 	loop_running = true;
 	loop_status = 0;
 	while (loop_running) {
+		uint64_t idle0 = 0;
 		int n, i;
 
 		loop_run_posts();
 		if (!loop_running)
 			break;
 
-		n = epoll_wait(loop_epfd, ev, LOOP_EVENTS_MAX,
-			       loop_timeout_ms());
+		n = 0;
+		if (loop_poll.max_ns) {
+			idle0 = clock_now_ns();
+			n = loop_spin(ev, idle0);
+		}
+		if (!n)
+			n = epoll_wait(loop_epfd, ev, LOOP_EVENTS_MAX,
+				       loop_timeout_ms());
 		loop_now_ns = clock_now_ns();
 		if (n < 0) {
 			if (errno == EINTR)
@@ -436,6 +577,9 @@ int loop_run(void)
 			err("loop: epoll_wait: %s", strerror(errno));
 			return 1;
 		}
+		if (loop_poll.max_ns)
+			loop_poll_adapt(&loop_poll, loop_now_ns - idle0,
+					n > 0);
 		for (i = 0; i < n && loop_running; i++) {
 			uint64_t ref = ev[i].data.u64;
 			const struct loop_kind *k;

@@ -12,6 +12,9 @@
  * a 4-byte timer handle each and no per-object watch (flows).
  * Does not own: any file descriptor. Whoever opens an fd registers it with
  * loop_add(), removes it with loop_del() and closes it.
+ * Before it sleeps, the loop may spin for a short, adaptive window
+ * (--busy-poll; the rule is in core/loop.c), so that an event arriving
+ * within tens of microseconds does not cost a wake-up.
  * Limits: the timer heap has a fixed capacity set by loop_init(); arming
  * past it fails with -ENOSPC.
  */
@@ -111,6 +114,31 @@ int loop_add_post(void (*fn)(void *arg, uint64_t now_ns), void *arg);
 /* Monotonic clock in ns; loop_now() is the reading of this wakeup */
 uint64_t clock_now_ns(void);
 uint64_t loop_now(void);
+
+/**
+ * struct loop_poll - the adaptive busy-poll window (rule: core/loop.c)
+ * @max_ns:	upper bound (--busy-poll); 0: never spin
+ * @window_ns:	how long the loop now spins before it sleeps, 0 to @max_ns
+ */
+struct loop_poll {
+	uint64_t max_ns;
+	uint64_t window_ns;
+};
+
+#define LOOP_POLL_START_NS	4000ULL	/* first window after 0 */
+
+/* Set the maximum busy-poll window in microseconds (0: never spin) */
+void loop_set_busy_poll(unsigned int max_us);
+
+/*
+ * The window rule alone, no clock, no I/O (the loop and tests): one idle
+ * period lasted @idle_ns, from running out of work until the wakeup, and
+ * ended with a ready fd (@fd_event) or only a timer or signal.
+ */
+void loop_poll_adapt(struct loop_poll *p, uint64_t idle_ns, bool fd_event);
+
+/* The current window of the running loop, in ns (tests, stats) */
+uint64_t loop_poll_window_ns(void);
 
 /* Run until loop_stop() is called; returns the exit status given to it */
 int loop_run(void);

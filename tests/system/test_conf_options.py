@@ -19,7 +19,7 @@ import pytest
 import harness
 from harness import gangway_path
 
-# Every long option gangway accepts (passt's, plus --max-flows)
+# Every long option gangway accepts (passt's, plus --max-flows, --busy-poll)
 LONG_OPTIONS = [
     'vhost-user', 'quiet', 'debug', 'trace', 'foreground', 'stderr',
     'log-file', 'log-size', 'mtu', 'address', 'netmask', 'mac-addr',
@@ -31,7 +31,7 @@ LONG_OPTIONS = [
     'ipv4-only', 'ipv6-only', 'tcp-ports', 'udp-ports', 'pid', 'fd',
     'socket', 'socket-path', 'one-off', 'pcap', 'runas', 'chroot-fallback',
     'help', 'version', 'print-capabilities', 'max-flows', 'repair-path',
-    'migrate-exit', 'migrate-no-linger', 'stats',
+    'migrate-exit', 'migrate-no-linger', 'stats', 'busy-poll',
 ]
 
 # (name the message must contain, extra arguments)
@@ -78,6 +78,9 @@ BAD = [
     ('--runas nosuchuser-gwt', ['--runas', 'nosuchuser-gwt']),
     ('--max-flows 0', ['--max-flows', '0']),
     ('--max-flows 16385', ['--max-flows', '16385']),
+    ('--busy-poll 5000', ['--busy-poll', '5000']),
+    ('--busy-poll -1', ['--busy-poll', '-1']),
+    ('--busy-poll 50us', ['--busy-poll', '50us']),
     ("'--foo'", ['--foo']),
     ("'-z'", ['-z']),
     ('--netns', ['--netns', 'x']),
@@ -202,7 +205,7 @@ def test_every_documented_option_is_accepted():
         'tcp-ports': '2222:22', 'udp-ports': 'none', 'pid': '/tmp/gwt.pid',
         'socket': '/tmp/gwt.sock', 'socket-path': '/tmp/gwt.sock',
         'pcap': '/tmp/gwt.pcap', 'runas': 'nobody', 'max-flows': '100',
-        'repair-path': 'none', 'stats': '5',
+        'busy-poll': '25', 'repair-path': 'none', 'stats': '5',
     }
     skip = {'help', 'version', 'print-capabilities', 'fd'}
     for o in LONG_OPTIONS:

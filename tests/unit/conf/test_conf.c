@@ -70,6 +70,7 @@ static void defaults(void **state)
 	assert_int_equal(c->fd, -1);
 	assert_int_equal(c->mtu, 65520);
 	assert_int_equal(c->max_flows, 8192);
+	assert_int_equal(c->busy_poll_us, 50);
 	assert_int_equal(c->log_size, 1024 * 1024);
 	assert_memory_equal(c->our_mac, mac, 6);
 	assert_true(c->ip4.enabled);
@@ -625,6 +626,24 @@ static void max_flows(void **state)
 	    "--max-flows", "many", NULL);
 }
 
+static void busy_poll(void **state)
+{
+	(void)state;
+	assert_int_equal(ok("--busy-poll", "0", NULL)->busy_poll_us, 0);
+	assert_int_equal(ok("--busy-poll", "1000", NULL)->busy_poll_us, 1000);
+	assert_int_equal(ok("--busy-poll=25", NULL)->busy_poll_us, 25);
+	bad("gangway: --busy-poll 5000: must be a number of microseconds from 0 to 1000",
+	    "--busy-poll", "5000", NULL);
+	bad("gangway: --busy-poll 1001: must be a number of microseconds from 0 to 1000",
+	    "--busy-poll", "1001", NULL);
+	bad("gangway: --busy-poll -1: must be a number of microseconds from 0 to 1000",
+	    "--busy-poll", "-1", NULL);
+	bad("gangway: --busy-poll 50us: must be a number of microseconds from 0 to 1000",
+	    "--busy-poll", "50us", NULL);
+	bad("gangway: --busy-poll : must be a number of microseconds from 0 to 1000",
+	    "--busy-poll", "", NULL);
+}
+
 static void conflicts(void **state)
 {
 	(void)state;
@@ -773,6 +792,7 @@ int main(void)
 		cmocka_unit_test(fd),
 		cmocka_unit_test(runas),
 		cmocka_unit_test(max_flows),
+		cmocka_unit_test(busy_poll),
 		cmocka_unit_test(conflicts),
 		cmocka_unit_test(usage_errors),
 		cmocka_unit_test(help_version_caps),

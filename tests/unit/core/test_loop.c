@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests for core/loop.c: timer order, cancel, re-arm, post hooks */
+/*
+ * Unit tests for core/loop.c: timer order, cancel, re-arm, post hooks,
+ * the busy-poll window rule
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "core/stats.h"
 
 #define NT	64
 
@@ -418,6 +422,163 @@ static void kind_watch_gets_id(void **state)
 	close(p[1]);
 }
 
+/* -- busy polling: the window rule (loop_poll_adapt()) -- */
+
+#define US	1000ULL
+
+/* Bounds hold for any sequence of outcomes, whatever the maximum */
+static void poll_window_stays_in_bounds(void **state)
+{
+	static const uint64_t maxes[] = { 0, 1 * US, 3 * US, 4 * US, 5 * US,
+					  50 * US, 1000 * US };
+	unsigned int seed = 7, m, i;
+
+	(void)state;
+	for (m = 0; m < ARRAY_SIZE(maxes); m++) {
+		struct loop_poll p = { .max_ns = maxes[m],
+				       .window_ns = maxes[m] };
+
+		for (i = 0; i < 20000; i++) {
+			uint64_t idle = (uint64_t)(rand_r(&seed) % 3000) * US
+					>> (rand_r(&seed) % 12);
+
+			loop_poll_adapt(&p, idle, rand_r(&seed) % 4 != 0);
+			assert_true(p.window_ns <= p.max_ns);
+			/* never a uselessly short spin: 0, or the start size
+			 * (the maximum if that is smaller), or more */
+			assert_true(!p.window_ns ||
+				    p.window_ns >= LOOP_POLL_START_NS ||
+				    p.window_ns == p.max_ns);
+		}
+	}
+}
+
+/* Back-to-back events: from 0 to the maximum in a few steps, and it stays */
+static void poll_window_grows_under_back_to_back_events(void **state)
+{
+	struct loop_poll p = { .max_ns = 50 * US, .window_ns = 0 };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		loop_poll_adapt(&p, 10 * US, true);	/* caught by the spin */
+	assert_int_equal(p.window_ns, 50 * US);
+	for (i = 0; i < 1000; i++) {
+		loop_poll_adapt(&p, (uint64_t)(i % 50) * US, true);
+		assert_int_equal(p.window_ns, 50 * US);
+	}
+}
+
+/* A sleep that a full-size spin would have cut short grows the window */
+static void poll_window_grows_when_a_sleep_was_short(void **state)
+{
+	struct loop_poll p = { .max_ns = 100 * US, .window_ns = 0 };
+
+	(void)state;
+	loop_poll_adapt(&p, 80 * US, true);	/* slept, woke in 80 us */
+	assert_int_equal(p.window_ns, LOOP_POLL_START_NS);
+	loop_poll_adapt(&p, 100 * US, true);
+	assert_int_equal(p.window_ns, 2 * LOOP_POLL_START_NS);
+}
+
+/* Rare events: down to 0 within a few long sleeps, and it stays there */
+static void poll_window_falls_to_zero_when_events_are_rare(void **state)
+{
+	struct loop_poll p = { .max_ns = 50 * US, .window_ns = 50 * US };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		loop_poll_adapt(&p, 10000 * US, true);	/* 10 ms gaps */
+	assert_int_equal(p.window_ns, 0);
+	for (i = 0; i < 100; i++) {
+		loop_poll_adapt(&p, (10000 + (uint64_t)i) * US, i & 1);
+		assert_int_equal(p.window_ns, 0);
+	}
+	/* just past the maximum counts as long */
+	p.window_ns = 50 * US;
+	loop_poll_adapt(&p, 50 * US + 1, true);
+	assert_int_equal(p.window_ns, 25 * US);
+}
+
+/* A timer (or signal) alone within the maximum is no reason to spin more */
+static void poll_window_ignores_timers_within_max(void **state)
+{
+	struct loop_poll p = { .max_ns = 50 * US, .window_ns = 8 * US };
+
+	(void)state;
+	loop_poll_adapt(&p, 20 * US, false);
+	assert_int_equal(p.window_ns, 8 * US);
+	loop_poll_adapt(&p, 200 * US, false);	/* long: shrink */
+	assert_int_equal(p.window_ns, 4 * US);
+}
+
+/* One short gap and one long per transaction: bounded, never runs away */
+static void poll_window_steady_on_a_mix(void **state)
+{
+	struct loop_poll p = { .max_ns = 1000 * US, .window_ns = 0 };
+	uint64_t hi = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++) {
+		loop_poll_adapt(&p, 30 * US, true);
+		if (i > 10 && p.window_ns > hi)
+			hi = p.window_ns;
+		loop_poll_adapt(&p, 10000 * US, true);
+	}
+	assert_true(hi <= 2 * LOOP_POLL_START_NS);
+}
+
+/* The loop spins on a ready fd (caught, no sleep) with polling on */
+static void busy_poll_catches_a_ready_fd(void **state)
+{
+	uint64_t caught;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(loop_init(4), 0);
+	loop_set_busy_poll(1000);
+	assert_int_equal(loop_poll_window_ns(), 1000 * US);
+	assert_int_equal(pipe(p), 0);
+	pipe_w.fn = pipe_ready;
+	assert_int_equal(loop_add(p[0], EPOLLIN, &pipe_w), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	caught = stats_get("loop", "spin_caught");
+	assert_int_equal(loop_run(), 3);	/* pipe_ready() stops it */
+	assert_true(stats_get("loop", "spin_caught") > caught);
+	loop_del(p[0]);
+	close(p[0]);
+	close(p[1]);
+	loop_set_busy_poll(0);
+}
+
+/*
+ * A spin never runs past the earliest timer: with a 1 ms window and a
+ * timer 50 us away, the spin stops at the timer (at least once in three
+ * tries: a preempted spin on a loaded machine may overrun by chance)
+ */
+static void busy_poll_stops_at_the_timer(void **state)
+{
+	int try, ok = 0;
+
+	(void)state;
+	for (try = 0; try < 3 && !ok; try++) {
+		uint64_t spun;
+
+		setup_timers(4);
+		loop_set_busy_poll(1000);
+		timers[0].fn = stop_cb;
+		spun = stats_get("loop", "spin_us");
+		assert_int_equal(timer_arm(&timers[0],
+					   clock_now_ns() + 50 * US), 0);
+		assert_int_equal(loop_run(), 7);
+		ok = stats_get("loop", "spin_us") - spun < 500;
+	}
+	loop_set_busy_poll(0);
+	assert_true(ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +594,14 @@ int main(void)
 		cmocka_unit_test(kind_timers_capacity),
 		cmocka_unit_test(kind_timers_random),
 		cmocka_unit_test(kind_watch_gets_id),
+		cmocka_unit_test(poll_window_stays_in_bounds),
+		cmocka_unit_test(poll_window_grows_under_back_to_back_events),
+		cmocka_unit_test(poll_window_grows_when_a_sleep_was_short),
+		cmocka_unit_test(poll_window_falls_to_zero_when_events_are_rare),
+		cmocka_unit_test(poll_window_ignores_timers_within_max),
+		cmocka_unit_test(poll_window_steady_on_a_mix),
+		cmocka_unit_test(busy_poll_catches_a_ready_fd),
+		cmocka_unit_test(busy_poll_stops_at_the_timer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
