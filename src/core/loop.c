@@ -88,6 +88,7 @@ static struct loop_poll loop_poll;	/* writers: loop_set_busy_poll(),
 enum loop_ctr {
 	LOOP_C_SPIN_CAUGHT,	/* a spin found an event before sleeping */
 	LOOP_C_SPIN_RAN_OUT,	/* a spin ended with nothing: we slept */
+	LOOP_C_SPIN_PREEMPTED,	/* a spin lost the CPU to another task */
 	LOOP_C_SPIN_US,		/* microseconds spent spinning, in all */
 	LOOP_C_GROW,		/* the window doubled (or started) */
 	LOOP_C_SHRINK,		/* the window halved (or fell to 0) */
@@ -97,6 +98,7 @@ enum loop_ctr {
 static const char *const loop_ctr_names[] = {
 	[LOOP_C_SPIN_CAUGHT]	= "spin_caught",
 	[LOOP_C_SPIN_RAN_OUT]	= "spin_ran_out",
+	[LOOP_C_SPIN_PREEMPTED]	= "spin_preempted",
 	[LOOP_C_SPIN_US]	= "spin_us",
 	[LOOP_C_GROW]		= "window_grow",
 	[LOOP_C_SHRINK]		= "window_shrink",
@@ -444,6 +446,21 @@ void loop_poll_adapt(struct loop_poll *p, uint64_t idle_ns, bool fd_event)
 }
 
 /**
+ * loop_poll_preempted() - a spin lost the CPU: sleep at once from now on
+ * @p:		window and its maximum
+ *
+ * Another task was runnable on our CPU (a relay, a guest, a peer, or
+ * anything else on the machine): spinning takes its time, and with the
+ * CPUs busy our own wake-ups are cheap. The window restarts from 0.
+ */
+void loop_poll_preempted(struct loop_poll *p)
+{
+	if (p->window_ns)
+		loop_ctr[LOOP_C_SHRINK]++;
+	p->window_ns = 0;
+}
+
+/**
  * loop_set_busy_poll() - the maximum window (--busy-poll)
  * @max_us:	microseconds; 0 turns spinning off
  *
@@ -470,25 +487,36 @@ uint64_t loop_poll_window_ns(void)
 
 /*
  * Spin before sleeping: poll without blocking until an event is ready,
- * the window has passed since @idle0 (when we ran out of work) or the
- * earliest timer is due. Return: what the last epoll_wait() returned (0:
- * nothing, sleep now)
+ * the window has passed since @idle0 (when we ran out of work), the
+ * earliest timer is due, or we lost the CPU. One poll takes a microsecond
+ * or two; a step of LOOP_POLL_PREEMPT_NS between two means another task
+ * ran on this CPU (*@preempted). Return: what the last epoll_wait()
+ * returned (0: nothing, sleep now)
  */
-static int loop_spin(struct epoll_event *ev, uint64_t idle0)
+static int loop_spin(struct epoll_event *ev, uint64_t idle0, bool *preempted)
 {
-	uint64_t end = idle0 + loop_poll.window_ns, now;
+	uint64_t end = idle0 + loop_poll.window_ns, now = idle0, prev;
 	int n;
 
+	*preempted = false;
 	if (!loop_poll.window_ns)
 		return 0;
 	if (loop_heap_len && loop_heap[0].deadline_ns < end)
 		end = loop_heap[0].deadline_ns;
 	do {
+		prev = now;
 		n = epoll_wait(loop_epfd, ev, LOOP_EVENTS_MAX, 0);
 		now = clock_now_ns();
+		if (!n && now - prev > LOOP_POLL_PREEMPT_NS) {
+			*preempted = true;
+			break;
+		}
 	} while (!n && now < end);
 	loop_ctr[LOOP_C_SPIN_US] += (now - idle0) / 1000;
-	loop_ctr[n ? LOOP_C_SPIN_CAUGHT : LOOP_C_SPIN_RAN_OUT]++;
+	if (*preempted)
+		loop_ctr[LOOP_C_SPIN_PREEMPTED]++;
+	else
+		loop_ctr[n ? LOOP_C_SPIN_CAUGHT : LOOP_C_SPIN_RAN_OUT]++;
 	return n;
 }
 
@@ -555,6 +583,7 @@ int loop_run(void)
 	loop_running = true;
 	loop_status = 0;
 	while (loop_running) {
+		bool preempted = false;
 		uint64_t idle0 = 0;
 		int n, i;
 
@@ -565,7 +594,7 @@ int loop_run(void)
 		n = 0;
 		if (loop_poll.max_ns) {
 			idle0 = clock_now_ns();
-			n = loop_spin(ev, idle0);
+			n = loop_spin(ev, idle0, &preempted);
 		}
 		if (!n)
 			n = epoll_wait(loop_epfd, ev, LOOP_EVENTS_MAX,
@@ -577,7 +606,9 @@ int loop_run(void)
 			err("loop: epoll_wait: %s", strerror(errno));
 			return 1;
 		}
-		if (loop_poll.max_ns)
+		if (preempted)
+			loop_poll_preempted(&loop_poll);
+		else if (loop_poll.max_ns)
 			loop_poll_adapt(&loop_poll, loop_now_ns - idle0,
 					n > 0);
 		for (i = 0; i < n && loop_running; i++) {

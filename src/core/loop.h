@@ -126,6 +126,8 @@ struct loop_poll {
 };
 
 #define LOOP_POLL_START_NS	4000ULL	/* first window after 0 */
+#define LOOP_POLL_PREEMPT_NS	20000ULL	/* a step this long between
+						 * two polls: we lost the CPU */
 
 /* Set the maximum busy-poll window in microseconds (0: never spin) */
 void loop_set_busy_poll(unsigned int max_us);
@@ -136,6 +138,9 @@ void loop_set_busy_poll(unsigned int max_us);
  * ended with a ready fd (@fd_event) or only a timer or signal.
  */
 void loop_poll_adapt(struct loop_poll *p, uint64_t idle_ns, bool fd_event);
+
+/* A spin lost the CPU to another task: the window drops to 0 */
+void loop_poll_preempted(struct loop_poll *p);
 
 /* The current window of the running loop, in ns (tests, stats) */
 uint64_t loop_poll_window_ns(void);

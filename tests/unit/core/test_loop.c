@@ -513,6 +513,20 @@ static void poll_window_ignores_timers_within_max(void **state)
 	assert_int_equal(p.window_ns, 4 * US);
 }
 
+/* A spin that lost the CPU: sleep at once, then grow again from 0 */
+static void poll_window_drops_to_zero_when_preempted(void **state)
+{
+	struct loop_poll p = { .max_ns = 50 * US, .window_ns = 50 * US };
+
+	(void)state;
+	loop_poll_preempted(&p);
+	assert_int_equal(p.window_ns, 0);
+	loop_poll_preempted(&p);
+	assert_int_equal(p.window_ns, 0);
+	loop_poll_adapt(&p, 10 * US, true);
+	assert_int_equal(p.window_ns, LOOP_POLL_START_NS);
+}
+
 /* One short gap and one long per transaction: bounded, never runs away */
 static void poll_window_steady_on_a_mix(void **state)
 {
@@ -600,6 +614,7 @@ int main(void)
 		cmocka_unit_test(poll_window_falls_to_zero_when_events_are_rare),
 		cmocka_unit_test(poll_window_ignores_timers_within_max),
 		cmocka_unit_test(poll_window_steady_on_a_mix),
+		cmocka_unit_test(poll_window_drops_to_zero_when_preempted),
 		cmocka_unit_test(busy_poll_catches_a_ready_fd),
 		cmocka_unit_test(busy_poll_stops_at_the_timer),
 	};
