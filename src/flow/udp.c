@@ -33,9 +33,9 @@
  * one it was last seen using (a guest may pick its own IPv6 address by
  * SLAAC), else the configured one.
  *
- * In place (links with guest_reserve(): stream, vhost-user): a connected
- * socket whose last batch of replies were all of one length L expects
- * more of them. It reserves frames of headers + L bytes in the link and
+ * In place (links with guest_reserve(): stream, vhost-user): a socket
+ * (a flow's connected one, or a listener's) whose last batch was all of
+ * one length L, in frames of one header length, expects more of them. It reserves frames of headers + L bytes in the link and
  * has recvmmsg() put each payload straight behind the room for its
  * headers, which are written after (the checksum, where one is due, is
  * taken over the payload where it landed): each byte is copied by the
@@ -43,9 +43,10 @@
  * another length ends the run: a shorter one is still sent in place as
  * the last frame; a longer one spills past L into its batch buffer, and
  * it and every datagram after it are moved out of the link (a copy) and
- * sent as frames of their own, as without a reservation. A batch of
- * mixed lengths turns the expectation off until a batch of one length
- * comes again.
+ * sent as frames of their own, as without a reservation (so is anything
+ * after a datagram that is dropped, or whose flow has the other IP
+ * version). A batch of mixed lengths turns the expectation off until a
+ * batch of one length comes again.
  *
  * Back-pressure: a socket is read only while the link has room; with no
  * room it is taken out of epoll and woken by guest_tx once room frees up,
@@ -165,6 +166,17 @@ enum udp_state {
 };
 
 /**
+ * struct udp_zc - what a socket expects of its next batch
+ * @len:	payload length of every datagram of the last batch, which
+ *		fits the MTU; 0: they differed (receive into udp_rxbuf[])
+ * @hlen:	header bytes of all their frames (flows of one family)
+ */
+struct udp_zc {
+	size_t len;
+	size_t hlen;
+};
+
+/**
  * struct udp_listener - a bound socket of an inbound -u rule
  * @w:		epoll registration
  * @gw:		waiting for link room
@@ -173,6 +185,7 @@ enum udp_state {
  * @to_port:	guest port
  * @to_addr:	guest address from the rule; unspec: the guest's own
  * @v6:		AF_INET6 socket (IPv4 peers arrive IPv4-mapped if dual-stack)
+ * @zc:		what the next datagrams are expected to be
  */
 struct udp_listener {
 	struct watch w;
@@ -182,6 +195,7 @@ struct udp_listener {
 	uint16_t port;
 	uint16_t to_port;
 	union inany to_addr;
+	struct udp_zc zc;
 };
 
 /**
@@ -197,9 +211,7 @@ struct udp_listener {
  * @local:	inbound flows: the host address the peer addressed, if the
  *		listener is bound to a wildcard (else unspec)
  * @last_ns:	last datagram either way
- * @zc_len:	outbound flows: payload length expected of the next replies
- *		(the last batch had only that length), received in place;
- *		0: receive into the batch buffers
+ * @zc:		outbound flows: what the next replies are expected to be
  * @prev:	idle list (oldest first), or -1
  * @next:	idle list, or closed list
  */
@@ -214,7 +226,7 @@ struct udp_flow {
 	uint16_t peer_port;
 	union inany local;
 	uint64_t last_ns;
-	size_t zc_len;
+	struct udp_zc zc;
 	int prev;
 	int next;
 };
@@ -617,28 +629,35 @@ static size_t udp_frame_hlen(const struct udp_flow *uf)
 	       (inany_is_v4(&uf->key.gaddr) ? IPV4_HLEN_MIN : IPV6_HLEN);
 }
 
+/* Flow of each datagram of the batch at hand, NULL if dropped */
+static struct udp_flow *udp_rxflow[UDP_BATCH];
+
 /**
- * udp_zc_expect() - what the next replies on @uf will likely be
- * @uf:		outbound flow
- * @got:	datagrams in the batch just handled (lengths in udp_rxmsg[])
+ * udp_zc_expect() - what the next batch on a socket will likely be
+ * @zc:		the socket's expectation, updated
+ * @got:	datagrams in the batch just handled (lengths in udp_rxmsg[],
+ *		flows in udp_rxflow[])
  *
- * All of one length that fits the MTU: expect that length and receive
- * the next batch in place; else receive into the batch buffers.
+ * All of one length that fits the MTU, for flows of one header length:
+ * expect that and receive the next batch in place; else receive into the
+ * batch buffers.
  */
-static void udp_zc_expect(struct udp_flow *uf, unsigned int got)
+static void udp_zc_expect(struct udp_zc *zc, unsigned int got)
 {
-	size_t len = got ? udp_rxmsg[0].msg_len : 0;
+	size_t len = got ? udp_rxmsg[0].msg_len : 0, hlen = 0;
 	unsigned int i;
 
-	for (i = 1; i < got; i++) {
-		if (udp_rxmsg[i].msg_len != len) {
+	for (i = 0; i < got && len; i++) {
+		if (!udp_rxflow[i] || udp_rxmsg[i].msg_len != len ||
+		    (i && udp_frame_hlen(udp_rxflow[i]) != hlen))
 			len = 0;
-			break;
-		}
+		else
+			hlen = udp_frame_hlen(udp_rxflow[i]);
 	}
-	if (len && udp_frame_hlen(uf) - ETH_HLEN + len > udp_mtu)
+	if (len && hlen - ETH_HLEN + len > udp_mtu)
 		len = 0;
-	uf->zc_len = len;
+	zc->len = len;
+	zc->hlen = hlen;
 }
 
 /* Copy what recvmmsg() put in reserved frame @i to udp_rxbuf[@i], which
@@ -655,38 +674,56 @@ static void udp_zc_move_out(unsigned int i, size_t expect, size_t len)
 	}
 }
 
+/* Datagram @i fits the expectation @zc (a shorter one: @shorter) */
+static bool udp_zc_fits(const struct udp_zc *zc, unsigned int i, bool shorter)
+{
+	const struct udp_flow *uf = udp_rxflow[i];
+
+	if (!uf || udp_frame_hlen(uf) != zc->hlen)
+		return false;
+	if (shorter)
+		return udp_rxmsg[i].msg_len < zc->len;
+	return udp_rxmsg[i].msg_len == zc->len;
+}
+
+static struct udp_flow *udp_inbound(struct udp_listener *l, int i,
+				    uint64_t now_ns);
+
 /**
- * udp_recv_in_place() - read replies on @uf straight into link frames
- * @uf:		outbound flow, open, @uf->zc_len set
+ * udp_recv_in_place() - read a batch straight into link frames
+ * @fd:		socket: an outbound flow's (@uf) or a listener's (@l)
+ * @uf:		outbound flow, open; NULL for a listener
+ * @l:		listener, if @uf is NULL
+ * @zc:		the socket's expectation, @zc->len set; updated
  * @n:		datagrams the link has room for (udp_batch_size())
  * @now_ns:	loop time
  *
- * See "In place" at the top. Frames are reserved for headers plus
- * @uf->zc_len bytes; a datagram of another length ends the frames sent
- * in place (a shorter one is the last of them), and it and the rest are
- * moved out of the reservation before it is committed, then sent as
- * udp_flow_ready() sends every datagram otherwise. Updates the
- * expectation for the next batch.
+ * See "In place" at the top. Frames are reserved for @zc->hlen header
+ * bytes plus @zc->len; a datagram of another length or header length, or
+ * one dropped, ends the frames sent in place (a shorter one is the last
+ * of them), and it and the rest are moved out of the reservation before
+ * it is committed, then sent as every datagram is otherwise.
  * #syscalls: recvmmsg
  * Return: 0; -EAGAIN: the link is full (pause); -EOPNOTSUPP: the link
  * cannot reserve, nothing was read
  */
-static int udp_recv_in_place(struct udp_flow *uf, unsigned int n,
-			     uint64_t now_ns)
+static int udp_recv_in_place(int fd, struct udp_flow *uf,
+			     struct udp_listener *l, struct udp_zc *zc,
+			     unsigned int n, uint64_t now_ns)
 {
-	size_t hlen = udp_frame_hlen(uf), expect = uf->zc_len, last_len = 0;
-	struct frame_addrs a = { 0 };
+	size_t hlen = zc->hlen, expect = zc->len, last_len;
 	unsigned int i, k, in_place, sent;
 	int rc, got;
 
 	rc = guest_reserve(udp_tx, hlen + expect, udp_zc_frames, n);
-	if (rc == -EAGAIN || rc == -ENOTCONN)
-		return rc == -EAGAIN ? -EAGAIN : -EOPNOTSUPP;
+	if (rc == -EAGAIN)
+		return -EAGAIN;
 	if (rc < 0)
 		return -EOPNOTSUPP;
 	k = (unsigned int)rc;
 	for (i = 0; i < k; i++) {
 		struct iovec *v = udp_zc_iov[i];
+		struct msghdr *mh = &udp_rxmsg[i].msg_hdr;
 		size_t cnt, have = 0, j;
 
 		cnt = guest_frame_slice(&udp_zc_frames[i], hlen, expect, v,
@@ -698,54 +735,64 @@ static int udp_recv_in_place(struct udp_flow *uf, unsigned int n,
 		udp_zc_cnt[i] = cnt;
 		v[cnt].iov_base = udp_rxbuf[i] + expect;
 		v[cnt].iov_len = sizeof(udp_rxbuf[i]) - expect;
-		memset(&udp_rxmsg[i].msg_hdr, 0, sizeof(udp_rxmsg[i].msg_hdr));
-		udp_rxmsg[i].msg_hdr.msg_iov = v;
-		udp_rxmsg[i].msg_hdr.msg_iovlen = cnt + 1;
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_iov = v;
+		mh->msg_iovlen = cnt + 1;
+		if (!uf) {
+			mh->msg_name = &udp_rxname[i];
+			mh->msg_namelen = sizeof(udp_rxname[i]);
+			mh->msg_control = udp_rxctl[i].buf;
+			mh->msg_controllen = sizeof(udp_rxctl[i].buf);
+		}
 	}
 	if (!i) {
 		guest_commit(udp_tx, 0, 0);
 		return -EOPNOTSUPP;
 	}
-	got = recvmmsg(uf->fd, udp_rxmsg, i, MSG_DONTWAIT, NULL);
+	got = recvmmsg(fd, udp_rxmsg, i, MSG_DONTWAIT, NULL);
 	if (got <= 0) {
 		guest_commit(udp_tx, 0, 0);	/* before any other send */
-		if (got < 0 && errno == ECONNREFUSED)
+		if (got < 0 && uf && errno == ECONNREFUSED)
 			udp_unreach_to_guest(uf);
 		else if (got < 0 && errno != EAGAIN && errno != EINTR)
 			udp_ctr[UDP_C_HOST_ERRORS]++;
 		return 0;
 	}
-	udp_touch((int)(uf - udp_flows), now_ns);
+	if (uf)
+		udp_touch((int)(uf - udp_flows), now_ns);
+	for (i = 0; i < (unsigned int)got; i++)
+		udp_rxflow[i] = uf ? uf : udp_inbound(l, (int)i, now_ns);
 
-	/* The run of the expected length, and a shorter one to end it */
+	/* The run that fits, and a shorter one to end it */
 	for (in_place = 0; in_place < (unsigned int)got; in_place++) {
-		if (udp_rxmsg[in_place].msg_len != expect)
+		if (!udp_zc_fits(zc, in_place, false))
 			break;
 	}
 	last_len = expect;
-	if (in_place < (unsigned int)got &&
-	    udp_rxmsg[in_place].msg_len < expect)
+	if (in_place < (unsigned int)got && udp_zc_fits(zc, in_place, true))
 		last_len = udp_rxmsg[in_place++].msg_len;
 	for (i = in_place; i < (unsigned int)got; i++)
 		udp_zc_move_out(i, expect, udp_rxmsg[i].msg_len);
 
-	memcpy(a.src_mac, udp_tx->our_mac, ETH_ALEN);
-	memcpy(a.dst_mac, udp_tx->guest_mac, ETH_ALEN);
-	a.src = uf->key.raddr;
-	a.dst = uf->key.gaddr;
 	sent = in_place;
 	for (i = 0; i < in_place; i++) {
+		const struct udp_flow *f = udp_rxflow[i];
 		size_t len = i + 1 == in_place ? last_len : expect;
+		struct frame_addrs a = { 0 };
 		struct iovec pay[UDP_ZC_IOV];
 		struct pkt_builder b;
 		size_t cnt;
 
+		memcpy(a.src_mac, udp_tx->our_mac, ETH_ALEN);
+		memcpy(a.dst_mac, udp_tx->guest_mac, ETH_ALEN);
+		a.src = f->key.raddr;
+		a.dst = f->key.gaddr;
 		/* The last frame may be shorter: sum only what it holds */
 		cnt = guest_frame_slice(&udp_zc_frames[i], hlen, len, pay,
 					UDP_ZC_IOV);
 		pb_init(&b, udp_hdrs[i], sizeof(udp_hdrs[0]));
 		b.no_l4_csum = udp_tx->csum_optional;
-		if (!frame_udp_hdr_iov(&b, &a, uf->key.rport, uf->key.gport,
+		if (!frame_udp_hdr_iov(&b, &a, f->key.rport, f->key.gport,
 				       pay, cnt, len, UDP_CSUM4) ||
 		    b.len != hlen) {
 			/* not expected: the lengths were checked above */
@@ -760,10 +807,14 @@ static int udp_recv_in_place(struct udp_flow *uf, unsigned int n,
 	udp_ctr[UDP_C_TO_GUEST_IN_PLACE] += sent;
 
 	/* Whatever did not fit the expectation, as any other batch */
-	udp_ctr[UDP_C_IN_PLACE_MISS] += (unsigned int)got - in_place;
-	for (i = in_place; i < (unsigned int)got; i++)
-		udp_to_guest(uf, udp_rxbuf[i], udp_rxmsg[i].msg_len);
-	udp_zc_expect(uf, (unsigned int)got);
+	for (i = in_place; i < (unsigned int)got; i++) {
+		if (!udp_rxflow[i])
+			continue;	/* dropped, counted */
+		udp_ctr[UDP_C_IN_PLACE_MISS]++;
+		udp_to_guest(udp_rxflow[i], udp_rxbuf[i],
+			     udp_rxmsg[i].msg_len);
+	}
+	udp_zc_expect(zc, (unsigned int)got);
 	return udp_to_guest_flush();
 }
 
@@ -799,14 +850,15 @@ static void udp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 		udp_pause(uf->fd, &uf->w, &uf->gw);
 		return;
 	}
-	if (uf->zc_len) {
-		int rc = udp_recv_in_place(uf, n, now_ns);
+	if (uf->zc.len) {
+		int rc = udp_recv_in_place(uf->fd, uf, NULL, &uf->zc, n,
+					   now_ns);
 
 		if (rc == -EAGAIN)
 			udp_pause(uf->fd, &uf->w, &uf->gw);
 		if (rc != -EOPNOTSUPP)
 			return;
-		uf->zc_len = 0;		/* the link cannot: copy from now on */
+		uf->zc.len = 0;		/* the link cannot: copy this time */
 	}
 	got = udp_recv_batch(uf->fd, n, false);
 	if (got < 0) {
@@ -818,9 +870,11 @@ static void udp_flow_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 		return;
 	}
 	udp_touch(id, now_ns);
-	for (i = 0; i < got; i++)
+	for (i = 0; i < got; i++) {
+		udp_rxflow[i] = uf;
 		udp_to_guest(uf, udp_rxbuf[i], udp_rxmsg[i].msg_len);
-	udp_zc_expect(uf, (unsigned int)got);
+	}
+	udp_zc_expect(&uf->zc, (unsigned int)got);
 	if (udp_to_guest_flush())
 		udp_pause(uf->fd, &uf->w, &uf->gw);
 }
@@ -1163,9 +1217,11 @@ static void udp_local_from(const struct msghdr *mh, union inany *local)
 
 /**
  * udp_inbound() - datagram @i of the batch arrived on listener @l
- * Its frame joins the batch to the guest (udp_to_guest())
+ * Return: its flow (found or opened, touched), NULL if it is dropped
+ * (counted); the caller sends its frame
  */
-static void udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
+static struct udp_flow *udp_inbound(struct udp_listener *l, int i,
+				    uint64_t now_ns)
 {
 	const struct mmsghdr *m = &udp_rxmsg[i];
 	union inany peer, gsrc;
@@ -1177,11 +1233,11 @@ static void udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	if (!udp_peer_from(&udp_rxname[i], m->msg_hdr.msg_namelen, &peer,
 			   &pport)) {
 		udp_ctr[UDP_C_DROP_FAMILY]++;
-		return;
+		return NULL;
 	}
 	if (nat_inbound(&peer, &gsrc)) {
 		udp_ctr[UDP_C_DROP_NAT]++;
-		return;
+		return NULL;
 	}
 	memset(&key, 0, sizeof(key));
 	if (!inany_is_unspec(&l->to_addr))
@@ -1195,7 +1251,7 @@ static void udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	if (inany_is_unspec(&key.gaddr) ||
 	    inany_is_v4(&key.gaddr) != inany_is_v4(&gsrc)) {
 		udp_ctr[UDP_C_DROP_FAMILY]++;
-		return;
+		return NULL;
 	}
 	key.raddr = gsrc;
 	key.gport = l->to_port;
@@ -1206,14 +1262,14 @@ static void udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 	if (id < 0) {
 		id = udp_flow_new(&key, now_ns);
 		if (id < 0)
-			return;
+			return NULL;
 		uf = &udp_flows[id];
 		uf->lsn = (int)(l - udp_lsn);
 		uf->peer = peer;
 		uf->peer_port = pport;
 		udp_local_from(&m->msg_hdr, &uf->local);
 		if (udp_flow_start(id, now_ns))
-			return;
+			return NULL;
 		udp_ctr[UDP_C_FLOWS_INBOUND]++;
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			char r[INET6_ADDRSTRLEN];
@@ -1224,9 +1280,8 @@ static void udp_inbound(struct udp_listener *l, int i, uint64_t now_ns)
 			      l->to_port);
 		}
 	}
-	uf = &udp_flows[id];
 	udp_touch(id, now_ns);
-	udp_to_guest(uf, udp_rxbuf[i], m->msg_len);
+	return &udp_flows[id];
 }
 
 /* Datagrams from host peers on a forwarded port */
@@ -1241,14 +1296,28 @@ static void udp_lsn_ready(struct watch *w, uint32_t events, uint64_t now_ns)
 		udp_pause(l->fd, &l->w, &l->gw);
 		return;
 	}
+	if (l->zc.len) {
+		int rc = udp_recv_in_place(l->fd, NULL, l, &l->zc, n, now_ns);
+
+		if (rc == -EAGAIN)
+			udp_pause(l->fd, &l->w, &l->gw);
+		if (rc != -EOPNOTSUPP)
+			return;
+		l->zc.len = 0;		/* the link cannot: copy this time */
+	}
 	got = udp_recv_batch(l->fd, n, true);
 	if (got < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			udp_ctr[UDP_C_HOST_ERRORS]++;
 		return;
 	}
-	for (i = 0; i < got; i++)
-		udp_inbound(l, i, now_ns);
+	for (i = 0; i < got; i++) {
+		udp_rxflow[i] = udp_inbound(l, i, now_ns);
+		if (udp_rxflow[i])
+			udp_to_guest(udp_rxflow[i], udp_rxbuf[i],
+				     udp_rxmsg[i].msg_len);
+	}
+	udp_zc_expect(&l->zc, (unsigned int)got);
 	if (udp_to_guest_flush())
 		udp_pause(l->fd, &l->w, &l->gw);
 }

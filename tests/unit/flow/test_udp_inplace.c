@@ -46,6 +46,8 @@
 #define MAX4		(MTU - 20 - 8)	/* largest IPv4 payload in the MTU */
 #define MAX6		(MTU - 40 - 8)
 #define DGRAM_MAX	65507		/* largest IPv4 UDP payload at all */
+#define FWD_PORT	34567		/* -u FWD_PORT:FWD_GUEST_PORT */
+#define FWD_GUEST_PORT	4444
 
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
 
@@ -61,6 +63,7 @@ struct peer {
 	int fd;
 	struct sockaddr_storage to;	/* the flow's host socket */
 	socklen_t to_len;
+	uint16_t port;		/* fwd_peer(): the peer's own port */
 };
 
 static void stop_fn(struct timer *t, uint64_t now_ns)
@@ -123,6 +126,9 @@ static int setup(void **state)
 	fc.guest6 = tu_addr("fd00::2");
 	fc.gw6 = tu_addr("fd00::1");
 	fc.map_host_lo6 = tu_addr("fd00::1");
+	fc.udp_fwd_count = 1;
+	fc.udp_fwd[0].first = fc.udp_fwd[0].last = FWD_PORT;
+	fc.udp_fwd[0].to_first = FWD_GUEST_PORT;
 
 	assert_int_equal(loop_init(64), 0);
 	timer_init(&stop_timer, stop_fn);
@@ -255,11 +261,13 @@ static void qemu_read(void *buf, size_t len)
 }
 
 /*
- * The next frame QEMU reads is datagram @seq of @len bytes, from @src to
- * @dst:@dport, its checksum (if any) right and its bytes the peer's
+ * The next frame QEMU reads is datagram @seq of @len bytes, from
+ * @src:@sport (0: any port) to @dst:@dport, its checksum (if any) right
+ * and its bytes the peer's
  */
-static void expect_frame(const char *src, const char *dst, uint16_t dport,
-			 unsigned int seq, size_t len)
+static void expect_frame_from(const char *src, uint16_t sport,
+			      const char *dst, uint16_t dport,
+			      unsigned int seq, size_t len)
 {
 	union inany s = tu_addr(src), d = tu_addr(dst);
 	struct pkt_cursor cur;
@@ -289,6 +297,8 @@ static void expect_frame(const char *src, const char *dst, uint16_t dport,
 	assert_true(inany_equal(&ip.dst, &d));
 	assert_int_equal(udp_parse(&cur, &ip, &udp), PKT_OK);
 	assert_int_equal(udp.dport, dport);
+	if (sport)
+		assert_int_equal(udp.sport, sport);
 	assert_int_equal(udp.len, UDP_HLEN + len);
 	assert_int_equal(cur_len(&cur), len);
 	pay = cur_peek(&cur, len);
@@ -298,6 +308,12 @@ static void expect_frame(const char *src, const char *dst, uint16_t dport,
 			fail_msg("datagram %u (%zu bytes): byte %zu is %u, not %u",
 				 seq, len, j, pay[j], pattern(seq, j));
 	}
+}
+
+static void expect_frame(const char *src, const char *dst, uint16_t dport,
+			 unsigned int seq, size_t len)
+{
+	expect_frame_from(src, 0, dst, dport, seq, len);
 }
 
 /* Nothing more for the guest */
@@ -447,6 +463,87 @@ static void udp_in_place_across_ring_wrap(void **state)
 	assert_int_equal(stats_get("udp", "drop_guest_full"), 0);
 }
 
+/* A host socket on @lo that sends to the forwarded port */
+static void fwd_peer(struct peer *p, const char *lo)
+{
+	union inany l = tu_addr(lo);
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&p->to;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&p->to;
+	struct sockaddr_storage me = { 0 };
+	socklen_t sl = sizeof(me);
+
+	memset(&p->to, 0, sizeof(p->to));
+	if (inany_is_v4(&l)) {
+		s4->sin_family = AF_INET;
+		s4->sin_addr = l.v4mapped.a4;
+		s4->sin_port = htons(FWD_PORT);
+		p->to_len = sizeof(*s4);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = l.a6;
+		s6->sin6_port = htons(FWD_PORT);
+		p->to_len = sizeof(*s6);
+	}
+	p->fd = socket(p->to.ss_family, SOCK_DGRAM, 0);
+	assert_true(p->fd >= 0);
+	me.ss_family = p->to.ss_family;
+	assert_int_equal(bind(p->fd, (struct sockaddr *)&me, p->to_len), 0);
+	assert_int_equal(getsockname(p->fd, (struct sockaddr *)&me, &sl), 0);
+	p->port = ntohs(((struct sockaddr_in *)&me)->sin_port);
+}
+
+/*
+ * Two host peers send to a forwarded port, interleaved: one listener
+ * socket, two flows, frames of one length read in place, each with its
+ * own flow's headers; then the other IP version on the same (dual-stack)
+ * listener ends the run
+ */
+static void udp_in_place_inbound_two_peers(void **state)
+{
+	static const size_t sizes[] = { 1200, 1200, 0, 1, MAX4, 7 };
+	uint64_t in_place = stats_get("udp", "to_guest_in_place");
+	unsigned int seq = 0, first, k;
+	struct peer p[2], p6;
+	size_t i;
+
+	(void)state;
+	NEED_NETNS();
+	fwd_peer(&p[0], "127.0.0.1");
+	fwd_peer(&p[1], "127.0.0.1");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		first = seq;
+		for (k = 0; k < 4; k++)
+			peer_send(&p[k & 1], seq++, sizes[i]);
+		run_loop(20);
+		for (k = first; k < seq; k++)
+			expect_frame_from("192.0.2.1", p[k & 1].port,
+					  "192.0.2.2", FWD_GUEST_PORT, k,
+					  sizes[i]);
+	}
+	expect_no_frame();
+	/* 1200 the second time, 1 after 0, MAX4 after 1: not all the
+	 * first batch of a size, nor 0 */
+	assert_true(stats_get("udp", "to_guest_in_place") - in_place >= 4);
+
+	/* IPv6 between IPv4 datagrams of the expected length */
+	fwd_peer(&p6, "::1");
+	first = seq;
+	peer_send(&p[0], seq++, 7);
+	peer_send(&p6, seq++, 7);
+	peer_send(&p[1], seq++, 7);
+	run_loop(20);
+	expect_frame_from("192.0.2.1", p[0].port, "192.0.2.2",
+			  FWD_GUEST_PORT, first, 7);
+	expect_frame_from("fd00::1", p6.port, "fd00::2", FWD_GUEST_PORT,
+			  first + 1, 7);
+	expect_frame_from("192.0.2.1", p[1].port, "192.0.2.2",
+			  FWD_GUEST_PORT, first + 2, 7);
+	expect_no_frame();
+	close(p[0].fd);
+	close(p[1].fd);
+	close(p6.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +551,7 @@ int main(void)
 		cmocka_unit_test(udp_in_place_ipv6_size_boundaries),
 		cmocka_unit_test(udp_in_place_length_changes_mid_batch),
 		cmocka_unit_test(udp_in_place_across_ring_wrap),
+		cmocka_unit_test(udp_in_place_inbound_two_peers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
