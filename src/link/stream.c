@@ -34,9 +34,10 @@
  *
  * Short frames: every frame goes to the guest at least ETH_ZLEN (60)
  * bytes long, zero-filled past what the sender gave, as on a real wire
- * and as QEMU's tap and slirp back-ends hand them to a NIC: QEMU's NIC
- * models (e1000, rtl8139, ...) stopped padding what they receive, and a
- * guest driver may take a shorter frame for a runt. The IP, TCP and UDP
+ * and as QEMU's tap and slirp back-ends hand them to a NIC model (QEMU
+ * does not pad what comes over a socket). A NIC model may take a shorter
+ * frame for a runt: e1000e counts each as a receive length error (QEMU
+ * 7.2, Linux 6.1: tests/system/test_nic_models.py). The IP, TCP and UDP
  * lengths and checksums inside are left alone (receivers trim by the IP
  * length). Frames of 60 bytes and more are not touched; a short one
  * costs a few zero bytes in the ring, or one more iovec in a direct
