@@ -31,6 +31,10 @@
  * recvmsg() writes the payload straight into guest memory; commit()
  * returns the chains the frames filled through the used ring and gives
  * the others back to the available ring (vq_unpop()).
+ * Frames keep their length, shorter than 60 bytes or not (link/stream.c
+ * pads those): vhost-user backs a virtio-net device only, which has no
+ * minimum frame size, and padding would write bytes into guest buffers
+ * for nothing.
  *
  * Batching. Used entries are published, and the guest interrupted
  * (unless it suppressed that), once per loop iteration in the post hook.
