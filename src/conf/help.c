@@ -33,7 +33,7 @@ static const char conf_help[] =
 "                            (default 8192)\n"
 "      --busy-poll USEC      spin up to USEC microseconds for the next event\n"
 "                            before sleeping, adapted to the traffic; 0 to\n"
-"                            1000, 0 never spins (default 50)\n"
+"                            1000 (default 0: never spin)\n"
 "  -h, --help                print this help and exit\n"
 "      --version             print the version and exit\n"
 "\n"

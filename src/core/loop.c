@@ -37,15 +37,29 @@
  *     size it is 0, and the loop sleeps at once as it did without polling;
  *   - a timer or signal only, within the maximum: no step (a timer's
  *     deadline is known; spinning for it gains nothing).
+ * And one way for a spin to end early: it lost the CPU. One poll takes a
+ * microsecond or two; a step of LOOP_POLL_PREEMPT_NS or more between two
+ * means another task ran on our CPU (the relay or QEMU, the guest, the
+ * host peer, or anything else on the machine). Spinning then takes CPU
+ * time someone needs, and with the CPUs busy our own wake-ups are cheap
+ * (no idle vCPU to wake), so the window drops to 0 and grows again only
+ * through the rule above, and not before LOOP_POLL_HOLD_NS have passed:
+ * on a loaded machine a spin would lose the CPU again at once, and
+ * regrowing after every preemption measured worse. sched_yield() in the
+ * spin was tried instead and measured no better (docs/PERFORMANCE.md);
+ * it is not used.
+ *
  * Under back-to-back events the window reaches the maximum in a handful
  * of periods and stays there; when events are rare it falls to 0 within
  * a handful of long sleeps, so an idle daemon spins for nothing. What it
  * costs: at most one window of CPU per gap longer than the maximum, i.e.
- * at most --busy-poll / gap of a CPU (0.5% for 50 us against one request
- * every 10 ms), and nothing once the gaps are all long. The doubling and
- * halving keep it steady on mixes (one short gap, one long, per
- * transaction). QEMU's AioContext polling is the precedent for adapting a
- * poll window; this rule and its code are our own.
+ * at most --busy-poll / gap of a CPU, and nothing once the gaps are all
+ * long. A slow trickle (one short gap and one long per request, say
+ * every 10 ms) keeps the window at 0 or the starting size: such traffic
+ * pays its wake-ups as without polling and spins for almost nothing
+ * (0.1% of the time with a 1 ms maximum, tests/system/test_busy_poll.py).
+ * QEMU's AioContext polling is the precedent for adapting a poll window;
+ * this rule and its code are our own.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -451,13 +465,15 @@ void loop_poll_adapt(struct loop_poll *p, uint64_t idle_ns, bool fd_event)
  *
  * Another task was runnable on our CPU (a relay, a guest, a peer, or
  * anything else on the machine): spinning takes its time, and with the
- * CPUs busy our own wake-ups are cheap. The window restarts from 0.
+ * CPUs busy our own wake-ups are cheap. The window restarts from 0, and
+ * the loop does not spin before @now_ns + LOOP_POLL_HOLD_NS.
  */
-void loop_poll_preempted(struct loop_poll *p)
+void loop_poll_preempted(struct loop_poll *p, uint64_t now_ns)
 {
 	if (p->window_ns)
 		loop_ctr[LOOP_C_SHRINK]++;
 	p->window_ns = 0;
+	p->hold_until_ns = now_ns + LOOP_POLL_HOLD_NS;
 }
 
 /**
@@ -474,6 +490,7 @@ void loop_set_busy_poll(unsigned int max_us)
 
 	loop_poll.max_ns = (uint64_t)max_us * 1000;
 	loop_poll.window_ns = loop_poll.max_ns;
+	loop_poll.hold_until_ns = 0;
 	if (max_us && !registered) {
 		registered = true;
 		stats_register("loop", loop_ctr_names, loop_ctr, LOOP_C_COUNT);
@@ -594,7 +611,8 @@ int loop_run(void)
 		n = 0;
 		if (loop_poll.max_ns) {
 			idle0 = clock_now_ns();
-			n = loop_spin(ev, idle0, &preempted);
+			if (idle0 >= loop_poll.hold_until_ns)
+				n = loop_spin(ev, idle0, &preempted);
 		}
 		if (!n)
 			n = epoll_wait(loop_epfd, ev, LOOP_EVENTS_MAX,
@@ -607,8 +625,8 @@ int loop_run(void)
 			return 1;
 		}
 		if (preempted)
-			loop_poll_preempted(&loop_poll);
-		else if (loop_poll.max_ns)
+			loop_poll_preempted(&loop_poll, loop_now_ns);
+		else if (loop_poll.max_ns && idle0 >= loop_poll.hold_until_ns)
 			loop_poll_adapt(&loop_poll, loop_now_ns - idle0,
 					n > 0);
 		for (i = 0; i < n && loop_running; i++) {

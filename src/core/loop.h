@@ -119,15 +119,19 @@ uint64_t loop_now(void);
  * struct loop_poll - the adaptive busy-poll window (rule: core/loop.c)
  * @max_ns:	upper bound (--busy-poll); 0: never spin
  * @window_ns:	how long the loop now spins before it sleeps, 0 to @max_ns
+ * @hold_until_ns: no spinning before this time (a spin lost the CPU)
  */
 struct loop_poll {
 	uint64_t max_ns;
 	uint64_t window_ns;
+	uint64_t hold_until_ns;
 };
 
 #define LOOP_POLL_START_NS	4000ULL	/* first window after 0 */
 #define LOOP_POLL_PREEMPT_NS	20000ULL	/* a step this long between
 						 * two polls: we lost the CPU */
+#define LOOP_POLL_HOLD_NS	10000000ULL	/* then no spinning for
+						 * this long (10 ms) */
 
 /* Set the maximum busy-poll window in microseconds (0: never spin) */
 void loop_set_busy_poll(unsigned int max_us);
@@ -139,8 +143,8 @@ void loop_set_busy_poll(unsigned int max_us);
  */
 void loop_poll_adapt(struct loop_poll *p, uint64_t idle_ns, bool fd_event);
 
-/* A spin lost the CPU to another task: the window drops to 0 */
-void loop_poll_preempted(struct loop_poll *p);
+/* A spin lost the CPU to another task at @now_ns: the window drops to 0 */
+void loop_poll_preempted(struct loop_poll *p, uint64_t now_ns);
 
 /* The current window of the running loop, in ns (tests, stats) */
 uint64_t loop_poll_window_ns(void);

@@ -70,7 +70,7 @@ static void defaults(void **state)
 	assert_int_equal(c->fd, -1);
 	assert_int_equal(c->mtu, 65520);
 	assert_int_equal(c->max_flows, 8192);
-	assert_int_equal(c->busy_poll_us, 50);
+	assert_int_equal(c->busy_poll_us, 0);
 	assert_int_equal(c->log_size, 1024 * 1024);
 	assert_memory_equal(c->our_mac, mac, 6);
 	assert_true(c->ip4.enabled);

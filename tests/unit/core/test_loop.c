@@ -513,16 +513,18 @@ static void poll_window_ignores_timers_within_max(void **state)
 	assert_int_equal(p.window_ns, 4 * US);
 }
 
-/* A spin that lost the CPU: sleep at once, then grow again from 0 */
+/* A spin that lost the CPU: sleep at once, hold, then grow again from 0 */
 static void poll_window_drops_to_zero_when_preempted(void **state)
 {
 	struct loop_poll p = { .max_ns = 50 * US, .window_ns = 50 * US };
 
 	(void)state;
-	loop_poll_preempted(&p);
+	loop_poll_preempted(&p, 1000 * US);
 	assert_int_equal(p.window_ns, 0);
-	loop_poll_preempted(&p);
+	assert_int_equal(p.hold_until_ns, 1000 * US + LOOP_POLL_HOLD_NS);
+	loop_poll_preempted(&p, 2000 * US);
 	assert_int_equal(p.window_ns, 0);
+	assert_int_equal(p.hold_until_ns, 2000 * US + LOOP_POLL_HOLD_NS);
 	loop_poll_adapt(&p, 10 * US, true);
 	assert_int_equal(p.window_ns, LOOP_POLL_START_NS);
 }
