@@ -95,3 +95,7 @@ def test_udp_bursts_to_guest(gangway_bin, vhost_user, tmp_path):
         # what gangway did not hand over, it counted
         assert udp['to_guest'] >= n, (udp, n)
         assert udp['to_guest'] + udp['drop_guest_full'] <= sent[0], udp
+    if udp and 'to_guest_in_place' in udp:
+        # bursts of one length: after the first batch of the flow, read
+        # straight into the link (flow/udp.c "In place"), on both links
+        assert udp['to_guest_in_place'] >= n // 2, (udp, n)
