@@ -35,9 +35,10 @@
  *
  * In place (links with guest_reserve(): stream, vhost-user): a socket
  * (a flow's connected one, or a listener's) whose last batch was all of
- * one length L, in frames of one header length, expects more of them. It reserves frames of headers + L bytes in the link and
- * has recvmmsg() put each payload straight behind the room for its
- * headers, which are written after (the checksum, where one is due, is
+ * one length L, in frames of one header length, expects more of them.
+ * It reserves frames of headers + L bytes in the link and has
+ * recvmmsg() put each payload straight behind the room for its headers,
+ * which are written after (the checksum, where one is due, is
  * taken over the payload where it landed): each byte is copied by the
  * kernel only, out of the socket and out of the link. A datagram of
  * another length ends the run: a shorter one is still sent in place as
