@@ -752,10 +752,12 @@ static int udp_recv_in_place(int fd, struct udp_flow *uf,
 	}
 	got = recvmmsg(fd, udp_rxmsg, i, MSG_DONTWAIT, NULL);
 	if (got <= 0) {
+		int err = got < 0 ? errno : 0;
+
 		guest_commit(udp_tx, 0, 0);	/* before any other send */
-		if (got < 0 && uf && errno == ECONNREFUSED)
+		if (err == ECONNREFUSED && uf)
 			udp_unreach_to_guest(uf);
-		else if (got < 0 && errno != EAGAIN && errno != EINTR)
+		else if (err && err != EAGAIN && err != EINTR)
 			udp_ctr[UDP_C_HOST_ERRORS]++;
 		return 0;
 	}
