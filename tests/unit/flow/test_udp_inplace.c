@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -63,7 +64,7 @@ struct peer {
 	int fd;
 	struct sockaddr_storage to;	/* the flow's host socket */
 	socklen_t to_len;
-	uint16_t port;		/* fwd_peer(): the peer's own port */
+	uint16_t port;		/* the peer's own port */
 };
 
 static void stop_fn(struct timer *t, uint64_t now_ns)
@@ -118,7 +119,7 @@ static int setup(void **state)
 
 	memset(&fc, 0, sizeof(fc));
 	fc.ip4 = fc.ip6 = true;
-	fc.max_flows = 8;
+	fc.max_flows = 16;
 	fc.mtu = MTU;
 	fc.guest4 = tu_addr("192.0.2.2");
 	fc.gw4 = tu_addr("192.0.2.1");
@@ -144,7 +145,7 @@ static int setup(void **state)
 				    sizeof(small)), 0);
 	memcpy(tx.guest_mac, guest_mac, 6);
 	tx.guest_seen = 1;
-	assert_int_equal(flow_table_init(8), 0);
+	assert_int_equal(flow_table_init(16), 0);
 	assert_int_equal(nat_init(&fc), 0);
 	assert_int_equal(udp_init(&fc, &tx), 0);
 	return 0;
@@ -188,6 +189,7 @@ static void peer_open(struct peer *p, const char *guest, uint16_t gport,
 	struct ip_view ip;
 	socklen_t sl;
 	uint16_t port;
+	struct timeval tmo = { .tv_sec = 2 };
 	char buf[16];
 	int sz = 8 << 20;
 
@@ -207,9 +209,13 @@ static void peer_open(struct peer *p, const char *guest, uint16_t gport,
 	p->fd = socket(ss.ss_family, SOCK_DGRAM, 0);
 	assert_true(p->fd >= 0);
 	setsockopt(p->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	/* a datagram gangway did not forward fails the test, not hangs it */
+	assert_int_equal(setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tmo,
+				    sizeof(tmo)), 0);
 	assert_int_equal(bind(p->fd, (struct sockaddr *)&ss, sl), 0);
 	assert_int_equal(getsockname(p->fd, (struct sockaddr *)&ss, &sl), 0);
 	port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	p->port = port;
 
 	memcpy(a.src_mac, guest_mac, 6);
 	memcpy(a.dst_mac, tx.our_mac, 6);
@@ -463,6 +469,78 @@ static void udp_in_place_across_ring_wrap(void **state)
 	assert_int_equal(stats_get("udp", "drop_guest_full"), 0);
 }
 
+/* The guest sends @len bytes on the flow of @p (opened by peer_open()) */
+static void guest_to_peer(const struct peer *p, const char *guest,
+			  uint16_t gport, const char *gw, size_t len)
+{
+	struct frame_addrs a = { 0 };
+	struct pkt_builder b;
+	struct pkt_cursor cur;
+	struct eth_view eth;
+	struct udp_view udp;
+	struct ip_view ip;
+
+	memcpy(a.src_mac, guest_mac, 6);
+	a.src = tu_addr(guest);
+	a.dst = tu_addr(gw);
+	pb_init(&b, frame, sizeof(frame));
+	fill(0, len);
+	assert_true(frame_udp(&b, &a, gport, p->port, dgram, len));
+	cur = cur_make(frame, b.len);
+	assert_int_equal(eth_parse(&cur, &eth), PKT_OK);
+	assert_int_equal(ipv4_parse(&cur, &ip), PKT_OK);
+	assert_int_equal(udp_parse(&cur, &ip, &udp), PKT_OK);
+	udp_input(&ip, &udp, cur, clock_now_ns());
+	udp_batch_end(clock_now_ns());
+}
+
+/*
+ * The host peer goes away while its flow expects replies in place: the
+ * port unreachable that ends the next read gives the reservation back
+ * first, then reaches the guest as ICMP (the link would abort if a frame
+ * were sent into reserved room)
+ */
+static void udp_in_place_port_unreachable(void **state)
+{
+	uint64_t unreach = stats_get("udp", "unreach_to_guest");
+	struct pkt_cursor cur;
+	struct eth_view eth;
+	struct ip_view ip;
+	struct peer p;
+	uint8_t hdr[4];
+	uint32_t flen;
+	unsigned int k;
+
+	(void)state;
+	NEED_NETNS();
+	peer_open(&p, "192.0.2.2", 40005, "192.0.2.1", "127.0.0.1");
+	for (k = 0; k < 3; k++)
+		peer_send(&p, k, 500);
+	run_loop(20);
+	for (k = 0; k < 3; k++)
+		expect_frame("192.0.2.1", "192.0.2.2", 40005, k, 500);
+	for (k = 3; k < 6; k++)		/* now in place */
+		peer_send(&p, k, 500);
+	run_loop(20);
+	for (k = 3; k < 6; k++)
+		expect_frame("192.0.2.1", "192.0.2.2", 40005, k, 500);
+	close(p.fd);
+	guest_to_peer(&p, "192.0.2.2", 40005, "192.0.2.1", 10);
+	run_loop(50);
+	assert_int_equal(stats_get("udp", "unreach_to_guest") - unreach, 1);
+
+	qemu_read(hdr, 4);
+	flen = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	       (uint32_t)hdr[2] << 8 | hdr[3];
+	assert_true(flen <= sizeof(frame));
+	qemu_read(frame, flen);
+	cur = cur_make(frame, flen);
+	assert_int_equal(eth_parse(&cur, &eth), PKT_OK);
+	assert_int_equal(ipv4_parse(&cur, &ip), PKT_OK);
+	assert_int_equal(ip.proto, IPPROTO_ICMP);
+	expect_no_frame();
+}
+
 /* A host socket on @lo that sends to the forwarded port */
 static void fwd_peer(struct peer *p, const char *lo)
 {
@@ -552,6 +630,7 @@ int main(void)
 		cmocka_unit_test(udp_in_place_length_changes_mid_batch),
 		cmocka_unit_test(udp_in_place_across_ring_wrap),
 		cmocka_unit_test(udp_in_place_inbound_two_peers),
+		cmocka_unit_test(udp_in_place_port_unreachable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
