@@ -30,7 +30,7 @@
 #define MTU_IPV6_MIN		1280	/* RFC 8200, section 5 */
 #define MAX_FLOWS_DEFAULT	8192
 #define MAX_FLOWS_MAX		16384	/* 20,000 open files per process */
-#define BUSY_POLL_DEFAULT_US	0	/* off: docs/PERFORMANCE.md, busy polling */
+#define BUSY_POLL_DEFAULT_US	0	/* off: docs/PERFORMANCE.md says why */
 #define BUSY_POLL_MAX_US	1000
 #define LOG_SIZE_DEFAULT	(1024 * 1024)
 #define LOG_SIZE_MIN		4096
