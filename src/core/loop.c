@@ -39,8 +39,14 @@
  *     deadline is known; spinning for it gains nothing).
  * And one way for a spin to end early: it lost the CPU. One poll takes a
  * microsecond or two; a step of LOOP_POLL_PREEMPT_NS or more between two
- * means another task ran on our CPU (the relay or QEMU, the guest, the
- * host peer, or anything else on the machine). Spinning then takes CPU
+ * means we were off the CPU: if the kernel counts an involuntary context
+ * switch of ours since we last looked (getrusage(), asked only then),
+ * another task ran on our CPU (the relay or QEMU, the guest, the host
+ * peer, or anything else on the machine); if not, it was the hypervisor
+ * running another vCPU or an interrupt, which says nothing about our
+ * CPU's tasks, and the spin goes on (on this nested VM such steps come
+ * often: taking each for a preemption held the window at 0 and lost
+ * the whole gain, docs/PERFORMANCE.md). Spinning then takes CPU
  * time someone needs, and with the CPUs busy our own wake-ups are cheap
  * (no idle vCPU to wake), so the window drops to 0 and grows again only
  * through the rule above, and not before LOOP_POLL_HOLD_NS have passed:
@@ -62,6 +68,7 @@
  * this rule and its code are our own.
  */
 #include <errno.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -476,6 +483,20 @@ void loop_poll_preempted(struct loop_poll *p, uint64_t now_ns)
 	p->hold_until_ns = now_ns + LOOP_POLL_HOLD_NS;
 }
 
+/* Did another task take our CPU since the last call? (getrusage()) */
+static bool loop_lost_cpu(void)
+{
+	static long nivcsw;
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return true;	/* cannot tell: be the one who yields */
+	if (ru.ru_nivcsw == nivcsw)
+		return false;
+	nivcsw = ru.ru_nivcsw;
+	return true;
+}
+
 /**
  * loop_set_busy_poll() - the maximum window (--busy-poll)
  * @max_us:	microseconds; 0 turns spinning off
@@ -491,6 +512,7 @@ void loop_set_busy_poll(unsigned int max_us)
 	loop_poll.max_ns = (uint64_t)max_us * 1000;
 	loop_poll.window_ns = loop_poll.max_ns;
 	loop_poll.hold_until_ns = 0;
+	loop_lost_cpu();	/* the count so far is not news */
 	if (max_us && !registered) {
 		registered = true;
 		stats_register("loop", loop_ctr_names, loop_ctr, LOOP_C_COUNT);
@@ -524,7 +546,8 @@ static int loop_spin(struct epoll_event *ev, uint64_t idle0, bool *preempted)
 		prev = now;
 		n = epoll_wait(loop_epfd, ev, LOOP_EVENTS_MAX, 0);
 		now = clock_now_ns();
-		if (!n && now - prev > LOOP_POLL_PREEMPT_NS) {
+		if (!n && now - prev > LOOP_POLL_PREEMPT_NS &&
+		    loop_lost_cpu()) {
 			*preempted = true;
 			break;
 		}
@@ -590,7 +613,7 @@ static void loop_run_posts(void)
 /**
  * loop_run() - dispatch events until loop_stop()
  *
- * #syscalls: epoll_wait epoll_ctl clock_gettime
+ * #syscalls: epoll_wait epoll_ctl clock_gettime getrusage
  * Return: the status passed to loop_stop(), or 1 if epoll itself fails
  */
 int loop_run(void)

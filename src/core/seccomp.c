@@ -92,6 +92,7 @@ static const struct seccomp_entry seccomp_list[] = {
 #endif
 	SC(epoll_ctl, SC_ALL),		/* every watch add/modify/delete */
 	SC(clock_gettime, SC_ALL),	/* loop clock, log stamps (no vDSO) */
+	SC(getrusage, SC_ALL),		/* busy poll: were we preempted? */
 	SC(read, SC_ALL),		/* signalfd, eventfds */
 	SC(write, SC_ALL),		/* eventfds, log lines */
 	SC(writev, SC_ALL),		/* log lines, pcap records */
