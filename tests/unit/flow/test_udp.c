@@ -40,6 +40,7 @@
 #include "packet/packet.h"
 
 #include "../common/tu_addr.h"
+#include "../common/tu_netns.h"
 
 #define MAX_FLOWS	4
 #define FWD_PORT	34567	/* -u FWD_PORT:FWD_GUEST_PORT */
@@ -424,24 +425,6 @@ static uint16_t dead_port(const char *a)
 	return port;
 }
 
-static int lo_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	strcpy(ifr.ifr_name, "lo");
-	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (!rc) {
-		ifr.ifr_flags |= IFF_UP;
-		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return rc;
-}
-
 static int write_sysctl(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
@@ -457,7 +440,7 @@ static int write_sysctl(const char *path, const char *val)
 static int setup(void **state)
 {
 	(void)state;
-	if (unshare(CLONE_NEWNET) || lo_up())
+	if (unshare(CLONE_NEWNET) || tu_lo_up())
 		return 0;	/* not root: every test skips */
 	in_netns = true;
 

@@ -42,6 +42,7 @@
 #include "packet/packet.h"
 
 #include "../common/tu_addr.h"
+#include "../common/tu_netns.h"
 
 #define MTU		65520
 #define MAX4		(MTU - 20 - 8)	/* largest IPv4 payload in the MTU */
@@ -89,31 +90,13 @@ static void link_rx(const uint8_t *f, size_t len, uint64_t now_ns)
 	(void)now_ns;
 }
 
-static int lo_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	strcpy(ifr.ifr_name, "lo");
-	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (!rc) {
-		ifr.ifr_flags |= IFF_UP;
-		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return rc;
-}
-
 static int setup(void **state)
 {
 	struct link_conf lc = { .fd = -1, .listen_fd = -1, .mtu = MTU };
 	int sv[2], small = 64 << 10;
 
 	(void)state;
-	if (unshare(CLONE_NEWNET) || lo_up())
+	if (unshare(CLONE_NEWNET) || tu_lo_up())
 		return 0;	/* not root: every test skips */
 	in_netns = true;
 
