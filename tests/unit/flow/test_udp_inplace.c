@@ -249,6 +249,20 @@ static void qemu_read(void *buf, size_t len)
 	}
 }
 
+/* The next frame QEMU reads, into frame[]: its length */
+static uint32_t qemu_read_frame(void)
+{
+	uint8_t hdr[4];
+	uint32_t flen;
+
+	qemu_read(hdr, 4);
+	flen = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	       (uint32_t)hdr[2] << 8 | hdr[3];
+	assert_true(flen <= sizeof(frame));
+	qemu_read(frame, flen);
+	return flen;
+}
+
 /*
  * The next frame QEMU reads is datagram @seq of @len bytes, from
  * @src:@sport (0: any port) to @dst:@dport, its checksum (if any) right
@@ -263,16 +277,11 @@ static void expect_frame_from(const char *src, uint16_t sport,
 	struct eth_view eth;
 	struct udp_view udp;
 	struct ip_view ip;
-	uint8_t hdr[4];
 	uint32_t flen;
 	const uint8_t *pay;
 	size_t j;
 
-	qemu_read(hdr, 4);
-	flen = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	       (uint32_t)hdr[2] << 8 | hdr[3];
-	assert_true(flen <= sizeof(frame));
-	qemu_read(frame, flen);
+	flen = qemu_read_frame();
 
 	cur = cur_make(frame, flen);
 	assert_int_equal(eth_parse(&cur, &eth), PKT_OK);
@@ -490,7 +499,6 @@ static void udp_in_place_port_unreachable(void **state)
 	struct eth_view eth;
 	struct ip_view ip;
 	struct peer p;
-	uint8_t hdr[4];
 	uint32_t flen;
 	unsigned int k;
 
@@ -512,11 +520,7 @@ static void udp_in_place_port_unreachable(void **state)
 	run_loop(50);
 	assert_int_equal(stats_get("udp", "unreach_to_guest") - unreach, 1);
 
-	qemu_read(hdr, 4);
-	flen = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	       (uint32_t)hdr[2] << 8 | hdr[3];
-	assert_true(flen <= sizeof(frame));
-	qemu_read(frame, flen);
+	flen = qemu_read_frame();
 	cur = cur_make(frame, flen);
 	assert_int_equal(eth_parse(&cur, &eth), PKT_OK);
 	assert_int_equal(ipv4_parse(&cur, &ip), PKT_OK);
