@@ -40,6 +40,7 @@
 #include "packet/packet.h"
 
 #include "../common/tu_addr.h"
+#include "../common/tu_flow.h"
 #include "../common/tu_netns.h"
 
 #define MAX_FLOWS	4
@@ -444,16 +445,9 @@ static int setup(void **state)
 		return 0;	/* not root: every test skips */
 	in_netns = true;
 
-	memset(&fc, 0, sizeof(fc));
-	fc.ip4 = fc.ip6 = true;
+	tu_flow_conf_net(&fc);
 	fc.max_flows = MAX_FLOWS;
 	fc.mtu = 65520;
-	fc.guest4 = tu_addr("192.0.2.2");
-	fc.gw4 = tu_addr("192.0.2.1");
-	fc.map_host_lo4 = tu_addr("192.0.2.1");
-	fc.guest6 = tu_addr("fd00::2");
-	fc.gw6 = tu_addr("fd00::1");
-	fc.map_host_lo6 = tu_addr("fd00::1");
 	fc.dns_fwd4 = tu_addr("192.0.2.3");
 	fc.dns_host4 = tu_addr("127.0.0.2");
 	fc.udp_fwd_count = 1;
